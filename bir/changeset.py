@@ -1,0 +1,372 @@
+"""Change sets: the register edits a change carries, checked against the register as it is now.
+
+A change set is a list of operations in plain data (JSON/YAML friendly):
+
+- ``{"op": "create_item", "ref": "lap1", "class": "hardware.laptop", "name": "...", ...fields,
+  "attributes": {...}}``
+- ``{"op": "update_item", "item": "LAP-000042", ...fields to set, "attributes": {...}}``
+- ``{"op": "set_status", "item": "LAP-000042", "status": "retired"}``
+- ``{"op": "add_relation", "kind": "installed_on", "source": "@ins1", "target": "LAP-000042"}``
+- ``{"op": "remove_relation", "kind": "installed_on", "source": "INS-000007", "target": "LAP-000042"}``
+
+An item is named by its key, or by ``@ref`` for an item created earlier in the same change set.
+Planning reads only; ``bir.writer`` applies a planned change set at implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bir.classes import ClassCatalogue
+from bir.errors import FieldError, ValidationFailed
+from bir.items import Item, ItemFields
+from bir.relations import Relation
+from bir.vocabulary import RELATION_KINDS, STATUS_MOVES, LifecycleStatus
+
+OP_KINDS = ("create_item", "update_item", "set_status", "add_relation", "remove_relation")
+_OP_KEYS = {
+    "create_item": {"op", "ref", "class", "attributes"},
+    "update_item": {"op", "item", "attributes"},
+    "set_status": {"op", "item", "status"},
+    "add_relation": {"op", "kind", "source", "target", "attributes"},
+    "remove_relation": {"op", "kind", "source", "target"},
+}
+_ITEM_FIELD_NAMES = set(ItemFields.model_fields)
+
+
+@dataclass
+class _Subject:
+    """What planning knows of an item: from the register, or created earlier in this change set."""
+
+    label: str
+    class_code: str
+    status: str
+    item_id: int | None = None
+    version: int | None = None
+
+
+@dataclass
+class _Plan:
+    catalogue: ClassCatalogue
+    existing: dict[str, _Subject]
+    refs: dict[str, _Subject] = field(default_factory=dict)
+    current_edges: set[tuple[str, int, int]] = field(default_factory=set)
+    added_edges: set[tuple[str, str, str]] = field(default_factory=set)
+    removed_edges: set[tuple[str, str, str]] = field(default_factory=set)
+    errors: list[FieldError] = field(default_factory=list)
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append(FieldError(path, message))
+
+    def subject(self, name: Any, path: str) -> _Subject | None:
+        if not isinstance(name, str) or not name.strip():
+            self.error(path, "names no item (give a key such as LAP-000042 or @ref)")
+            return None
+        name = name.strip()
+        if name.startswith("@"):
+            found = self.refs.get(name[1:])
+            if found is None:
+                self.error(path, f"{name} is not created by an earlier operation of this change")
+            return found
+        found = self.existing.get(name)
+        if found is None:
+            self.error(path, f"no item {name} in the register")
+        return found
+
+
+def plan_change_set(
+    session: Session,
+    operations: Any,
+    *,
+    allowed_ops: frozenset[str] | None = None,
+    allowed_classes: tuple[str, ...] | None = None,
+) -> list[dict[str, Any]]:
+    """Check a change set against the current register; return it normalised (JSON-safe values,
+    ``base_version`` recorded on every operation that touches an existing item).
+
+    Raises ``ValidationFailed`` naming each bad operation and field.
+    """
+    if not isinstance(operations, list):
+        raise ValidationFailed([FieldError("operations", "must be a list of operations")])
+    catalogue = ClassCatalogue.load(session)
+    plan = _Plan(catalogue, _load_existing(session, operations))
+    plan.current_edges = _load_current_edges(session, plan.existing)
+    planned: list[dict[str, Any]] = []
+    for index, raw in enumerate(operations):
+        path = f"operations[{index}]"
+        if not isinstance(raw, dict):
+            plan.error(path, "must be a mapping with an 'op'")
+            continue
+        kind = raw.get("op")
+        if kind not in OP_KINDS:
+            plan.error(f"{path}.op", f"{kind!r} is not one of {', '.join(OP_KINDS)}")
+            continue
+        if allowed_ops is not None and kind not in allowed_ops:
+            plan.error(
+                f"{path}.op", f"this change model does not make '{kind}' operations "
+                f"(it makes: {', '.join(sorted(allowed_ops)) or 'none'})"
+            )
+            continue
+        result = _PLANNERS[kind](plan, raw, path, allowed_classes)
+        if result is not None:
+            result["op"] = kind
+            planned.append(result)
+    if plan.errors:
+        raise ValidationFailed(plan.errors)
+    return planned
+
+
+def _referenced_keys(operations: list[Any]) -> set[str]:
+    keys: set[str] = set()
+    for raw in operations:
+        if isinstance(raw, dict):
+            for name in ("item", "source", "target"):
+                value = raw.get(name)
+                if isinstance(value, str) and value.strip() and not value.startswith("@"):
+                    keys.add(value.strip())
+    return keys
+
+
+def _load_existing(session: Session, operations: list[Any]) -> dict[str, _Subject]:
+    keys = _referenced_keys(operations)
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(Item.key, Item.class_code, Item.status, Item.id, Item.version).where(
+            Item.key.in_(sorted(keys))
+        )
+    )
+    return {
+        key: _Subject(key, class_code, status, item_id, version)
+        for key, class_code, status, item_id, version in rows
+    }
+
+
+def _load_current_edges(
+    session: Session, existing: dict[str, _Subject]
+) -> set[tuple[str, int, int]]:
+    ids = [s.item_id for s in existing.values() if s.item_id is not None]
+    if not ids:
+        return set()
+    rows = session.execute(
+        select(Relation.kind, Relation.source_id, Relation.target_id).where(
+            Relation.valid_to.is_(None), Relation.source_id.in_(ids)
+        )
+    )
+    return {tuple(row) for row in rows}  # type: ignore[misc]
+
+
+def _unknown_keys(plan: _Plan, raw: dict[str, Any], kind: str, path: str,
+                  with_fields: bool) -> bool:
+    allowed = _OP_KEYS[kind] | (_ITEM_FIELD_NAMES if with_fields else set())
+    unknown = sorted(set(raw) - allowed)
+    for name in unknown:
+        plan.error(f"{path}.{name}", f"is not a field of a {kind} operation")
+    return bool(unknown)
+
+
+def _item_fields(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] | None:
+    values = {k: v for k, v in raw.items() if k in _ITEM_FIELD_NAMES}
+    try:
+        parsed = ItemFields.model_validate(values)
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            plan.error(f"{path}.{where}", err["msg"].removeprefix("Value error, "))
+        return None
+    return parsed.model_dump(mode="json", exclude_unset=True)
+
+
+def _class_attributes(
+    plan: _Plan, class_code: str, raw: dict[str, Any], path: str, partial: bool
+) -> dict[str, Any] | None:
+    attributes = raw.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        plan.error(f"{path}.attributes", "must be a mapping of attribute names to values")
+        return None
+    clean, errors = plan.catalogue.validate_attributes(
+        class_code, attributes, f"{path}.attributes", partial=partial
+    )
+    plan.errors.extend(errors)
+    return None if errors else clean
+
+
+def _check_status_move(plan: _Plan, subject: _Subject, new_status: str, path: str) -> None:
+    current = LifecycleStatus(subject.status)
+    target = LifecycleStatus(new_status)
+    if target == current:
+        return
+    if target not in STATUS_MOVES[current]:
+        allowed = ", ".join(sorted(STATUS_MOVES[current])) or "none (final status)"
+        plan.error(path, f"{subject.label} cannot move from {current} to {target} "
+                         f"(allowed: {allowed})")
+        return
+    subject.status = target
+
+
+def _plan_create(plan: _Plan, raw: dict[str, Any], path: str,
+                 allowed_classes: tuple[str, ...] | None) -> dict[str, Any] | None:
+    if _unknown_keys(plan, raw, "create_item", path, with_fields=True):
+        return None
+    class_code = raw.get("class")
+    klass = plan.catalogue.get(class_code) if isinstance(class_code, str) else None
+    if klass is None:
+        plan.error(f"{path}.class", f"{class_code!r} is not an item class")
+        return None
+    if klass.abstract:
+        plan.error(f"{path}.class", f"{class_code} is abstract; choose one of its subclasses")
+        return None
+    if allowed_classes is not None and not any(
+        plan.catalogue.is_a(class_code, allowed) for allowed in allowed_classes
+    ):
+        plan.error(f"{path}.class", f"this change model registers only {', '.join(allowed_classes)}")
+        return None
+    fields = _item_fields(plan, raw, path)
+    attributes = _class_attributes(plan, class_code, raw, path, partial=False)
+    ref = raw.get("ref")
+    if ref is not None and (not isinstance(ref, str) or not ref.isidentifier()):
+        plan.error(f"{path}.ref", "must be a short name of letters, digits and _")
+        ref = None
+    if fields is None or attributes is None:
+        return None
+    if not fields.get("name"):
+        plan.error(f"{path}.name", "is required for a new item")
+        return None
+    fields.setdefault("status", LifecycleStatus.PLANNED.value)
+    label = f"@{ref}" if ref else f"new {klass.name.lower()}"
+    if ref:
+        if ref in plan.refs:
+            plan.error(f"{path}.ref", f"@{ref} is already used by an earlier operation")
+            return None
+        plan.refs[ref] = _Subject(label, class_code, fields["status"])
+    return {"ref": ref, "class": class_code, "fields": fields, "attributes": attributes}
+
+
+def _plan_update(plan: _Plan, raw: dict[str, Any], path: str,
+                 allowed_classes: tuple[str, ...] | None) -> dict[str, Any] | None:
+    if _unknown_keys(plan, raw, "update_item", path, with_fields=True):
+        return None
+    subject = plan.subject(raw.get("item"), f"{path}.item")
+    fields = _item_fields(plan, raw, path)
+    if subject is None or fields is None:
+        return None
+    attributes = _class_attributes(plan, subject.class_code, raw, path, partial=True)
+    if attributes is None:
+        return None
+    if not fields and not attributes:
+        plan.error(path, "sets nothing: name at least one field or attribute")
+        return None
+    if "status" in fields:
+        _check_status_move(plan, subject, fields["status"], f"{path}.status")
+    return _touching(subject, raw["item"], {"fields": fields, "attributes": attributes})
+
+
+def _plan_set_status(plan: _Plan, raw: dict[str, Any], path: str,
+                     allowed_classes: tuple[str, ...] | None) -> dict[str, Any] | None:
+    if _unknown_keys(plan, raw, "set_status", path, with_fields=False):
+        return None
+    subject = plan.subject(raw.get("item"), f"{path}.item")
+    status = raw.get("status")
+    if status not in set(LifecycleStatus):
+        plan.error(f"{path}.status",
+                   f"{status!r} is not one of {', '.join(s.value for s in LifecycleStatus)}")
+        return None
+    if subject is None:
+        return None
+    _check_status_move(plan, subject, status, f"{path}.status")
+    return _touching(subject, raw["item"], {"status": status})
+
+
+def _touching(subject: _Subject, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    payload["item"] = name.strip()
+    if subject.item_id is not None:
+        payload["base_version"] = subject.version
+    return payload
+
+
+def _edge_names(plan: _Plan, raw: dict[str, Any], path: str
+                ) -> tuple[str, _Subject, _Subject, tuple[str, str, str]] | None:
+    kind = raw.get("kind")
+    if kind not in RELATION_KINDS:
+        plan.error(f"{path}.kind", f"{kind!r} is not one of {', '.join(RELATION_KINDS)}")
+        return None
+    source = plan.subject(raw.get("source"), f"{path}.source")
+    target = plan.subject(raw.get("target"), f"{path}.target")
+    if source is None or target is None:
+        return None
+    if source is target:
+        plan.error(f"{path}.target", "an item cannot relate to itself")
+        return None
+    edge = (kind, raw["source"].strip(), raw["target"].strip())
+    return kind, source, target, edge
+
+
+def _edge_exists(plan: _Plan, kind: str, source: _Subject, target: _Subject,
+                 edge: tuple[str, str, str]) -> bool:
+    in_register = (
+        source.item_id is not None
+        and target.item_id is not None
+        and (kind, source.item_id, target.item_id) in plan.current_edges
+    )
+    return (in_register and edge not in plan.removed_edges) or edge in plan.added_edges
+
+
+def _plan_add_relation(plan: _Plan, raw: dict[str, Any], path: str,
+                       allowed_classes: tuple[str, ...] | None) -> dict[str, Any] | None:
+    if _unknown_keys(plan, raw, "add_relation", path, with_fields=False):
+        return None
+    named = _edge_names(plan, raw, path)
+    if named is None:
+        return None
+    kind, source, target, edge = named
+    attributes = raw.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        plan.error(f"{path}.attributes", "must be a mapping")
+        return None
+    if _edge_exists(plan, kind, source, target, edge):
+        plan.error(path, f"{edge[1]} already {RELATION_KINDS[kind].label} {edge[2]}")
+        return None
+    plan.added_edges.add(edge)
+    plan.removed_edges.discard(edge)
+    return {"kind": kind, "source": edge[1], "target": edge[2], "attributes": attributes}
+
+
+def _plan_remove_relation(plan: _Plan, raw: dict[str, Any], path: str,
+                          allowed_classes: tuple[str, ...] | None) -> dict[str, Any] | None:
+    if _unknown_keys(plan, raw, "remove_relation", path, with_fields=False):
+        return None
+    named = _edge_names(plan, raw, path)
+    if named is None:
+        return None
+    kind, source, target, edge = named
+    if not _edge_exists(plan, kind, source, target, edge):
+        plan.error(path, f"{edge[1]} is not {RELATION_KINDS[kind].label} {edge[2]}")
+        return None
+    plan.added_edges.discard(edge)
+    plan.removed_edges.add(edge)
+    return {"kind": kind, "source": edge[1], "target": edge[2]}
+
+
+_PLANNERS = {
+    "create_item": _plan_create,
+    "update_item": _plan_update,
+    "set_status": _plan_set_status,
+    "add_relation": _plan_add_relation,
+    "remove_relation": _plan_remove_relation,
+}
+
+
+def touched_keys(planned: list[dict[str, Any]]) -> list[str]:
+    """Keys of existing items a planned change set touches (for impact and conflict checks)."""
+    keys: list[str] = []
+    for op in planned:
+        for name in ("item", "source", "target"):
+            value = op.get(name)
+            if isinstance(value, str) and not value.startswith("@") and value not in keys:
+                keys.append(value)
+    return keys

@@ -1,0 +1,1 @@
+"""USM change and registration engine: the composition root (app factory, CLI) and service layer."""

@@ -1,0 +1,13 @@
+"""Imports every table module so the shared metadata is complete (for Alembic and tests)."""
+
+from bir.classes import ItemClass
+from bir.items import Item, ItemVersion
+from bir.keys import KeyCounter
+from bir.relations import Relation
+from usm.accounts import User
+from workflows.models import Approval, Change, ChangeOperation, StepLogEntry, WorkflowDefinition
+
+__all__ = [
+    "Approval", "Change", "ChangeOperation", "Item", "ItemClass", "ItemVersion", "KeyCounter",
+    "Relation", "StepLogEntry", "User", "WorkflowDefinition",
+]

@@ -1,0 +1,249 @@
+"""Registering changes and editing what they say, before the engine moves them.
+
+Registration applies USM's scope rule: a request that touches no managed component is an operational
+service request (OPS), not a change; a request for a service that is not agreed is recorded as
+rejected until the agreement is changed (CTM).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bir.base import to_money, utcnow
+from bir.changeset import plan_change_set
+from bir.errors import FieldError, ValidationFailed
+from bir.keys import reserve_keys
+from bir.queries import items_by_key
+from bir.vocabulary import LifecycleStatus
+from workflows.definition import parse_definition
+from workflows.engine import Actor, ChangeConflict, ChangeError, compiled, run_automatic
+from workflows.models import Approval, Change, ChangeOperation, StepLogEntry, WorkflowDefinition
+from workflows.skeleton import FINAL, ChangeSource, Step
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class NotAChange(ChangeError):
+    """The request touches nothing in the register: USM handles it as an OPS service request."""
+
+
+class ChangeDetails(BaseModel):
+    """What a coordinator may fill in or correct on a change while it is open."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
+                                            max_length=200)] | None = None
+    description: str | None = None
+    reason: str | None = None
+    coordinator: Short | None = None
+    risk: Annotated[str, StringConstraints(pattern="^(low|medium|high)$")] | None = None
+    impact: str | None = None
+    cost_estimate: Decimal | None = None
+    currency: Annotated[str, StringConstraints(pattern="^[A-Z]{3}$")] | None = None
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
+    outcome: Annotated[str, StringConstraints(
+        pattern="^(successful|partially_successful|failed)$")] | None = None
+    fields: dict[str, Any] | None = None
+
+    @field_validator("cost_estimate", mode="before")
+    @classmethod
+    def _money(cls, value: Any) -> Any:
+        return None if value in (None, "") else to_money(value)
+
+    @field_validator("planned_start", "planned_end")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone (e.g. 2026-03-01T20:00+01:00 or ...Z)")
+        return value
+
+
+def _details(values: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return ChangeDetails.model_validate(values).model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        raise ValidationFailed([
+            FieldError(".".join(str(p) for p in err["loc"]),
+                       err["msg"].removeprefix("Value error, "))
+            for err in exc.errors()
+        ]) from exc
+
+
+def latest_definition(session: Session, code: str) -> WorkflowDefinition:
+    row = session.scalar(
+        select(WorkflowDefinition)
+        .where(WorkflowDefinition.code == code, WorkflowDefinition.status == "published")
+        .order_by(WorkflowDefinition.version.desc())
+        .limit(1)
+    )
+    if row is None:
+        known = session.scalars(select(WorkflowDefinition.code).distinct()).all()
+        raise ValidationFailed([FieldError(
+            "model", f"no published change model '{code}' (known: {', '.join(sorted(known))})")])
+    return row
+
+
+def register_change(
+    session: Session,
+    *,
+    model: str,
+    title: str,
+    requester: Actor,
+    operations: list[dict[str, Any]],
+    source: str = ChangeSource.CUSTOMER.value,
+    services: list[str] | None = None,
+    now: datetime | None = None,
+    **details: Any,
+) -> Change:
+    """Record an RFC under the latest published version of ``model``.
+
+    Raises ``NotAChange`` for an empty change set and ``ValidationFailed`` for bad input; a request
+    naming a service that is not agreed is stored, but rejected at once with that reason.
+    """
+    at = now or utcnow()
+    row = latest_definition(session, model)
+    definition = compiled(row).definition
+    errors: list[FieldError] = []
+    if source not in set(ChangeSource):
+        errors.append(FieldError("source", f"{source!r} is not one of "
+                                 f"{', '.join(s.value for s in ChangeSource)}"))
+    clean = _details({"title": title, **details})
+    if not operations:
+        raise NotAChange(
+            "this request touches no managed component or attribute in the register: it is an "
+            "operational service request (OPS), not a change"
+        )
+    try:
+        planned = plan_change_set(
+            session, operations,
+            allowed_ops=frozenset(definition.change_set.operations),
+            allowed_classes=tuple(definition.change_set.classes) if definition.change_set.classes
+            else None,
+        )
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    services = [s.strip() for s in services or [] if s and s.strip()]
+    change = Change(
+        key=reserve_keys(session, "CHG")[0], source=source, definition_id=row.id,
+        definition=row, change_class=row.change_class, state=definition.initial,
+        step=definition.step_of(definition.initial).value, requester=requester.username,
+        services=services, fields=clean.pop("fields", None) or {}, created_at=at,
+        updated_at=at, step_entered_at=at, approval_round=1, **clean,
+    )
+    change.operations = [
+        ChangeOperation(seq=i, op=op["op"], item_key=op.get("item"), payload=op)
+        for i, op in enumerate(planned)
+    ]
+    change.log.append(StepLogEntry(at=at, actor=requester.username, trigger="register",
+                                   from_state=None, to_state=change.state, from_step=None,
+                                   to_step=change.step, comment=f"registered from {source}"))
+    session.add(change)
+    outside = _outside_agreed_services(session, services)
+    if outside:
+        _reject_at_registration(change, definition, at, outside)
+    session.flush()
+    if not outside:
+        run_automatic(session, change, at)
+    return change
+
+
+def _outside_agreed_services(session: Session, keys: list[str]) -> list[str]:
+    found = items_by_key(session, keys)
+    return [k for k in keys if k not in found or found[k].class_code != "service"
+            or found[k].status != LifecycleStatus.IN_USE]
+
+
+def _reject_at_registration(change: Change, definition: Any, at: datetime,
+                            outside: list[str]) -> None:
+    rejected = next(s for s in definition.states if s.step is Step.REJECTED)
+    change.log.append(StepLogEntry(
+        at=at, actor="system", trigger="reject", from_state=change.state, to_state=rejected.name,
+        from_step=change.step, to_step=Step.REJECTED.value,
+        comment=f"outside the agreed services ({', '.join(outside)}): agree the service in CTM "
+                "first, then register the change again",
+    ))
+    change.state, change.step = rejected.name, Step.REJECTED.value
+    change.closed_at = at
+
+
+def update_details(session: Session, change: Change, actor: Actor, values: dict[str, Any], *,
+                   expected_version: int | None = None, now: datetime | None = None) -> Change:
+    """Fill in or correct a change's details (risk, window, cost, outcome, model fields)."""
+    if expected_version is not None and change.version != expected_version:
+        raise ChangeConflict(f"{change.key} was changed by someone else meanwhile; reload it")
+    if Step(change.step) in FINAL:
+        raise ChangeError(f"{change.key} is {change.step}; its details can no longer change")
+    clean = _details(values)
+    if "outcome" in clean and change.step != Step.EVALUATION:
+        raise ValidationFailed([FieldError("outcome", "is recorded during evaluation")])
+    model_fields = {f.name for f in compiled(change.definition).definition.fields}
+    extra = clean.pop("fields", None) or {}
+    unknown = sorted(set(extra) - model_fields)
+    if unknown:
+        raise ValidationFailed([FieldError(f"fields.{n}", "is not a field of this change model")
+                                for n in unknown])
+    for name, value in clean.items():
+        setattr(change, name, value)
+    if extra:
+        change.fields = {**(change.fields or {}), **extra}
+    change.updated_at = now or utcnow()
+    session.flush()
+    return change
+
+
+def record_approval(session: Session, change: Change, actor: Actor, *, approve: bool,
+                    comment: str | None = None, now: datetime | None = None) -> Approval:
+    """An approver's decision in the current authorisation round."""
+    definition = compiled(change.definition).definition
+    if change.step != Step.AUTHORISATION:
+        raise ChangeError(f"{change.key} is in {change.step}; approvals are given in authorisation")
+    if not actor.holds_any(definition.approvers):
+        raise ChangeError(f"only {', '.join(definition.approvers) or 'nobody'} may approve "
+                          f"{definition.name} changes")
+    if any(a.approver == actor.username for a in change.current_approvals()):
+        raise ChangeError(f"{actor.username} already decided on {change.key} in this round")
+    approval = Approval(round=change.approval_round, approver=actor.username,
+                        decision="approved" if approve else "rejected", comment=comment,
+                        automatic=False, at=now or utcnow())
+    change.approvals.append(approval)
+    change.updated_at = approval.at
+    session.flush()
+    return approval
+
+
+def store_definition(session: Session, source: str, *, status: str = "published",
+                     now: datetime | None = None) -> WorkflowDefinition:
+    """Store a definition version (validated); storing the same text again is a no-op, a different
+    text under a published version number is refused: published versions are immutable."""
+    definition = parse_definition(source)
+    existing = session.scalar(select(WorkflowDefinition).where(
+        WorkflowDefinition.code == definition.code,
+        WorkflowDefinition.version == definition.version))
+    if existing is not None:
+        if existing.source.strip() == source.strip():
+            return existing
+        raise ChangeError(f"{definition.code} v{definition.version} is already {existing.status} "
+                          "with different content; give the new text a higher version")
+    at = now or utcnow()
+    row = WorkflowDefinition(code=definition.code, version=definition.version,
+                             name=definition.name, change_class=definition.change_class.value,
+                             status=status, source=source,
+                             published_at=at if status == "published" else None, created_at=at)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def count_open_changes(session: Session) -> int:
+    finals = [s.value for s in FINAL]
+    return session.scalar(select(func.count(Change.id)).where(Change.step.not_in(finals))) or 0

@@ -1,0 +1,239 @@
+"""The CHM engine: moves changes through their model's states, on ``transitions``.
+
+One ``Machine`` is built per definition version and cached (a published version never changes); a
+change is bound to it only for the duration of a call, through the static ``events[...].trigger``
+form. Entering the implementation step applies the change set to the register in the same
+transaction, so a change is implemented exactly when its register edits are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from transitions import EventData, Machine
+
+from bir.base import utcnow
+from bir.writer import apply_change_set
+from workflows.definition import Definition, TransitionSpec, parse_definition
+from workflows.guards import GUARDS
+from workflows.models import Approval, Change, StepLogEntry, WorkflowDefinition
+from workflows.skeleton import FINAL, Step
+
+MAX_AUTOMATIC_MOVES = 10
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks the engine to act, with the roles they hold."""
+
+    username: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def holds_any(self, roles: list[str]) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class ChangeError(Exception):
+    """Base class of the engine's refusals; the message is meant for the user."""
+
+
+class TransitionRefused(ChangeError):
+    def __init__(self, change_key: str, trigger: str, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__(f"{change_key}: cannot {trigger}: {'; '.join(reasons)}")
+
+
+class ChangeConflict(ChangeError):
+    """The change was moved or edited by someone else since the caller read it."""
+
+
+@dataclass(frozen=True)
+class TriggerOption:
+    trigger: str
+    label: str
+    dest: str
+    dest_step: Step
+    allowed: bool
+    reasons: list[str]
+
+
+class _RegistryMachine(Machine):
+    """A Machine that never imports a callable by name: definitions are data from designers."""
+
+    @staticmethod
+    def resolve_callable(func: Any, event_data: EventData) -> Any:
+        if callable(func):
+            return func
+        raise ValueError(f"callback {func!r} is not in the guard registry")
+
+
+def _guard_condition(name: str, params: Any, event: EventData) -> bool:
+    return GUARDS[name].check(event.model, params) is None
+
+
+def _role_condition(transition: TransitionSpec, event: EventData) -> bool:
+    actor: Actor = event.kwargs["actor"]
+    return transition.auto or actor.holds_any(transition.roles)
+
+
+class CompiledWorkflow:
+    """A definition version turned into a state machine, shared by every change of that version."""
+
+    def __init__(self, definition: Definition):
+        self.definition = definition
+        self._guards: dict[int, list[tuple[str, Any]]] = {}
+        machine_transitions = []
+        for t in definition.transitions:
+            checks = [(g.name, GUARDS[g.name].params.model_validate(g.params)) for g in t.guards]
+            self._guards[id(t)] = checks
+            conditions = [partial(_role_condition, t)] + [
+                partial(_guard_condition, name, params) for name, params in checks
+            ]
+            machine_transitions.append(
+                {"trigger": t.trigger, "source": t.source, "dest": t.dest,
+                 "conditions": conditions}
+            )
+        self.machine = _RegistryMachine(
+            model=None,
+            states=[s.name for s in definition.states],
+            transitions=machine_transitions,
+            initial=definition.initial,
+            auto_transitions=False,
+            send_event=True,
+        )
+
+    def transition(self, state: str, trigger: str) -> TransitionSpec | None:
+        return next((t for t in self.definition.transitions_from(state)
+                     if t.trigger == trigger), None)
+
+    def blocking_reasons(self, change: Change, t: TransitionSpec, actor: Actor) -> list[str]:
+        reasons = []
+        if not t.auto and not actor.holds_any(t.roles):
+            reasons.append(f"only {', '.join(t.roles)} may {t.trigger}")
+        for name, params in self._guards[id(t)]:
+            why = GUARDS[name].check(change, params)
+            if why:
+                reasons.append(why)
+        return reasons
+
+    def options(self, change: Change, actor: Actor) -> list[TriggerOption]:
+        """Manual transitions from the change's state, with whether ``actor`` may fire them now."""
+        result = []
+        for t in self.definition.transitions_from(change.state):
+            if t.auto:
+                continue
+            reasons = self.blocking_reasons(change, t, actor)
+            result.append(TriggerOption(t.trigger, t.title, t.dest,
+                                        self.definition.step_of(t.dest), not reasons, reasons))
+        return result
+
+
+_COMPILED: dict[int, CompiledWorkflow] = {}
+
+
+def compiled(row: WorkflowDefinition) -> CompiledWorkflow:
+    """The machine for a definition version; published versions are built once per process."""
+    cached = _COMPILED.get(row.id)
+    if cached is not None and row.status != "draft":
+        return cached
+    workflow = CompiledWorkflow(parse_definition(row.source, where=f"{row.code} v{row.version}"))
+    if row.status != "draft":
+        _COMPILED[row.id] = workflow
+    return workflow
+
+
+def move(
+    session: Session,
+    change: Change,
+    trigger: str,
+    actor: Actor,
+    *,
+    comment: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> list[StepLogEntry]:
+    """Fire ``trigger`` on ``change`` as ``actor``, then any automatic transitions that follow.
+
+    Raises ``TransitionRefused`` (with every reason), ``ChangeConflict`` when the change moved
+    meanwhile, and ``bir.errors.ValidationFailed`` when the change set no longer fits the register
+    at implementation. The caller owns the transaction and rolls back on any of them.
+    """
+    if expected_version is not None and change.version != expected_version:
+        raise ChangeConflict(
+            f"{change.key} was changed by someone else (version {change.version}, you had "
+            f"{expected_version}); reload it and try again"
+        )
+    workflow = compiled(change.definition)
+    t = workflow.transition(change.state, trigger)
+    if t is None or t.auto:
+        possible = [o.trigger for o in workflow.options(change, actor)]
+        raise TransitionRefused(change.key, trigger, [
+            f"not possible from {change.state} ({change.step}); possible now: "
+            f"{', '.join(possible) or 'nothing (final)'}"
+        ])
+    reasons = workflow.blocking_reasons(change, t, actor)
+    if reasons:
+        raise TransitionRefused(change.key, trigger, reasons)
+    at = now or utcnow()
+    entries = [_fire(session, workflow, change, t, actor, comment, at)]
+    entries.extend(run_automatic(session, change, at))
+    return entries
+
+
+def run_automatic(session: Session, change: Change, at: datetime) -> list[StepLogEntry]:
+    """Fire the automatic transitions available from the change's current state (after registration)."""
+    workflow = compiled(change.definition)
+    entries = []
+    for _ in range(MAX_AUTOMATIC_MOVES):
+        auto = next((a for a in workflow.definition.transitions_from(change.state)
+                     if a.auto and not workflow.blocking_reasons(change, a, Actor("system"))), None)
+        if auto is None:
+            break
+        system = Actor(f"model:{workflow.definition.code} v{workflow.definition.version}")
+        entries.append(_fire(session, workflow, change, auto, system, None, at))
+    return entries
+
+
+def _fire(session: Session, workflow: CompiledWorkflow, change: Change, t: TransitionSpec,
+          actor: Actor, comment: str | None, at: datetime) -> StepLogEntry:
+    from_state, from_step = change.state, Step(change.step)
+    if not workflow.machine.events[t.trigger].trigger(change, actor=actor):
+        raise TransitionRefused(change.key, t.trigger, ["a guard blocked it"])
+    to_step = workflow.definition.step_of(change.state)
+    change.step = to_step.value
+    change.updated_at = at
+    if to_step is not from_step:
+        change.step_entered_at = at
+    if to_step is Step.AUTHORISATION and from_step is not Step.AUTHORISATION and any(
+        a.round == change.approval_round for a in change.approvals
+    ):
+        change.approval_round += 1
+    if t.auto and workflow.definition.authorising(t):
+        change.approvals.append(Approval(
+            round=change.approval_round, approver=actor.username, decision="approved",
+            comment="pre-authorised by the change model", automatic=True, at=at,
+        ))
+    entry = StepLogEntry(at=at, actor=actor.username, trigger=t.trigger, from_state=from_state,
+                         to_state=change.state, from_step=from_step.value, to_step=to_step.value,
+                         comment=comment)
+    change.log.append(entry)
+    try:
+        # Flushing now takes the change's row lock and checks its version before any register
+        # write: of two concurrent movers, the second fails here and writes nothing.
+        session.flush()
+    except StaleDataError as exc:
+        raise ChangeConflict(
+            f"{change.key} was moved by someone else meanwhile; reload it and try again"
+        ) from exc
+    if to_step is Step.IMPLEMENTATION and from_step is not Step.IMPLEMENTATION:
+        applied = apply_change_set(session, change.change_set(), change_id=change.id, at=at)
+        change.implemented_at = at
+        entry.comment = "; ".join(filter(None, [comment, f"register: {applied.summary()}"]))
+    if to_step in FINAL:
+        change.closed_at = at
+    return entry

@@ -1,0 +1,138 @@
+"""Tables of the change process: definitions (change models), changes, their change sets, approvals
+and step log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bir.base import Base, JSONType, Money, UTCDateTime, utcnow
+
+
+class WorkflowDefinition(Base):
+    """One version of a change model. A published version never changes; editing makes a new one."""
+
+    __tablename__ = "chm_definition"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(48), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(120))
+    change_class: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="published")  # draft/published/retired
+    source: Mapped[str] = mapped_column(Text)  # the YAML as the designer wrote it
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Change(Base):
+    """A request for change (RFC) and its way through the CHM steps."""
+
+    __tablename__ = "chm_change"
+    __table_args__ = (
+        Index("ix_chm_change_step", "step", "id"),
+        Index("ix_chm_change_coordinator", "coordinator", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(16), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("chm_definition.id"), index=True)
+    change_class: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(48))
+    step: Mapped[str] = mapped_column(String(16))
+    requester: Mapped[str] = mapped_column(String(64))
+    coordinator: Mapped[str | None] = mapped_column(String(64))
+    risk: Mapped[str | None] = mapped_column(String(8))
+    impact: Mapped[str | None] = mapped_column(Text)
+    cost_estimate: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    planned_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    planned_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    services: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    # Incremented each time the change re-enters authorisation, so old approvals stop counting.
+    approval_round: Mapped[int] = mapped_column(Integer, default=1)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    step_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    implemented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic locking: two people moving the same change cannot both win.
+    version: Mapped[int] = mapped_column(Integer)
+
+    definition: Mapped[WorkflowDefinition] = relationship(lazy="joined")
+    operations: Mapped[list[ChangeOperation]] = relationship(
+        order_by="ChangeOperation.seq", cascade="all, delete-orphan", lazy="selectin"
+    )
+    approvals: Mapped[list[Approval]] = relationship(
+        order_by="Approval.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+    log: Mapped[list[StepLogEntry]] = relationship(
+        order_by="StepLogEntry.id", cascade="all, delete-orphan", lazy="select"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def current_approvals(self) -> list[Approval]:
+        """Approvals given since the change last entered authorisation (a new round after rework)."""
+        return [a for a in self.approvals if a.round == self.approval_round]
+
+    def change_set(self) -> list[dict[str, Any]]:
+        return [op.payload for op in self.operations]
+
+
+class ChangeOperation(Base):
+    """One planned register edit of a change, applied at implementation."""
+
+    __tablename__ = "chm_change_operation"
+    __table_args__ = (UniqueConstraint("change_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("chm_change.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    op: Mapped[str] = mapped_column(String(24))
+    # The existing item this operation touches (None for a create): finds pending changes per item.
+    item_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class Approval(Base):
+    __tablename__ = "chm_approval"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("chm_change.id", ondelete="CASCADE"),
+                                           index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    approver: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))  # approved / rejected
+    comment: Mapped[str | None] = mapped_column(Text)
+    automatic: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StepLogEntry(Base):
+    """Who moved the change, when, from where to where, and why."""
+
+    __tablename__ = "chm_step_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("chm_change.id", ondelete="CASCADE"),
+                                           index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(48))
+    from_state: Mapped[str | None] = mapped_column(String(48))
+    to_state: Mapped[str] = mapped_column(String(48))
+    from_step: Mapped[str | None] = mapped_column(String(16))
+    to_step: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
