@@ -180,8 +180,13 @@ def move(
     if reasons:
         raise TransitionRefused(change.key, trigger, reasons)
     at = now or utcnow()
-    entries = [_fire(session, workflow, change, t, actor, comment, at)]
-    entries.extend(run_automatic(session, change, at))
+    key = change.key  # read now: after a failed flush the object is expired and unreadable
+    try:
+        entries = [_fire(session, workflow, change, t, actor, comment, at)]
+        entries.extend(run_automatic(session, change, at))
+    except StaleDataError as exc:
+        raise ChangeConflict(
+            f"{key} was moved by someone else meanwhile; reload it and try again") from exc
     return entries
 
 
@@ -222,14 +227,9 @@ def _fire(session: Session, workflow: CompiledWorkflow, change: Change, t: Trans
                          to_state=change.state, from_step=from_step.value, to_step=to_step.value,
                          comment=comment)
     change.log.append(entry)
-    try:
-        # Flushing now takes the change's row lock and checks its version before any register
-        # write: of two concurrent movers, the second fails here and writes nothing.
-        session.flush()
-    except StaleDataError as exc:
-        raise ChangeConflict(
-            f"{change.key} was moved by someone else meanwhile; reload it and try again"
-        ) from exc
+    # Flushing now takes the change's row lock and checks its version before any register write:
+    # of two concurrent movers, the second fails here (StaleDataError) and writes nothing.
+    session.flush()
     if to_step is Step.IMPLEMENTATION and from_step is not Step.IMPLEMENTATION:
         applied = apply_change_set(session, change.change_set(), change_id=change.id, at=at)
         change.implemented_at = at

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -10,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from bir.base import utcnow
 from bir.changeset import touched_keys
@@ -115,16 +118,26 @@ def _load(session: Session, key: str) -> Change:
     return change
 
 
-def _busy(exc: OperationalError) -> DatabaseBusy | None:
-    if "database is locked" in str(exc.orig) or "busy" in str(exc.orig).lower():
-        return DatabaseBusy("the register is busy with another change; try again in a moment")
-    return None
+@contextmanager
+def _writing(db: Database, key: str | None = None) -> Iterator[Session]:
+    """A write transaction whose concurrency failures come out as messages a user can act on."""
+    try:
+        with db.transaction() as session:
+            yield session
+    except StaleDataError as exc:
+        raise ChangeConflict(f"{key or 'the change'} was changed by someone else meanwhile; "
+                             "reload it and try again") from exc
+    except OperationalError as exc:
+        if "locked" in str(exc.orig) or "busy" in str(exc.orig).lower():
+            raise DatabaseBusy("the register is busy with another change; try again in a "
+                               "moment") from exc
+        raise
 
 
 def register_change(db: Database, username: str, *, model: str, title: str,
                     operations: list[dict[str, Any]], now: datetime | None = None,
                     **details: Any) -> ChangeSummary:
-    with db.transaction() as session:
+    with _writing(db) as session:
         actor = actor_for(session, username)
         change = records.register_change(session, model=model, title=title, requester=actor,
                                          operations=operations, now=now, **details)
@@ -134,23 +147,17 @@ def register_change(db: Database, username: str, *, model: str, title: str,
 def move_change(db: Database, key: str, trigger: str, username: str, *,
                 comment: str | None = None, expected_version: int | None = None,
                 now: datetime | None = None) -> ChangeSummary:
-    try:
-        with db.transaction() as session:
-            actor = actor_for(session, username)
-            change = _load(session, key)
-            move(session, change, trigger, actor, comment=comment,
-                 expected_version=expected_version, now=now)
-            return _summary(change, now or utcnow())
-    except OperationalError as exc:
-        busy = _busy(exc)
-        if busy is None:
-            raise
-        raise busy from exc
+    with _writing(db, key) as session:
+        actor = actor_for(session, username)
+        change = _load(session, key)
+        move(session, change, trigger, actor, comment=comment,
+             expected_version=expected_version, now=now)
+        return _summary(change, now or utcnow())
 
 
 def approve_change(db: Database, key: str, username: str, *, approve: bool = True,
                    comment: str | None = None, now: datetime | None = None) -> ChangeSummary:
-    with db.transaction() as session:
+    with _writing(db, key) as session:
         actor = actor_for(session, username)
         change = _load(session, key)
         records.record_approval(session, change, actor, approve=approve, comment=comment, now=now)
@@ -160,7 +167,7 @@ def approve_change(db: Database, key: str, username: str, *, approve: bool = Tru
 def update_change(db: Database, key: str, username: str, values: dict[str, Any], *,
                   expected_version: int | None = None, now: datetime | None = None
                   ) -> ChangeSummary:
-    with db.transaction() as session:
+    with _writing(db, key) as session:
         actor = actor_for(session, username)
         change = _load(session, key)
         records.update_details(session, change, actor, values,

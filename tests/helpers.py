@@ -1,0 +1,40 @@
+"""Small builders shared by tests: moments in time and changes run through the engine."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from usm.services import changes
+from usm.services.database import Database
+
+
+def at(day: str, hour: int = 9) -> datetime:
+    """A UTC moment on an ISO day."""
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+
+
+def laptop(ref: str, serial: str, **fields: Any) -> dict[str, Any]:
+    op = {"op": "create_item", "ref": ref, "class": "hardware.laptop", "name": f"Laptop {serial}",
+          "serial_number": serial}
+    op.update(fields)
+    return op
+
+
+def implement_normal_change(db: Database, operations: list[dict[str, Any]], when: datetime,
+                            title: str = "Test change") -> str:
+    """Run a normal change from registration to implementation at ``when`` (steps an hour apart
+    before it); return its key."""
+    start = when - timedelta(hours=6)
+    key = changes.register_change(db, "carol", model="normal-change", title=title,
+                                  operations=operations, now=start).key
+    changes.move_change(db, key, "assess", "carol", now=start + timedelta(hours=1))
+    changes.update_change(db, key, "carol", {
+        "risk": "low", "impact": "none", "planned_start": when - timedelta(hours=1),
+        "planned_end": when + timedelta(hours=1)}, now=start + timedelta(hours=1, minutes=30))
+    changes.move_change(db, key, "submit_for_approval", "carol", now=start + timedelta(hours=2))
+    changes.approve_change(db, key, "sam", now=start + timedelta(hours=3))
+    changes.move_change(db, key, "authorise", "carol", now=start + timedelta(hours=4))
+    changes.move_change(db, key, "start_build", "carol", now=start + timedelta(hours=5))
+    changes.move_change(db, key, "implement", "carol", now=when)
+    return key
