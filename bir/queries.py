@@ -132,7 +132,9 @@ class ItemFilter:
     cost_centre: str | None = None
 
 
-def _filtered(stmt: Select[Any], model: Any, flt: ItemFilter) -> Select[Any]:
+def _filtered(stmt: Select[Any], model: Any, flt: ItemFilter | None) -> Select[Any]:
+    if flt is None:
+        return stmt
     if flt.text:
         pattern = f"%{flt.text.strip().lower()}%"
         stmt = stmt.where(or_(*(
@@ -149,7 +151,7 @@ def _filtered(stmt: Select[Any], model: Any, flt: ItemFilter) -> Select[Any]:
     return stmt
 
 
-def list_items(session: Session, flt: ItemFilter = ItemFilter(), *, after: str | None = None,
+def list_items(session: Session, flt: ItemFilter | None = None, *, after: str | None = None,
                limit: int = PAGE_SIZE) -> list[Item]:
     """One page of current items ordered by key, continuing after the key ``after`` (keyset)."""
     stmt = _filtered(select(Item), Item, flt).order_by(Item.key)
@@ -158,11 +160,11 @@ def list_items(session: Session, flt: ItemFilter = ItemFilter(), *, after: str |
     return list(session.scalars(stmt.limit(max(1, min(limit, MAX_PAGE_SIZE)))))
 
 
-def count_items(session: Session, flt: ItemFilter = ItemFilter()) -> int:
+def count_items(session: Session, flt: ItemFilter | None = None) -> int:
     return session.scalar(_filtered(select(func.count(Item.id)), Item, flt)) or 0
 
 
-def register_as_of(session: Session, at: datetime, flt: ItemFilter = ItemFilter(), *,
+def register_as_of(session: Session, at: datetime, flt: ItemFilter | None = None, *,
                    after: str | None = None, limit: int = PAGE_SIZE) -> list[ItemVersion]:
     """One page of the whole register as it stood at ``at``."""
     stmt = _filtered(select(ItemVersion), ItemVersion, flt).where(valid_at(ItemVersion, at))

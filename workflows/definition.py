@@ -169,15 +169,14 @@ def parse_definition(source: str | dict[str, Any], *, where: str = "definition")
 
 
 def _pydantic_problem(data: dict[str, Any], err: Any) -> str:
+    """Name the place of a schema error as a designer reads it: ``transitions[2] (assess).dest``."""
     parts: list[str] = []
     node: Any = data
     for part in err["loc"]:
         if isinstance(part, int):
-            name = node[part].get("name") or node[part].get("trigger") \
-                if isinstance(node, list) and part < len(node) and isinstance(node[part], dict) \
-                else None
-            parts.append(f"[{part}]" + (f" ({name})" if name else ""))
             node = node[part] if isinstance(node, list) and part < len(node) else None
+            name = (node.get("name") or node.get("trigger")) if isinstance(node, dict) else None
+            parts.append(f"[{part}]" + (f" ({name})" if name else ""))
         else:
             parts.append(("." if parts else "") + str(part))
             node = node.get(part) if isinstance(node, dict) else None

@@ -107,7 +107,7 @@ def item_history(db: Database, key: str) -> list[HistoryRow]:
         ]
 
 
-def list_items(db: Database, flt: queries.ItemFilter = queries.ItemFilter(), *,
+def list_items(db: Database, flt: queries.ItemFilter | None = None, *,
                after: str | None = None, limit: int = queries.PAGE_SIZE,
                as_of: datetime | None = None) -> tuple[list[ItemRow], int]:
     """A page of the register (now, or as of a moment) and the count of all matches."""
