@@ -59,6 +59,18 @@ class _Plan:
     added_edges: set[tuple[str, str, str]] = field(default_factory=set)
     removed_edges: set[tuple[str, str, str]] = field(default_factory=set)
     errors: list[FieldError] = field(default_factory=list)
+    allowed_ops: frozenset[str] | None = None
+    allowed_classes: tuple[str, ...] | None = None
+
+    def within_model(self, class_code: str, path: str, subject: str) -> bool:
+        """Whether the change model may touch items of this class; records the error if not."""
+        if self.allowed_classes is None or any(
+            self.catalogue.is_a(class_code, allowed) for allowed in self.allowed_classes
+        ):
+            return True
+        self.error(path, f"this change model touches only {', '.join(self.allowed_classes)}, "
+                         f"not {subject} ({class_code})")
+        return False
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(FieldError(path, message))
@@ -94,7 +106,8 @@ def plan_change_set(
     if not isinstance(operations, list):
         raise ValidationFailed([FieldError("operations", "must be a list of operations")])
     catalogue = ClassCatalogue.load(session)
-    plan = _Plan(catalogue, _load_existing(session, operations))
+    plan = _Plan(catalogue, _load_existing(session, operations), allowed_ops=allowed_ops,
+                 allowed_classes=allowed_classes)
     plan.current_edges = _load_current_edges(session, plan.existing)
     planned: list[dict[str, Any]] = []
     for index, raw in enumerate(operations):
@@ -112,7 +125,7 @@ def plan_change_set(
                 f"(it makes: {', '.join(sorted(allowed_ops)) or 'none'})"
             )
             continue
-        result = _PLANNERS[kind](plan, raw, path, allowed_classes)
+        result = _PLANNERS[kind](plan, raw, path)
         if result is not None:
             result["op"] = kind
             planned.append(result)
@@ -209,8 +222,7 @@ def _check_status_move(plan: _Plan, subject: _Subject, new_status: str, path: st
     subject.status = target
 
 
-def _plan_create(plan: _Plan, raw: dict[str, Any], path: str,
-                 allowed_classes: tuple[str, ...] | None) -> dict[str, Any] | None:
+def _plan_create(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] | None:
     if _unknown_keys(plan, raw, "create_item", path, with_fields=True):
         return None
     class_code = raw.get("class")
@@ -221,10 +233,7 @@ def _plan_create(plan: _Plan, raw: dict[str, Any], path: str,
     if klass.abstract:
         plan.error(f"{path}.class", f"{class_code} is abstract; choose one of its subclasses")
         return None
-    if allowed_classes is not None and not any(
-        plan.catalogue.is_a(class_code, allowed) for allowed in allowed_classes
-    ):
-        plan.error(f"{path}.class", f"this change model registers only {', '.join(allowed_classes)}")
+    if not plan.within_model(class_code, f"{path}.class", "a new item"):
         return None
     fields = _item_fields(plan, raw, path)
     attributes = _class_attributes(plan, class_code, raw, path, partial=False)
@@ -247,13 +256,17 @@ def _plan_create(plan: _Plan, raw: dict[str, Any], path: str,
     return {"ref": ref, "class": class_code, "fields": fields, "attributes": attributes}
 
 
-def _plan_update(plan: _Plan, raw: dict[str, Any], path: str,
-                 allowed_classes: tuple[str, ...] | None) -> dict[str, Any] | None:
+def _plan_update(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] | None:
     if _unknown_keys(plan, raw, "update_item", path, with_fields=True):
         return None
     subject = plan.subject(raw.get("item"), f"{path}.item")
     fields = _item_fields(plan, raw, path)
     if subject is None or fields is None:
+        return None
+    if not plan.within_model(subject.class_code, f"{path}.item", subject.label):
+        return None
+    if "status" in fields and plan.allowed_ops is not None and "set_status" not in plan.allowed_ops:
+        plan.error(f"{path}.status", "this change model does not move statuses")
         return None
     attributes = _class_attributes(plan, subject.class_code, raw, path, partial=True)
     if attributes is None:
@@ -266,8 +279,7 @@ def _plan_update(plan: _Plan, raw: dict[str, Any], path: str,
     return _touching(subject, raw["item"], {"fields": fields, "attributes": attributes})
 
 
-def _plan_set_status(plan: _Plan, raw: dict[str, Any], path: str,
-                     allowed_classes: tuple[str, ...] | None) -> dict[str, Any] | None:
+def _plan_set_status(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] | None:
     if _unknown_keys(plan, raw, "set_status", path, with_fields=False):
         return None
     subject = plan.subject(raw.get("item"), f"{path}.item")
@@ -276,7 +288,7 @@ def _plan_set_status(plan: _Plan, raw: dict[str, Any], path: str,
         plan.error(f"{path}.status",
                    f"{status!r} is not one of {', '.join(s.value for s in LifecycleStatus)}")
         return None
-    if subject is None:
+    if subject is None or not plan.within_model(subject.class_code, f"{path}.item", subject.label):
         return None
     _check_status_move(plan, subject, status, f"{path}.status")
     return _touching(subject, raw["item"], {"status": status})
@@ -316,8 +328,7 @@ def _edge_exists(plan: _Plan, kind: str, source: _Subject, target: _Subject,
     return (in_register and edge not in plan.removed_edges) or edge in plan.added_edges
 
 
-def _plan_add_relation(plan: _Plan, raw: dict[str, Any], path: str,
-                       allowed_classes: tuple[str, ...] | None) -> dict[str, Any] | None:
+def _plan_add_relation(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] | None:
     if _unknown_keys(plan, raw, "add_relation", path, with_fields=False):
         return None
     named = _edge_names(plan, raw, path)
@@ -336,8 +347,7 @@ def _plan_add_relation(plan: _Plan, raw: dict[str, Any], path: str,
     return {"kind": kind, "source": edge[1], "target": edge[2], "attributes": attributes}
 
 
-def _plan_remove_relation(plan: _Plan, raw: dict[str, Any], path: str,
-                          allowed_classes: tuple[str, ...] | None) -> dict[str, Any] | None:
+def _plan_remove_relation(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] | None:
     if _unknown_keys(plan, raw, "remove_relation", path, with_fields=False):
         return None
     named = _edge_names(plan, raw, path)

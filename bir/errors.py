@@ -30,3 +30,7 @@ class ValidationFailed(RegisterError):
 
 class NotFound(RegisterError):
     """An item, class or version that was asked for does not exist."""
+
+
+class NotYetRegistered(NotFound):
+    """The item exists, but not at the moment asked for."""

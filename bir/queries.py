@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bir.errors import NotFound
+from bir.errors import NotFound, NotYetRegistered
 from bir.items import RECORD_FIELDS, Item, ItemVersion
 from bir.relations import Relation
 from bir.vocabulary import RELATION_KINDS
@@ -38,7 +38,7 @@ def item_as_of(session: Session, key: str, at: datetime) -> ItemVersion:
     if version is None:
         if session.scalar(select(Item.id).where(Item.key == key)) is None:
             raise NotFound(f"no item {key} in the register")
-        raise NotFound(f"{key} was not registered yet at {at.isoformat()}")
+        raise NotYetRegistered(f"{key} was not registered yet at {at.isoformat()}")
     return version
 
 
@@ -174,6 +174,11 @@ def register_as_of(session: Session, at: datetime, flt: ItemFilter | None = None
     return list(session.scalars(stmt))
 
 
+def count_as_of(session: Session, at: datetime, flt: ItemFilter | None = None) -> int:
+    stmt = _filtered(select(func.count(ItemVersion.id)), ItemVersion, flt)
+    return session.scalar(stmt.where(valid_at(ItemVersion, at))) or 0
+
+
 def items_by_key(session: Session, keys: list[str]) -> dict[str, Item]:
     if not keys:
         return {}
@@ -181,7 +186,8 @@ def items_by_key(session: Session, keys: list[str]) -> dict[str, Item]:
 
 
 __all__ = [
-    "RECORD_FIELDS", "FieldChange", "HistoryEntry", "ItemFilter", "RelatedItem", "count_items",
+    "RECORD_FIELDS", "FieldChange", "HistoryEntry", "ItemFilter", "RelatedItem", "count_as_of",
+    "count_items",
     "flatten", "get_item", "item_as_of", "item_history", "items_by_key", "list_items",
     "register_as_of", "relations_of", "valid_at",
 ]

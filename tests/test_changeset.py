@@ -126,7 +126,8 @@ def test_model_limits_operations_and_classes(db: Database) -> None:
     problems = _refused(db, [{"op": "create_item", "class": "service", "name": "Mail"},
                              {"op": "remove_relation", "kind": "runs_on", "source": "A-1",
                               "target": "B-1"}], model="hardware-receipt")
-    assert any("operations[0].class: this change model registers only" in p for p in problems)
+    assert any("operations[0].class: this change model touches only hardware, network, client, iot, "
+               "not a new item (service)" in p for p in problems)
     assert any("operations[1].op: this change model does not make 'remove_relation'" in p
                for p in problems)
 
@@ -134,3 +135,25 @@ def test_model_limits_operations_and_classes(db: Database) -> None:
 def test_unknown_model_is_named(db: Database) -> None:
     problems = _refused(db, [laptop("a", "SN-1")], model="teleportation")
     assert problems[0].startswith("model: no published change model 'teleportation' (known: ")
+
+
+def test_model_limits_apply_to_updates_too(db: Database) -> None:
+    implement_normal_change(db, [laptop("a", "SN-1"),
+                                 {"op": "create_item", "ref": "vm", "class": "cloud.instance",
+                                  "name": "web-1", "attributes": {"provider": "aws",
+                                                                  "instance_type": "t3.small"}}],
+                            at("2026-01-10"))
+    problems = _refused(db, [
+        {"op": "update_item", "item": "LAP-000001", "owner": "x"},
+        {"op": "update_item", "item": "CI-000001", "status": "retired"},
+    ], model="cloud-instance-request")
+    assert problems == [
+        "operations[0].item: this change model touches only cloud, not LAP-000001 (hardware.laptop)",
+        "operations[1].status: this change model does not move statuses",
+    ]
+
+
+def test_model_fields_are_checked_at_registration(db: Database) -> None:
+    with pytest.raises(ValidationFailed, match="fields.bogus: is not a field of this change model"):
+        changes.register_change(db, "carol", model="normal-change", title="With a stray field",
+                                operations=[laptop("a", "SN-1")], fields={"bogus": 1})

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from bir.base import to_money, utcnow
 from bir.changeset import plan_change_set
+from bir.classes import ItemClass
 from bir.errors import FieldError, ValidationFailed
 from bir.keys import reserve_keys
 from bir.queries import items_by_key
 from bir.vocabulary import LifecycleStatus
-from workflows.definition import parse_definition
+from workflows.definition import DefinitionError, parse_definition
 from workflows.engine import Actor, ChangeConflict, ChangeError, compiled, run_automatic
 from workflows.models import Approval, Change, ChangeOperation, StepLogEntry, WorkflowDefinition
 from workflows.skeleton import FINAL, ChangeSource, Step
@@ -122,6 +123,9 @@ def register_change(
         errors.append(FieldError("source", f"{source!r} is not one of "
                                  f"{', '.join(s.value for s in ChangeSource)}"))
     clean = _details({"title": title, **details})
+    model_fields = {f.name for f in definition.fields}
+    errors.extend(FieldError(f"fields.{name}", "is not a field of this change model")
+                  for name in sorted(set(clean.get("fields") or {}) - model_fields))
     if not operations:
         raise NotAChange(
             "this request touches no managed component or attribute in the register: it is an "
@@ -232,6 +236,11 @@ def store_definition(session: Session, source: str, *, status: str = "published"
     """Store a definition version (validated); storing the same text again is a no-op, a different
     text under a published version number is refused: published versions are immutable."""
     definition = parse_definition(source)
+    if definition.change_set.classes:
+        known = set(session.scalars(select(ItemClass.code)))
+        unknown = [c for c in definition.change_set.classes if c not in known]
+        if unknown:
+            raise DefinitionError([f"change_set.classes: unknown item class(es) {', '.join(unknown)}"])
     existing = session.scalar(select(WorkflowDefinition).where(
         WorkflowDefinition.code == definition.code,
         WorkflowDefinition.version == definition.version))

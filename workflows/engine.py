@@ -133,17 +133,20 @@ class CompiledWorkflow:
         return result
 
 
-_COMPILED: dict[int, CompiledWorkflow] = {}
+# Keyed by the definition text itself, not a row id: a process may serve several databases (tests,
+# tenants) whose ids coincide, and a published text never changes.
+_COMPILED: dict[tuple[str, int, str], CompiledWorkflow] = {}
 
 
 def compiled(row: WorkflowDefinition) -> CompiledWorkflow:
     """The machine for a definition version; published versions are built once per process."""
-    cached = _COMPILED.get(row.id)
-    if cached is not None and row.status != "draft":
+    cache_key = (row.code, row.version, row.source)
+    cached = _COMPILED.get(cache_key)
+    if cached is not None:
         return cached
     workflow = CompiledWorkflow(parse_definition(row.source, where=f"{row.code} v{row.version}"))
     if row.status != "draft":
-        _COMPILED[row.id] = workflow
+        _COMPILED[cache_key] = workflow
     return workflow
 
 

@@ -1,7 +1,7 @@
 """initial schema: register, change process, users
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 09:06:46.933683
 """
 from collections.abc import Sequence

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bir import queries
 from bir.classes import ClassCatalogue
-from bir.errors import NotFound
+from bir.errors import NotFound, NotYetRegistered
 from bir.impact import impacted_services
 from bir.items import CONFIGURATION_FIELDS, CORE_FIELDS, FINANCIAL_FIELDS
 from usm.services.database import Database
@@ -59,6 +59,7 @@ class ItemRow:
 
 def item_view(db: Database, key: str, as_of: datetime | None = None) -> ItemView:
     """An item with its attributes grouped as users read them; ``as_of`` shows it as it was."""
+    key = key.strip().upper()
     with db.reading() as session:
         current = queries.get_item(session, key)
         record_source = queries.item_as_of(session, key, as_of) if as_of else current
@@ -95,6 +96,7 @@ def item_view(db: Database, key: str, as_of: datetime | None = None) -> ItemView
 
 
 def item_history(db: Database, key: str) -> list[HistoryRow]:
+    key = key.strip().upper()
     with db.reading() as session:
         entries = queries.item_history(session, key)
         ids = {e.version.change_id for e in entries}
@@ -117,10 +119,12 @@ def list_items(db: Database, flt: queries.ItemFilter | None = None, *,
             total = queries.count_items(session, flt)
         else:
             rows = queries.register_as_of(session, as_of, flt, after=after, limit=limit)
-            total = len(rows)
+            total = queries.count_as_of(session, as_of, flt)
         return [ItemRow(r.key, r.name, r.class_code, r.status, r.owner, r.location,
                         r.cost_centre) for r in rows], total
 
 
-__all__ = ["HistoryRow", "ItemRow", "ItemView", "NotFound", "item_history", "item_view",
-           "list_items"]
+ItemFilter = queries.ItemFilter
+
+__all__ = ["HistoryRow", "ItemFilter", "ItemRow", "ItemView", "NotFound", "NotYetRegistered",
+           "item_history", "item_view", "list_items"]

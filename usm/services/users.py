@@ -14,6 +14,8 @@ from usm.services.database import Database
 from workflows.engine import Actor
 from workflows.skeleton import ROLES
 
+# Checked against when the user does not exist, so a wrong username costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("usm-no-such-user")
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 
@@ -50,7 +52,10 @@ def add_user(db: Database, username: str, password: str, roles: list[str],
 def authenticate(db: Database, username: str, password: str) -> User | None:
     with db.reading() as session:
         user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return user
 

@@ -1,0 +1,64 @@
+"""The web application factory: the composition root that binds the web tier to the services.
+
+This module and ``usm.cli`` are the only code that imports ``web``. The factory neither creates
+tables nor runs migrations: Alembic owns the schema and is run by command, not by each worker.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+import web
+from usm.accounts import User
+from usm.config import Settings
+from usm.services.database import Database
+from usm.services.users import get_user
+from web import auth, errors, formatting, pages, security
+from web.context import DATABASE_EXTENSION, database
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see this page."
+login_manager.login_message_category = "info"
+csrf = CSRFProtect()
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
+    """Build the app on ``settings`` (default: from the environment) and ``db`` (default: connect
+    to ``settings.database_url``). The caller that passes ``db`` keeps ownership of it."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, template_folder=str(web.TEMPLATES), static_folder=str(web.STATIC),
+                static_url_path="/static")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_ENABLED=True,
+    )
+    app.extensions[DATABASE_EXTENSION] = db or Database.connect(settings.database_url)
+
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    app.jinja_env.filters.update(formatting.FILTERS)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    for code in errors.HANDLED:
+        app.register_error_handler(code, errors.render_error)
+    app.after_request(security.add_security_headers)
+    return app
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    """The signed-in user for this request; a deactivated user's open session stops working."""
+    try:
+        user = get_user(database(), int(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and user.active else None

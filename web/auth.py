@@ -1,0 +1,63 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from usm.services.users import authenticate
+from web.context import database
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("User name", validators=[DataRequired(), Length(max=64)],
+                           render_kw={"autocomplete": "username", "autofocus": True})
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+def local_target(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    target = local_target(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target or url_for("pages.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(database(), form.username.data.strip(), form.password.data)
+        if user is not None:
+            # A fresh session at sign-in: nothing from before the login carries over.
+            session.clear()
+            login_user(user)
+            return redirect(target or url_for("pages.index"))
+        flash("Unknown user name or wrong password.", "error")
+    elif form.is_submitted():
+        flash("Enter your user name and password.", "error")
+    return render_template("login.html", form=form, next=target)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
