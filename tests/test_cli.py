@@ -145,3 +145,49 @@ def test_user_add_validates_and_creates(run) -> None:
     assert weak.exit_code == 1 and "password: must be at least 10 characters" in weak.output
     bad_role = run("user", "add", "eve", "--role", "wizard", "--password", "long-enough-1")
     assert bad_role.exit_code == 1 and "unknown role(s) wizard" in bad_role.output
+
+
+def test_demo_loads_once_through_changes(run) -> None:
+    first = run("demo")
+    assert first.exit_code == 0, first.output
+    assert "50 items" in first.output
+    listed = run("change", "list", "--all")
+    assert listed.exit_code == 0 and "CHG-000001" in listed.output
+    older = run("item", "show", "LAP-000003", "--as-of", "2026-01-31T00:00")
+    newer = run("item", "show", "LAP-000003")
+    assert "Pieter Bakker" in older.output and "Iris van Dijk" in newer.output
+    again = run("demo")
+    assert again.exit_code == 1 and "already" in again.output
+
+
+def test_serve_answers_on_the_given_port(sqlite_url: str, tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "USM_DATABASE_URL": sqlite_url, "USM_SECRET_KEY": "test-secret",
+           "USM_INSTANCE_PATH": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "usm.cli", "serve", "--port", str(port)], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        body = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as r:
+                    body = r.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert "password" in body.lower()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+            assert r.url.endswith("/login?next=%2F"), "anonymous users are sent to log in"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
