@@ -13,9 +13,10 @@ from usm.services.database import Database
 
 
 @pytest.fixture
-def run(sqlite_url: str, tmp_path: Path):
+def run(db_url: str, tmp_path: Path):
+    """Invoke ``usm`` against a fresh database, on SQLite and on PostgreSQL."""
     runner = CliRunner()
-    env = {"USM_DATABASE_URL": sqlite_url, "USM_INSTANCE_PATH": str(tmp_path / "instance"),
+    env = {"USM_DATABASE_URL": db_url, "USM_INSTANCE_PATH": str(tmp_path / "instance"),
            "USM_USER": ""}
 
     def invoke(*args: str, user: str | None = None) -> Result:
@@ -26,8 +27,8 @@ def run(sqlite_url: str, tmp_path: Path):
 
 
 @pytest.fixture
-def register_two_versions(sqlite_url: str) -> str:
-    db = Database.connect(sqlite_url)
+def register_two_versions(db_url: str) -> str:
+    db = Database.connect(db_url)
     try:
         implement_normal_change(db, [laptop("a", "SN-CLI-1", owner="alice", purchase_cost="800",
                                             currency="EUR")], at("2026-01-10"), title="Receive")
