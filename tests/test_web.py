@@ -16,7 +16,7 @@ from usm.app import create_app
 from usm.config import Settings
 from usm.services.database import Database
 from web.auth import local_target
-from web.pages import parse_as_of
+from web.register import parse_as_of
 from web.security import roles_required
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

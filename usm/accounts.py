@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bir.base import Base, JSONType, UTCDateTime, utcnow
@@ -41,3 +41,20 @@ class User(Base):
     def as_dict(self) -> dict[str, Any]:
         return {"username": self.username, "display_name": self.display_name,
                 "roles": list(self.roles)}
+
+
+class ApiToken(Base):
+    """A personal API token. Only a hash is stored; the token is shown once when it is made."""
+
+    __tablename__ = "usm_api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("usm_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # First characters of the token, so a user can tell their tokens apart in a list.
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

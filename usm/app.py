@@ -15,8 +15,9 @@ from usm.accounts import User
 from usm.config import Settings
 from usm.services.database import Database
 from usm.services.users import get_user
-from web import auth, errors, formatting, pages, security
+from web import admin, auth, changes, designer, errors, formatting, home, register, security
 from web.context import DATABASE_EXTENSION, database
+from web.navigation import navigation
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -46,8 +47,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     csrf.init_app(app)
 
     app.jinja_env.filters.update(formatting.FILTERS)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(pages.bp)
+    for blueprint in (auth.bp, home.bp, register.bp, changes.bp, designer.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    app.context_processor(navigation)
     for code in errors.HANDLED:
         app.register_error_handler(code, errors.render_error)
     app.after_request(security.add_security_headers)

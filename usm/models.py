@@ -4,10 +4,17 @@ from bir.classes import ItemClass
 from bir.items import Item, ItemVersion
 from bir.keys import KeyCounter
 from bir.relations import Relation
-from usm.accounts import User
-from workflows.models import Approval, Change, ChangeOperation, StepLogEntry, WorkflowDefinition
+from usm.accounts import ApiToken, User
+from workflows.models import (
+    Approval,
+    Change,
+    ChangeComment,
+    ChangeOperation,
+    StepLogEntry,
+    WorkflowDefinition,
+)
 
 __all__ = [
-    "Approval", "Change", "ChangeOperation", "Item", "ItemClass", "ItemVersion", "KeyCounter",
-    "Relation", "StepLogEntry", "User", "WorkflowDefinition",
+    "ApiToken", "Approval", "Change", "ChangeComment", "ChangeOperation", "Item", "ItemClass",
+    "ItemVersion", "KeyCounter", "Relation", "StepLogEntry", "User", "WorkflowDefinition",
 ]

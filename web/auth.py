@@ -40,7 +40,7 @@ def local_target(target: str | None) -> str | None:
 def login() -> ResponseReturnValue:
     target = local_target(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(target or url_for("pages.index"))
+        return redirect(target or url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(database(), form.username.data.strip(), form.password.data)
@@ -48,7 +48,7 @@ def login() -> ResponseReturnValue:
             # A fresh session at sign-in: nothing from before the login carries over.
             session.clear()
             login_user(user)
-            return redirect(target or url_for("pages.index"))
+            return redirect(target or url_for("home.index"))
         flash("Unknown user name or wrong password.", "error")
     elif form.is_submitted():
         flash("Enter your user name and password.", "error")

@@ -19,10 +19,10 @@ CONTENT_SECURITY_POLICY = (
 
 
 def roles_required(*roles: str) -> Callable[[View], View]:
-    """Let a view run only for a signed-in user who holds every one of ``roles``.
+    """Let a view run only for a signed-in user who holds at least one of ``roles``.
 
     Anonymous users are sent to the sign-in page (as with ``login_required``); signed-in users
-    without the roles get 403.
+    without any of the roles get 403.
     """
     if not roles:
         raise ValueError("roles_required needs at least one role")
@@ -33,9 +33,8 @@ def roles_required(*roles: str) -> Callable[[View], View]:
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-            if not needed <= set(current_user.roles):
-                abort(403, description="This page needs the role(s): "
-                                       + ", ".join(sorted(needed - set(current_user.roles))))
+            if not needed & set(current_user.roles):
+                abort(403, description="This page is for the role(s): " + ", ".join(sorted(needed)))
             return view(*args, **kwargs)
 
         return guarded  # type: ignore[return-value]

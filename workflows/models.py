@@ -136,3 +136,16 @@ class StepLogEntry(Base):
     from_step: Mapped[str | None] = mapped_column(String(16))
     to_step: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
+
+
+class ChangeComment(Base):
+    """A remark on a change by anyone working on it; kept with the change, never edited."""
+
+    __tablename__ = "chm_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("chm_change.id", ondelete="CASCADE"),
+                                           index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[str] = mapped_column(Text)

@@ -1,7 +1,4 @@
-"""The walking skeleton's pages: the register, an item, the open changes and a change.
-
-Every view parses its input, calls the service layer and renders; templates never query.
-"""
+"""Service owners' screens over the register: items now or as of a moment."""
 
 from __future__ import annotations
 
@@ -10,15 +7,15 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 
-from usm.services import changes, register
+from usm.services import register
+from web import access
 from web.context import database
 from web.formatting import history_changes, item_groups
+from web.security import roles_required
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("register", __name__)
 
-PAGE_SIZE = 50
 AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$")
 
 
@@ -41,18 +38,8 @@ def parse_as_of(text: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-@bp.get("/")
-@login_required
-def index() -> ResponseReturnValue:
-    db = database()
-    items, item_count = register.list_items(db, limit=PAGE_SIZE)
-    open_changes = changes.list_changes(db, open_only=True, limit=PAGE_SIZE)
-    return render_template("index.html", items=items, item_count=item_count,
-                           open_changes=open_changes)
-
-
 @bp.get("/items/<key>")
-@login_required
+@roles_required(*access.REGISTER_READERS)
 def item(key: str) -> ResponseReturnValue:
     try:
         as_of = parse_as_of(request.args.get("as_of"))
@@ -70,22 +57,3 @@ def item(key: str) -> ResponseReturnValue:
         history=[(row, history_changes(row, labels)) for row in history],
         as_of_text=request.args.get("as_of", ""),
     )
-
-
-@bp.get("/changes")
-@login_required
-def change_list() -> ResponseReturnValue:
-    after = request.args.get("after") or None
-    page = changes.list_changes(database(), open_only=True, limit=PAGE_SIZE, after=after)
-    return render_template("changes.html", changes=page,
-                           next_after=page[-1].key if len(page) == PAGE_SIZE else None)
-
-
-@bp.get("/changes/<key>")
-@login_required
-def change(key: str) -> ResponseReturnValue:
-    try:
-        detail = changes.change_detail(database(), key)
-    except changes.ChangeNotFound as exc:
-        abort(404, description=str(exc))
-    return render_template("change.html", change=detail, summary=detail.summary)

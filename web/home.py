@@ -1,0 +1,31 @@
+"""The landing page: the register and the open changes, as far as the user's roles reach."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from usm.services import changes, register
+from web import access
+from web.context import database
+
+bp = Blueprint("home", __name__)
+
+PAGE_SIZE = 50
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    db = database()
+    roles = set(current_user.roles)
+    items, item_count, open_changes = [], 0, []
+    if roles.intersection(access.REGISTER_READERS):
+        items, item_count = register.list_items(db, limit=PAGE_SIZE)
+    if roles.intersection(access.CHANGE_PARTICIPANTS):
+        open_changes = changes.list_changes(db, open_only=True, limit=PAGE_SIZE)
+    return render_template("index.html", items=items, item_count=item_count,
+                           open_changes=open_changes,
+                           sees_register=bool(roles.intersection(access.REGISTER_READERS)),
+                           sees_changes=bool(roles.intersection(access.CHANGE_PARTICIPANTS)))
