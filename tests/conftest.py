@@ -157,3 +157,25 @@ def pg_url(templates: _Templates, tmp_path: Path) -> Iterator[str]:
     if PG_ADMIN_URL is None:
         pytest.skip("PostgreSQL is not reachable")
     yield from _fresh_url("postgresql", templates, tmp_path)
+
+
+@pytest.fixture
+def web_app(sqlite_url: str):  # type: ignore[no-untyped-def]
+    """The web app on a fresh SQLite database (CSRF on, as in production)."""
+    from tests.web_support import make_app
+
+    app = make_app(sqlite_url)
+    yield app
+    app.extensions["usm_db"].dispose()
+
+
+@pytest.fixture
+def web_db(web_app) -> Database:  # type: ignore[no-untyped-def]
+    """The web app's own database handle, to build content through the engine."""
+    database: Database = web_app.extensions["usm_db"]
+    return database
+
+
+@pytest.fixture
+def web_client(web_app):  # type: ignore[no-untyped-def]
+    return web_app.test_client()
