@@ -1,0 +1,29 @@
+"""Signing in and out in a real browser."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import screenshot
+from tests.conftest import PASSWORD
+
+
+def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_wrong_password_then_sign_in_and_out(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/")
+    assert "/login" in page.url
+    page.get_by_label("User name").fill("carol")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_text("Unknown user name or wrong password.").is_visible()
+    screenshot(page, "login-error")
+
+    sign_in(page, "carol")
+    assert page.get_by_role("heading", name="Managed infrastructure register").is_visible()
+    assert page.get_by_role("link", name="Change queue").is_visible()
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_text("You are signed out.").is_visible()
