@@ -1,0 +1,107 @@
+"""Role x route: every web page answers each role as the access table says.
+
+The routes come from the app itself, so a new route without an entry here fails the test: whoever
+adds a screen decides who may open it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+
+from tests.web_support import login
+from usm.services.database import Database
+from usm.services.demo import load_demo
+
+COORDINATOR, OWNER, DESIGNER, ADMIN = "carol", "sam", "pat", "ada"
+EVERYONE = {COORDINATOR, OWNER, DESIGNER, ADMIN}
+REGISTER = {COORDINATOR, OWNER, DESIGNER}
+CHANGES = {COORDINATOR, OWNER}
+
+# endpoint -> users allowed to GET it (None: public). Sample values fill the URL variables.
+ACCESS: dict[str, set[str] | None] = {
+    "auth.login": None,
+    "static": None,
+    "home.index": EVERYONE,
+    "register.item": REGISTER,
+    "register.search": REGISTER,
+    "register.services": REGISTER,
+    "register.service": REGISTER,
+    "changes.queue": CHANGES,
+    "changes.detail": CHANGES,
+    "changes.new": {COORDINATOR},
+    "changes.new_for_model": {COORDINATOR},
+    "changes.calendar": CHANGES,
+    "designer.definitions": {DESIGNER},
+    "designer.definition": {DESIGNER},
+    "designer.definition_svg": {DESIGNER},
+    "admin.users": {ADMIN},
+    "admin.new_user": {ADMIN},
+    "admin.user": {ADMIN},
+}
+SAMPLES = {
+    "key": "LAP-000003", "code": "normal-change", "version": "1", "username": "carol",
+    "model": "normal-change", "filename": "usm.css",
+}
+SAMPLE_BY_ENDPOINT = {
+    "changes.detail": {"key": "CHG-000001"},
+    "register.service": {"key": "SVC-000001"},
+}
+
+
+@pytest.fixture(scope="module")
+def matrix_app(tmp_path_factory: pytest.TempPathFactory, templates):  # type: ignore[no-untyped-def]
+    import shutil
+
+    from tests.web_support import make_app
+
+    path = tmp_path_factory.mktemp("matrix") / "usm.db"
+    shutil.copyfile(templates.sqlite(), path)
+    app = make_app(f"sqlite:///{path}")
+    db: Database = app.extensions["usm_db"]
+    load_demo(db)
+    yield app
+    db.dispose()
+
+
+def _get_rules(app: Flask) -> list[tuple[str, str]]:
+    rules = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()) or rule.endpoint.startswith("api"):
+            continue
+        values = {**SAMPLES, **SAMPLE_BY_ENDPOINT.get(rule.endpoint, {})}
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+        rules.append((rule.endpoint, path))
+    return sorted(rules)
+
+
+def test_every_route_is_in_the_access_table(matrix_app: Flask) -> None:
+    missing = [endpoint for endpoint, _ in _get_rules(matrix_app) if endpoint not in ACCESS
+               and not endpoint.startswith("test_only")]
+    assert missing == [], "add these routes to ACCESS with the roles that may open them"
+
+
+@pytest.mark.parametrize("user", [None, COORDINATOR, OWNER, DESIGNER, ADMIN])
+def test_role_route_matrix(matrix_app: Flask, user: str | None) -> None:
+    client = matrix_app.test_client()
+    if user:
+        assert login(client, user).status_code == 302
+    wrong = []
+    for endpoint, path in _get_rules(matrix_app):
+        allowed = ACCESS.get(endpoint, set())
+        response = client.get(path)
+        status = response.status_code
+        response.close()
+        if allowed is None:
+            ok = status in (200, 302)
+        elif user is None:
+            ok = status == 302
+        elif user in allowed:
+            ok = status == 200
+        else:
+            ok = status == 403
+        if not ok:
+            wrong.append(f"{user or 'anonymous'} GET {path} ({endpoint}) -> {status}")
+    assert wrong == []
