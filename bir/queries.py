@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from bir.classes import ItemClass
 from bir.errors import NotFound, NotYetRegistered
-from bir.items import RECORD_FIELDS, Item, ItemVersion
+from bir.items import NATURAL_KEYS, RECORD_FIELDS, Item, ItemVersion
 from bir.relations import Relation
 from bir.vocabulary import RELATION_KINDS
 
@@ -96,50 +97,82 @@ class RelatedItem:
     class_code: str
     outgoing: bool
     attributes: dict[str, Any]
+    class_name: str = ""
 
 
 def relations_of(session: Session, item_id: int, at: datetime | None = None) -> list[RelatedItem]:
-    """The item's relations both ways, now or as of ``at``, in one query."""
-    other = aliased(Item)
+    """The item's relations both ways, now or as of ``at`` (the other item as it was then), in
+    one query."""
+    other: Any = aliased(Item) if at is None else aliased(ItemVersion)
+    other_id = other.id if at is None else other.item_id
     period = Relation.valid_to.is_(None) if at is None else valid_at(Relation, at)
     stmt = (
-        select(Relation, other)
+        select(Relation, other, ItemClass.name)
         .join(other, or_(
-            and_(Relation.source_id == item_id, other.id == Relation.target_id),
-            and_(Relation.target_id == item_id, other.id == Relation.source_id),
+            and_(Relation.source_id == item_id, other_id == Relation.target_id),
+            and_(Relation.target_id == item_id, other_id == Relation.source_id),
         ))
+        .join(ItemClass, ItemClass.code == other.class_code)
         .where(period, or_(Relation.source_id == item_id, Relation.target_id == item_id))
         .order_by(Relation.kind, other.key)
     )
+    if at is not None:
+        stmt = stmt.where(valid_at(other, at))
     related: list[RelatedItem] = []
-    for relation, item in session.execute(stmt):
+    for relation, item, class_name in session.execute(stmt):
         outgoing = relation.source_id == item_id
         kind = RELATION_KINDS[relation.kind]
         related.append(RelatedItem(
             relation.kind, kind.label if outgoing else kind.inverse_label, item.key, item.name,
-            item.class_code, outgoing, dict(relation.attributes or {}),
+            item.class_code, outgoing, dict(relation.attributes or {}), class_name,
         ))
     return related
 
 
 @dataclass(frozen=True)
 class ItemFilter:
+    """What a search keeps: each given criterion must hold. ``text`` matches part of the key, name,
+    serial number, asset tag or host name, ignoring case; ``class_code`` includes subclasses;
+    ``item_ids`` (e.g. the items supporting a service) limits the result to those items."""
+
     text: str | None = None
     class_code: str | None = None
     status: str | None = None
     owner: str | None = None
     location: str | None = None
     cost_centre: str | None = None
+    item_ids: frozenset[int] | None = None
+
+
+TEXT_FIELDS = ("key", "name") + NATURAL_KEYS
+# Sort name (as a caller gives it) -> column of the item record.
+SORT_COLUMNS = {
+    "key": "key",
+    "name": "name",
+    "class": "class_code",
+    "status": "status",
+    "owner": "owner",
+    "location": "location",
+    "cost_centre": "cost_centre",
+    "purchase_cost": "purchase_cost",
+    "acquired_on": "acquired_on",
+}
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.strip().lower()
+    for special in ("\\", "%", "_"):
+        escaped = escaped.replace(special, "\\" + special)
+    return f"%{escaped}%"
 
 
 def _filtered(stmt: Select[Any], model: Any, flt: ItemFilter | None) -> Select[Any]:
     if flt is None:
         return stmt
-    if flt.text:
-        pattern = f"%{flt.text.strip().lower()}%"
+    if flt.text and flt.text.strip():
+        pattern = _like_pattern(flt.text)
         stmt = stmt.where(or_(*(
-            func.lower(getattr(model, name)).like(pattern)
-            for name in ("key", "name", "serial_number", "asset_tag", "hostname")
+            func.lower(getattr(model, name)).like(pattern, escape="\\") for name in TEXT_FIELDS
         )))
     if flt.class_code:
         stmt = stmt.where(or_(model.class_code == flt.class_code,
@@ -148,7 +181,82 @@ def _filtered(stmt: Select[Any], model: Any, flt: ItemFilter | None) -> Select[A
         value = getattr(flt, name)
         if value:
             stmt = stmt.where(getattr(model, name) == value)
+    if flt.item_ids is not None:
+        id_column = model.id if model is Item else model.item_id
+        stmt = stmt.where(id_column.in_(flt.item_ids) if flt.item_ids else false())
     return stmt
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a sorted result: the sort value and key of one row. A page starts just after
+    (or, going back, ends just before) it."""
+
+    value: Any
+    key: str
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    record: Item | ItemVersion
+    class_name: str
+
+
+def _after(column: Any, key_column: Any, position: Position, *, descending: bool,
+           nulls_after: bool) -> Any:
+    """Rows that come after ``position`` when sorted by ``column`` (nulls after or before the
+    values), then by key; ascending, or descending."""
+    def beyond(col: Any, value: Any) -> Any:
+        return col < value if descending else col > value
+
+    if column is key_column:
+        return beyond(key_column, position.key)
+    if position.value is None:
+        same_and_beyond = and_(column.is_(None), beyond(key_column, position.key))
+        return same_and_beyond if nulls_after else or_(column.is_not(None), same_and_beyond)
+    values_beyond = or_(beyond(column, position.value),
+                        and_(column == position.value, beyond(key_column, position.key)))
+    return or_(values_beyond, column.is_(None)) if nulls_after else values_beyond
+
+
+def search_items(session: Session, flt: ItemFilter | None = None, *, sort: str = "key",
+                 descending: bool = False, after: Position | None = None,
+                 before: Position | None = None, limit: int = PAGE_SIZE,
+                 at: datetime | None = None) -> tuple[list[SearchRow], bool]:
+    """One page of the register (current, or as it stood at ``at``) sorted by ``sort`` (a name of
+    ``SORT_COLUMNS``), then by key; empty values always sort last. Keyset pagination: the page
+    starts after ``after`` or ends before ``before``. Returns the rows in display order and whether
+    more rows lie beyond the page in the direction read (after it, or before it going back)."""
+    if sort not in SORT_COLUMNS:
+        raise ValueError(f"unknown sort column {sort!r}")
+    model: Any = Item if at is None else ItemVersion
+    column = getattr(model, SORT_COLUMNS[sort])
+    backwards = before is not None
+    # Reading back means reading the reverse order forwards, then turning the page round.
+    read_descending = descending != backwards
+    nulls_after = not backwards
+    stmt = _filtered(
+        select(model, ItemClass.name).join(ItemClass, ItemClass.code == model.class_code),
+        model, flt)
+    if at is not None:
+        stmt = stmt.where(valid_at(ItemVersion, at))
+    position = before if backwards else after
+    if position is not None:
+        stmt = stmt.where(_after(column, model.key, position, descending=read_descending,
+                                 nulls_after=nulls_after))
+    order = []
+    if column is not model.key:
+        value_order = column.desc() if read_descending else column.asc()
+        order.append(value_order.nulls_last() if nulls_after else value_order.nulls_first())
+    order.append(model.key.desc() if read_descending else model.key.asc())
+    size = max(1, min(limit, MAX_PAGE_SIZE))
+    rows = [SearchRow(record, name)
+            for record, name in session.execute(stmt.order_by(*order).limit(size + 1))]
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    return rows, more
 
 
 def list_items(session: Session, flt: ItemFilter | None = None, *, after: str | None = None,
@@ -160,7 +268,10 @@ def list_items(session: Session, flt: ItemFilter | None = None, *, after: str | 
     return list(session.scalars(stmt.limit(max(1, min(limit, MAX_PAGE_SIZE)))))
 
 
-def count_items(session: Session, flt: ItemFilter | None = None) -> int:
+def count_items(session: Session, flt: ItemFilter | None = None, at: datetime | None = None) -> int:
+    """How many items match, now or as of ``at``."""
+    if at is not None:
+        return count_as_of(session, at, flt)
     return session.scalar(_filtered(select(func.count(Item.id)), Item, flt)) or 0
 
 
@@ -185,9 +296,68 @@ def items_by_key(session: Session, keys: list[str]) -> dict[str, Item]:
     return {i.key: i for i in session.scalars(select(Item).where(Item.key.in_(keys)))}
 
 
+def rows_by_id(session: Session, item_ids: set[int], at: datetime | None = None
+               ) -> dict[int, SearchRow]:
+    """Items by id with their class names, as they are now or as they stood at ``at`` (an item
+    that did not exist then is left out). One query."""
+    if not item_ids:
+        return {}
+    if at is None:
+        current = select(Item, ItemClass.name).join(ItemClass, ItemClass.code == Item.class_code)
+        return {item.id: SearchRow(item, name)
+                for item, name in session.execute(current.where(Item.id.in_(item_ids)))}
+    then = (select(ItemVersion, ItemClass.name)
+            .join(ItemClass, ItemClass.code == ItemVersion.class_code)
+            .where(ItemVersion.item_id.in_(item_ids), valid_at(ItemVersion, at)))
+    return {version.item_id: SearchRow(version, name)
+            for version, name in session.execute(then)}
+
+
+SERVICE_CLASS = "service"
+
+
+def is_service_class(class_code: str) -> bool:
+    return class_code == SERVICE_CLASS or class_code.startswith(SERVICE_CLASS + ".")
+
+
+def service_condition(model: Any) -> Any:
+    """Items of the service class (and any subclass a designer adds)."""
+    return or_(model.class_code == SERVICE_CLASS, model.class_code.like(f"{SERVICE_CLASS}.%"))
+
+
+# Fields whose distinct current values a search form offers as choices.
+CHOICE_FIELDS = ("owner", "location", "cost_centre")
+
+
+def search_choices(session: Session, limit: int = 1000) -> dict[str, list[tuple[str, str | None]]]:
+    """What a search form offers, in one query: ``class`` (code, name) for every class,
+    ``service`` (key, name) for every service item, and the distinct current values of
+    ``CHOICE_FIELDS`` (value, None), each list sorted and cut at ``limit`` entries."""
+    parts = [
+        select(literal("class").label("field"), ItemClass.code.label("value"),
+               ItemClass.name.label("label")),
+        select(literal("service").label("field"), Item.key.label("value"),
+               Item.name.label("label")).where(service_condition(Item)),
+    ]
+    for name in CHOICE_FIELDS:
+        column = getattr(Item, name)
+        distinct = (select(column.label("value")).where(column.is_not(None)).distinct()
+                    .order_by(column).limit(limit).subquery())
+        parts.append(select(literal(name).label("field"), distinct.c.value,
+                            literal(None).label("label")))
+    choices: dict[str, list[tuple[str, str | None]]] = {
+        name: [] for name in ("class", "service", *CHOICE_FIELDS)}
+    for field, value, text in session.execute(union_all(*parts)):
+        choices[field].append((value, text))
+    for name, values in choices.items():
+        choices[name] = sorted(values)[:limit]
+    return choices
+
+
 __all__ = [
-    "RECORD_FIELDS", "FieldChange", "HistoryEntry", "ItemFilter", "RelatedItem", "count_as_of",
-    "count_items",
-    "flatten", "get_item", "item_as_of", "item_history", "items_by_key", "list_items",
-    "register_as_of", "relations_of", "valid_at",
+    "CHOICE_FIELDS", "RECORD_FIELDS", "SERVICE_CLASS", "SORT_COLUMNS", "FieldChange",
+    "HistoryEntry", "ItemFilter", "Position", "RelatedItem", "SearchRow", "count_as_of",
+    "count_items", "flatten", "get_item", "is_service_class", "item_as_of", "item_history",
+    "items_by_key", "list_items", "register_as_of", "relations_of", "rows_by_id",
+    "search_choices", "search_items", "service_condition", "valid_at",
 ]

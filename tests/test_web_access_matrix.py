@@ -72,7 +72,7 @@ def _get_rules(app: Flask) -> list[tuple[str, str]]:
         if "GET" not in (rule.methods or set()) or rule.endpoint.startswith("api"):
             continue
         values = {**SAMPLES, **SAMPLE_BY_ENDPOINT.get(rule.endpoint, {})}
-        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m, values=values: str(values[m.group(1)]), rule.rule)
         rules.append((rule.endpoint, path))
     return sorted(rules)
 

@@ -72,6 +72,33 @@ def iso(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def moment_param(value: datetime) -> str:
+    """A moment as the register's ``as_of`` parameter reads it: UTC without a zone, as short as
+    exact (``2026-01-31T12:00``, seconds and fractions only when there are any)."""
+    moment = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    if moment.microsecond:
+        return moment.isoformat(timespec="microseconds")
+    return moment.isoformat(timespec="seconds" if moment.second else "minutes")
+
+
+def moment_input(value: datetime | None) -> str:
+    """A moment as the value of an ``<input type="datetime-local">`` (UTC, to the second)."""
+    if value is None:
+        return ""
+    moment = value.astimezone(UTC).replace(tzinfo=None, microsecond=0) if value.tzinfo else value
+    return moment.isoformat(timespec="seconds" if moment.second else "minutes")
+
+
+def status_label(status: str | None) -> str:
+    """A lifecycle status as words: ``in_use`` reads "In use"."""
+    return status.replace("_", " ").capitalize() if status else EMPTY
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 item``, ``2 items``."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def money(amount: Decimal | str | None, currency: str | None) -> str:
     if amount is None:
         return EMPTY
@@ -97,6 +124,17 @@ def label(field: str) -> str:
     return FIELD_LABELS.get(field) or field.replace("_", " ").capitalize()
 
 
+# Fields whose values are codes of a closed vocabulary, shown as words ("in_use" reads "In use").
+CODED_FIELDS = ("status", "depreciation_method")
+
+
+def field_text(field: str, value: Any) -> str:
+    """A register value as text, coded values in words."""
+    if field in CODED_FIELDS and isinstance(value, str) and value:
+        return status_label(value)
+    return display(value)
+
+
 @dataclass(frozen=True)
 class FieldGroup:
     title: str
@@ -106,7 +144,7 @@ class FieldGroup:
 
 def item_groups(item: ItemView) -> list[FieldGroup]:
     """The item's attributes as users read them: core, configuration, financial, class-specific."""
-    core = [(label(name), display(value)) for name, value in item.core.items()]
+    core = [(label(name), field_text(name, value)) for name, value in item.core.items()]
     configuration = [(label(name), display(value))
                      for name, value in item.configuration.items() if value not in (None, "")]
     return [
@@ -133,7 +171,7 @@ def _value_rows(values: dict[str, Any]) -> list[tuple[str, str]]:
             if name == "recurring_cost" and values.get("recurring_period"):
                 text += f" {values['recurring_period']}"
         else:
-            text = display(value)
+            text = field_text(name, value)
         rows.append((label(name), text))
     if currency and not any(values.get(m) is not None for m in MONEY_FIELDS):
         rows.append((label("currency"), currency))
@@ -185,7 +223,8 @@ def history_changes(row: HistoryRow, attribute_labels: Iterable[tuple[str, str]]
     """The fields one version changed, labelled (class-specific ones by their class label)."""
     labels = {f"attributes.{name}": text for name, text in attribute_labels}
     return [
-        FieldChangeText(labels.get(c.field) or label(c.field), display(c.old), display(c.new))
+        FieldChangeText(labels.get(c.field) or label(c.field), field_text(c.field, c.old),
+                        field_text(c.field, c.new))
         for c in row.changes
     ]
 
@@ -204,6 +243,10 @@ FILTERS = {
     "iso": iso,
     "display": display,
     "money": money,
+    "moment_param": moment_param,
+    "moment_input": moment_input,
+    "status_label": status_label,
+    "plural": plural,
     "label": label,
     "role_label": role_label,
     "source_label": source_label,

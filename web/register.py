@@ -1,22 +1,36 @@
-"""Service owners' screens over the register: items now or as of a moment."""
+"""Service owners' screens over the register: search, an item now or as of a moment, the services
+and what supports each."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from usm.services import register
 from web import access
 from web.context import database
-from web.formatting import history_changes, item_groups
+from web.formatting import history_changes, item_groups, moment_param
 from web.security import roles_required
 
 bp = Blueprint("register", __name__)
 
-AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$")
+# Result columns a user can sort by: (sort name, header).
+SORTABLE_COLUMNS = (
+    ("key", "Key"), ("name", "Name"), ("class", "Class"), ("status", "Status"), ("owner", "Owner"),
+    ("location", "Location"), ("cost_centre", "Cost centre"), ("purchase_cost", "Purchase cost"),
+    ("acquired_on", "Acquired on"),
+)
+
+
+@bp.context_processor
+def _change_access() -> dict[str, bool]:
+    """Whether change keys on these pages may be links: not every register reader sees changes."""
+    roles = set(current_user.roles) if current_user.is_authenticated else set()
+    return {"sees_changes": bool(roles & set(access.CHANGE_PARTICIPANTS))}
 
 
 def parse_as_of(text: str | None) -> datetime | None:
@@ -24,36 +38,84 @@ def parse_as_of(text: str | None) -> datetime | None:
 
     Raises ``ValueError`` with a message fit for the user.
     """
-    if text is None or not text.strip():
-        return None
-    text = text.strip()
-    problem = (f"'{text}' is not a moment the register can be read at: give a date as "
-               "YYYY-MM-DD or a date and time as YYYY-MM-DDTHH:MM (UTC).")
-    if not AS_OF.match(text):
-        raise ValueError(problem)
+    return register.parse_moment(text)
+
+
+def _as_of_argument() -> datetime | None:
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(problem) from None
-    return moment.replace(tzinfo=UTC)
+        return parse_as_of(request.args.get("as_of"))
+    except ValueError as exc:
+        abort(400, description=str(exc))
+
+
+def search_params(query: register.SearchQuery, **changes: str | None) -> dict[str, str]:
+    """The URL parameters that ask for ``query`` (defaults left out), with ``changes`` applied."""
+    params = {
+        "q": query.text, "class": query.class_code, "status": query.status, "owner": query.owner,
+        "location": query.location, "cost_centre": query.cost_centre, "service": query.service,
+        "sort": None if query.sort == "key" else query.sort,
+        "order": "desc" if query.descending else None,
+        "limit": None if query.limit == register.DEFAULT_PAGE_SIZE else str(query.limit),
+        "as_of": moment_param(query.as_of) if query.as_of else None,
+        "after": query.after, "before": query.before,
+    }
+    params.update(changes)
+    return {name: value for name, value in params.items() if value}
+
+
+def _search_url(query: register.SearchQuery) -> Callable[..., str]:
+    def build(**changes: str | None) -> str:
+        return url_for("register.search", **search_params(query, **changes))
+    return build
+
+
+@bp.get("/items")
+@roles_required(*access.REGISTER_READERS)
+def search() -> ResponseReturnValue:
+    db = database()
+    choices = register.search_choices(db)
+    try:
+        query = register.search_query(request.args)
+        page = register.search_items(db, query)
+    except register.BadQuery as exc:
+        # The form shows what was asked, minus the sort and page: a bad one would stick.
+        form = {k: v for k, v in request.args.items() if k not in ("sort", "order", "after", "before")}
+        return render_template("register/search.html", error=str(exc), page=None, choices=choices,
+                               form=form, columns=SORTABLE_COLUMNS, search_url=None), 400
+    return render_template("register/search.html", error=None, page=page, choices=choices,
+                           form=search_params(query.first_page()), columns=SORTABLE_COLUMNS,
+                           search_url=_search_url(query.first_page()))
 
 
 @bp.get("/items/<key>")
 @roles_required(*access.REGISTER_READERS)
 def item(key: str) -> ResponseReturnValue:
-    try:
-        as_of = parse_as_of(request.args.get("as_of"))
-    except ValueError as exc:
-        abort(400, description=str(exc))
+    as_of = _as_of_argument()
     db = database()
     try:
-        view = register.item_view(db, key.strip().upper(), as_of=as_of)
+        view = register.item_view(db, key, as_of=as_of)
         history = register.item_history(db, view.key)
     except register.NotFound as exc:
         abort(404, description=str(exc))
     labels = [(name, text) for name, text, _value, _unit in view.attributes]
     return render_template(
-        "item.html", item=view, groups=item_groups(view),
-        history=[(row, history_changes(row, labels)) for row in history],
-        as_of_text=request.args.get("as_of", ""),
+        "register/item.html", item=view, groups=item_groups(view),
+        timeline=[(row, history_changes(row, labels)) for row in reversed(history)],
     )
+
+
+@bp.get("/services")
+@roles_required(*access.REGISTER_READERS)
+def services() -> ResponseReturnValue:
+    return render_template("register/services.html", services=register.list_services(database()))
+
+
+@bp.get("/services/<key>")
+@roles_required(*access.REGISTER_READERS)
+def service(key: str) -> ResponseReturnValue:
+    as_of = _as_of_argument()
+    try:
+        view = register.service_view(database(), key, as_of=as_of)
+    except register.NotFound as exc:
+        abort(404, description=str(exc))
+    return render_template("register/service.html", view=view)

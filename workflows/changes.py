@@ -7,6 +7,7 @@ rejected until the agreement is changed (CTM).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -30,8 +31,20 @@ from bir.queries import items_by_key
 from bir.vocabulary import LifecycleStatus
 from workflows.definition import DefinitionError, parse_definition
 from workflows.engine import Actor, ChangeConflict, ChangeError, compiled, run_automatic
-from workflows.models import Approval, Change, ChangeOperation, StepLogEntry, WorkflowDefinition
+from workflows.models import (
+    Approval,
+    Change,
+    ChangeComment,
+    ChangeOperation,
+    StepLogEntry,
+    WorkflowDefinition,
+)
 from workflows.skeleton import FINAL, ChangeSource, Step
+
+# While a change is still being registered and assessed its change set may be rewritten; from
+# authorisation on, the approved change set is what gets implemented.
+CHANGE_SET_EDITABLE = (Step.REGISTRATION, Step.ASSESSMENT)
+COMMENT_MAX = 4000
 
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -122,15 +135,20 @@ def register_change(
     if source not in set(ChangeSource):
         errors.append(FieldError("source", f"{source!r} is not one of "
                                  f"{', '.join(s.value for s in ChangeSource)}"))
-    clean = _details({"title": title, **details})
+    try:
+        clean = _details({"title": title, **details})
+    except ValidationFailed as exc:  # named together with the change set's problems below
+        errors.extend(exc.errors)
+        clean = {}
     model_fields = {f.name for f in definition.fields}
     errors.extend(FieldError(f"fields.{name}", "is not a field of this change model")
                   for name in sorted(set(clean.get("fields") or {}) - model_fields))
     if not operations:
-        raise NotAChange(
-            "this request touches no managed component or attribute in the register: it is an "
-            "operational service request (OPS), not a change"
-        )
+        message = ("this request touches no managed component or attribute in the register: it "
+                   "is an operational service request (OPS), not a change")
+        if errors:
+            raise ValidationFailed([*errors, FieldError("operations", message)])
+        raise NotAChange(message)
     try:
         planned = plan_change_set(
             session, operations,
@@ -189,8 +207,7 @@ def _reject_at_registration(change: Change, definition: Any, at: datetime,
 def update_details(session: Session, change: Change, actor: Actor, values: dict[str, Any], *,
                    expected_version: int | None = None, now: datetime | None = None) -> Change:
     """Fill in or correct a change's details (risk, window, cost, outcome, model fields)."""
-    if expected_version is not None and change.version != expected_version:
-        raise ChangeConflict(f"{change.key} was changed by someone else meanwhile; reload it")
+    _check_version(change, expected_version)
     if Step(change.step) in FINAL:
         raise ChangeError(f"{change.key} is {change.step}; its details can no longer change")
     clean = _details(values)
@@ -211,9 +228,16 @@ def update_details(session: Session, change: Change, actor: Actor, values: dict[
     return change
 
 
+def _check_version(change: Change, expected_version: int | None) -> None:
+    if expected_version is not None and change.version != expected_version:
+        raise ChangeConflict(f"{change.key} was changed by someone else meanwhile; reload it")
+
+
 def record_approval(session: Session, change: Change, actor: Actor, *, approve: bool,
-                    comment: str | None = None, now: datetime | None = None) -> Approval:
+                    comment: str | None = None, expected_version: int | None = None,
+                    now: datetime | None = None) -> Approval:
     """An approver's decision in the current authorisation round."""
+    _check_version(change, expected_version)
     definition = compiled(change.definition).definition
     if change.step != Step.AUTHORISATION:
         raise ChangeError(f"{change.key} is in {change.step}; approvals are given in authorisation")
@@ -229,6 +253,75 @@ def record_approval(session: Session, change: Change, actor: Actor, *, approve: 
     change.updated_at = approval.at
     session.flush()
     return approval
+
+
+def replace_change_set(session: Session, change: Change, actor: Actor,
+                       operations: list[dict[str, Any]], *, expected_version: int | None = None,
+                       now: datetime | None = None) -> Change:
+    """Replace the change set of a change still in registration or assessment, planned again
+    against today's register within the change's own model.
+
+    An operation the new set keeps unchanged keeps the ``base_version`` it was first planned on,
+    so a register edit made meanwhile by another change still shows against it.
+    """
+    _check_version(change, expected_version)
+    if Step(change.step) not in CHANGE_SET_EDITABLE:
+        raise ChangeError(f"{change.key} is in {change.step}; its change set can be edited only in "
+                          "registration or assessment")
+    if not operations:
+        raise NotAChange(
+            "a change set with no register edits would make this an operational service request "
+            "(OPS), not a change: withdraw the change instead"
+        )
+    definition = compiled(change.definition).definition
+    planned = plan_change_set(
+        session, operations,
+        allowed_ops=frozenset(definition.change_set.operations),
+        allowed_classes=tuple(definition.change_set.classes) if definition.change_set.classes
+        else None,
+    )
+    earlier = {_unversioned(op): op["base_version"] for op in change.change_set()
+               if "base_version" in op}
+    for op in planned:
+        if "base_version" in op and _unversioned(op) in earlier:
+            op["base_version"] = earlier[_unversioned(op)]
+    was = len(change.operations)
+    change.operations.clear()
+    # The old rows must be gone before the new ones take their (change, seq) places.
+    session.flush()
+    change.operations = [
+        ChangeOperation(seq=i, op=op["op"], item_key=op.get("item"), payload=op)
+        for i, op in enumerate(planned)
+    ]
+    at = now or utcnow()
+    change.updated_at = at
+    change.log.append(StepLogEntry(
+        at=at, actor=actor.username, trigger="edit_change_set", from_state=change.state,
+        to_state=change.state, from_step=change.step, to_step=change.step,
+        comment=f"change set replaced: {len(planned)} operation(s), was {was}"))
+    session.flush()
+    return change
+
+
+def _unversioned(op: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in op.items() if k != "base_version"}, sort_keys=True,
+                      default=str)
+
+
+def add_comment(session: Session, change: Change, actor: Actor, body: str, *,
+                now: datetime | None = None) -> ChangeComment:
+    """A remark on the change; comments are kept as written and do not move or version it."""
+    text = (body or "").strip()
+    if not text:
+        raise ValidationFailed([FieldError("body", "write something first")])
+    if len(text) > COMMENT_MAX:
+        raise ValidationFailed([FieldError("body", f"is longer than {COMMENT_MAX} characters "
+                                                   f"({len(text)})")])
+    comment = ChangeComment(change_id=change.id, author=actor.username, at=now or utcnow(),
+                            body=text)
+    session.add(comment)
+    session.flush()
+    return comment
 
 
 def store_definition(session: Session, source: str, *, status: str = "published",
