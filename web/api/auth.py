@@ -1,0 +1,76 @@
+"""Bearer-token authentication and the role checks of the API (the same role groups as the web).
+
+Every API request except the OpenAPI document, the docs page and CORS-style ``OPTIONS`` carries
+``Authorization: Bearer <token>``. A missing or unusable token is a 401 with ``WWW-Authenticate:
+Bearer``; a user without the role an operation needs gets 403, before the request is validated, so
+a caller without the role learns nothing about the operation's input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+
+from usm.services.api_tokens import TokenHolder, authenticate_token
+from web.access import ADMINISTRATOR
+from web.api.errors import ApiError
+from web.api.spec import check_request_body
+from web.context import database
+
+View = TypeVar("View", bound=Callable[..., Any])
+REALM = 'Bearer realm="usm"'
+# Endpoints anyone may read: the API's description of itself.
+PUBLIC_ENDPOINTS = frozenset({"api.openapi_json", "api.docs", "api.docs_asset", "api.static"})
+
+
+def authenticate() -> None:
+    """Before every API request: find the token's holder, or refuse with 401."""
+    if request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+        return
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() != "bearer" or not credentials:
+        raise ApiError(401, "unauthenticated",
+                       "send a personal API token: Authorization: Bearer <token>",
+                       headers={"WWW-Authenticate": REALM})
+    holder = authenticate_token(database(), credentials)
+    if holder is None:
+        raise ApiError(401, "invalid_token",
+                       "the token is unknown, revoked or expired, or its user is deactivated",
+                       headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
+    g.api_holder = holder
+
+
+def holder() -> TokenHolder:
+    """Who the current request acts for."""
+    found: TokenHolder = g.api_holder
+    return found
+
+
+def roles_required(*roles: str) -> Callable[[View], View]:
+    """Let an operation run only for a token whose user holds one of ``roles``; with no roles,
+    any authenticated user. The roles are published in the OpenAPI document (``x-roles``). For
+    a caller with the role, a request body must then be a JSON object (415/400/422 otherwise)."""
+    needed = frozenset(roles)
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if needed and not needed & holder().roles:
+                raise ApiError(403, "forbidden",
+                               "this operation is for the role(s): " + ", ".join(sorted(needed)))
+            # Only then is the body read: a caller without the role learns nothing about it.
+            check_request_body(request)
+            return view(*args, **kwargs)
+
+        guarded.api_roles = tuple(sorted(needed))  # type: ignore[attr-defined]
+        return guarded  # type: ignore[return-value]
+
+    return decorator
+
+
+def is_administrator() -> bool:
+    return ADMINISTRATOR in holder().roles

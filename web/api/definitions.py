@@ -1,0 +1,64 @@
+"""Change models (workflow definitions) over the API: the list and each model in full."""
+
+from __future__ import annotations
+
+from usm.services import api_queries
+from usm.services.definitions import list_definitions
+from web import access
+from web.api.auth import roles_required
+from web.api.blueprint import bp
+from web.api.schemas.definitions import (
+    ChangeSetOut,
+    DefinitionDetail,
+    DefinitionList,
+    DefinitionSummary,
+    DefinitionVersionQuery,
+    FieldOut,
+    GuardOut,
+    StateOut,
+    TransitionOut,
+)
+from web.api.spec import api_spec, responses
+from web.context import database
+
+TAGS = ["change models"]
+# Designers edit models; coordinators read them to know what a model asks.
+READERS = (*access.DESIGNERS, access.COORDINATOR)
+
+
+@bp.get("/workflow-definitions")
+@roles_required(*READERS)
+@api_spec.validate(resp=responses(HTTP_200=DefinitionList), tags=TAGS,
+                   operation_id="listDefinitions")
+def definitions() -> DefinitionList:
+    """Every change model version"""
+    return DefinitionList(definitions=[DefinitionSummary(**vars(r))
+                                       for r in list_definitions(database())])
+
+
+@bp.get("/workflow-definitions/<code>")
+@roles_required(*READERS)
+@api_spec.validate(query=DefinitionVersionQuery, resp=responses(
+    "HTTP_404", HTTP_200=DefinitionDetail), tags=TAGS, operation_id="getDefinition")
+def definition(code: str, query: DefinitionVersionQuery) -> DefinitionDetail:
+    """A change model in full: states, transitions with roles and guards, fields"""
+    row = api_queries.definition_detail(database(), code, query.version)
+    d = row.definition
+    return DefinitionDetail(
+        code=row.code, version=row.version, name=row.name, change_class=row.change_class,
+        status=row.status, published_at=row.published_at, description=d.description,
+        pre_authorised=d.pre_authorised, approvers=list(d.approvers),
+        change_set=ChangeSetOut(operations=list(d.change_set.operations),
+                                classes=d.change_set.classes),
+        fields=[FieldOut(name=f.name, label=f.label, type=f.type, help=f.help)
+                for f in d.fields],
+        initial=d.initial,
+        states=[StateOut(name=s.name, step=s.step.value, label=s.title,
+                         time_target_hours=s.time_target_hours) for s in d.states],
+        transitions=[TransitionOut(
+            trigger=t.trigger, label=t.title, source=list(t.source), dest=t.dest,
+            roles=list(t.roles), guards=[GuardOut(name=g.name, params=dict(g.params))
+                                         for g in t.guards], auto=t.auto)
+            for t in d.transitions],
+        source=row.source,
+    )

@@ -1,0 +1,164 @@
+"""The register (BIR) over the API: items now or as of a moment, their history and relations,
+item classes and services. Read only: the register changes through changes."""
+
+from __future__ import annotations
+
+from usm.services import api_queries, register
+from usm.services.register import ItemFilter, ItemView
+from web import access
+from web.api.auth import roles_required
+from web.api.blueprint import bp
+from web.api.pagination import decode_cursor, page_of
+from web.api.schemas.common import money_text
+from web.api.schemas.register import (
+    AsOfQuery,
+    AttributeOut,
+    Configuration,
+    FieldChangeOut,
+    Financial,
+    HistoryEntry,
+    ItemClassList,
+    ItemClassOut,
+    ItemDetail,
+    ItemHistory,
+    ItemPage,
+    ItemRelations,
+    ItemsQuery,
+    ItemSummary,
+    PendingChange,
+    RelationOut,
+    ServiceDetail,
+    ServicePage,
+    ServiceRef,
+    ServicesQuery,
+    SupportingItem,
+)
+from web.api.spec import api_spec, responses
+from web.context import database
+
+MONEY_FIELDS = ("purchase_cost", "residual_value", "recurring_cost")
+TAGS = ["register"]
+
+
+@bp.get("/items")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(query=ItemsQuery, resp=responses(HTTP_200=ItemPage), tags=TAGS,
+                   operation_id="listItems")
+def list_items(query: ItemsQuery) -> ItemPage:
+    """List register items, filtered, by key
+
+    Keyset-paginated by item key. With `as_of`, the register as it stood at that moment.
+    """
+    flt = ItemFilter(text=query.q, class_code=query.class_code, status=query.status,
+                     owner=query.owner, location=query.location, cost_centre=query.cost_centre)
+    rows, total = register.list_items(database(), flt, after=decode_cursor(query.cursor),
+                                      limit=query.limit + 1, as_of=query.as_of)
+    shown, next_url = page_of(rows, query.limit)
+    return ItemPage(items=[ItemSummary(**vars(r)) for r in shown], total=total,
+                    as_of=query.as_of, next=next_url)
+
+
+@bp.get("/items/<key>")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(query=AsOfQuery, resp=responses("HTTP_404", HTTP_200=ItemDetail), tags=TAGS,
+                   operation_id="getItem")
+def get_item(key: str, query: AsOfQuery) -> ItemDetail:
+    """One item: core, configuration, financial and class attributes
+
+    With `as_of`, the version registered at that moment (404 if the item did not exist yet).
+    """
+    return _item_detail(register.item_view(database(), key, as_of=query.as_of))
+
+
+def _item_detail(view: ItemView) -> ItemDetail:
+    financial = {name: money_text(value) if name in MONEY_FIELDS else value
+                 for name, value in view.financial.items()}
+    return ItemDetail(
+        key=view.key, class_code=view.class_code, class_name=view.class_name,
+        version=view.version, valid_from=view.valid_from, valid_to=view.valid_to,
+        as_of=view.as_of, **view.core, configuration=Configuration(**view.configuration),
+        financial=Financial(**financial),
+        attributes={name: value for name, _label, value, _unit in view.attributes},
+        services=[ServiceRef(key=k, name=n) for k, n in view.services],
+        pending_changes=[PendingChange(key=k, title=t, step=s)
+                         for k, t, s in view.pending_changes],
+    )
+
+
+@bp.get("/items/<key>/history")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(resp=responses("HTTP_404", HTTP_200=ItemHistory), tags=TAGS,
+                   operation_id="getItemHistory")
+def item_history(key: str) -> ItemHistory:
+    """Every version of an item, oldest first, with the change that made it"""
+    rows = register.item_history(database(), key)
+    return ItemHistory(key=key.strip().upper(), versions=[
+        HistoryEntry(version=r.version, valid_from=r.valid_from, valid_to=r.valid_to,
+                     change_key=r.change_key, change_title=r.change_title,
+                     changes=[FieldChangeOut(field=c.field, old=c.old, new=c.new)
+                              for c in r.changes])
+        for r in rows])
+
+
+@bp.get("/items/<key>/relations")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(query=AsOfQuery, resp=responses("HTTP_404", HTTP_200=ItemRelations),
+                   tags=TAGS, operation_id="getItemRelations")
+def item_relations(key: str, query: AsOfQuery) -> ItemRelations:
+    """An item's relations, both ways, now or as of a moment"""
+    view = register.item_view(database(), key, as_of=query.as_of)
+    return ItemRelations(key=view.key, as_of=query.as_of, relations=[
+        RelationOut(kind=r.kind, label=r.label, direction="outgoing" if r.outgoing else "incoming",
+                    key=r.key, name=r.name, class_code=r.class_code, attributes=r.attributes)
+        for r in view.relations])
+
+
+@bp.get("/item-classes")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(resp=responses(HTTP_200=ItemClassList), tags=TAGS,
+                   operation_id="listItemClasses")
+def list_item_classes() -> ItemClassList:
+    """Every item class with the attributes its items carry (inherited ones included)"""
+    return ItemClassList(classes=[_class_out(c) for c in api_queries.list_item_classes(database())])
+
+
+@bp.get("/item-classes/<code>")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(resp=responses("HTTP_404", HTTP_200=ItemClassOut), tags=TAGS,
+                   operation_id="getItemClass")
+def get_item_class(code: str) -> ItemClassOut:
+    """One item class"""
+    return _class_out(api_queries.item_class(database(), code))
+
+
+def _class_out(row: api_queries.ItemClassRow) -> ItemClassOut:
+    return ItemClassOut(
+        code=row.code, name=row.name, parent_code=row.parent_code, key_prefix=row.key_prefix,
+        abstract=row.abstract, description=row.description,
+        attributes=[AttributeOut(**vars(a)) for a in row.attributes])
+
+
+@bp.get("/services")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(query=ServicesQuery, resp=responses(HTTP_200=ServicePage), tags=TAGS,
+                   operation_id="listServices")
+def list_services(query: ServicesQuery) -> ServicePage:
+    """The services in the register (items of class service)"""
+    flt = ItemFilter(class_code=api_queries.SERVICE_CLASS, status=query.status)
+    rows, total = register.list_items(database(), flt, after=decode_cursor(query.cursor),
+                                      limit=query.limit + 1)
+    shown, next_url = page_of(rows, query.limit)
+    return ServicePage(services=[ItemSummary(**vars(r)) for r in shown], total=total,
+                       next=next_url)
+
+
+@bp.get("/services/<key>")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(resp=responses("HTTP_404", HTTP_200=ServiceDetail), tags=TAGS,
+                   operation_id="getService")
+def get_service(key: str) -> ServiceDetail:
+    """A service and the items that support it (through the relation graph)"""
+    view = api_queries.service_view(database(), key)
+    return ServiceDetail(key=view.key, name=view.name, status=view.status, owner=view.owner,
+                         cost_centre=view.cost_centre,
+                         supporting=[SupportingItem(**vars(i)) for i in view.supporting])

@@ -1,0 +1,1 @@
+"""Pydantic models of the API: they validate requests and make the OpenAPI document."""

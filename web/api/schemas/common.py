@@ -1,0 +1,79 @@
+"""Building blocks of the API's schemas: strict moments, money, keys and request-model defaults."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused, so a typo is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Query(BaseModel):
+    """Query parameters: unknown ones are ignored, as usual on the web."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def _moment(value: Any) -> datetime:
+    """An ISO 8601 date-time with an offset, as UTC; nothing else (no bare dates, no numbers)."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("is not an ISO 8601 date-time (e.g. 2026-01-31T00:00:00Z)") from None
+    else:
+        raise ValueError("is not an ISO 8601 date-time (e.g. 2026-01-31T00:00:00Z)")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("give the offset, e.g. 2026-01-31T00:00:00Z or ...+01:00")
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError("is out of range") from None
+
+
+Moment = Annotated[datetime, BeforeValidator(_moment)]
+
+MONEY_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+
+
+def money_in(value: Any) -> Decimal:
+    """An amount from JSON (number or string): at least 0, below 10^13, at most two decimals."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError("is not an amount")
+    try:
+        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except InvalidOperation:
+        raise ValueError("is not an amount") from None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e13"):
+        raise ValueError("must be an amount from 0 up to 9999999999999.99")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("has more than two decimals")
+    return amount.quantize(Decimal("0.01"))
+
+
+MoneyIn = Annotated[Decimal, BeforeValidator(money_in), WithJsonSchema({
+    "anyOf": [{"type": "number", "minimum": 0, "maximum": 9999999999999.99},
+              {"type": "string", "pattern": MONEY_PATTERN}],
+    "description": "an amount with at most two decimals, as a number or a string"})]
+# Amounts in answers are exact decimal strings ("1249.00"), never floats.
+MoneyOut = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$")]
+
+Key = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+Text = Annotated[str, StringConstraints(max_length=10000)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Limit = Annotated[int, Field(ge=1, le=200, description="page size, 1..200")]
+Cursor = Annotated[str, StringConstraints(max_length=200), Field(
+    description="opaque: the `cursor` of the previous page's `next` link")]
+
+
+def money_text(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{amount:.2f}"

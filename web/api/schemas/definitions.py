@@ -1,0 +1,74 @@
+"""Schemas of change models (workflow definitions)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from web.api.schemas.common import Query
+
+
+class DefinitionVersionQuery(Query):
+    version: int | None = Field(None, ge=1, le=2**31 - 1,
+                                description="a version; the latest published one when left out")
+
+
+class DefinitionSummary(BaseModel):
+    code: str
+    version: int
+    name: str
+    change_class: str
+    status: str
+
+
+class DefinitionList(BaseModel):
+    definitions: list[DefinitionSummary]
+
+
+class StateOut(BaseModel):
+    name: str
+    step: str
+    label: str
+    time_target_hours: float | None
+
+
+class GuardOut(BaseModel):
+    name: str
+    params: dict[str, Any]
+
+
+class TransitionOut(BaseModel):
+    trigger: str
+    label: str
+    source: list[str]
+    dest: str
+    roles: list[str]
+    guards: list[GuardOut]
+    auto: bool
+
+
+class FieldOut(BaseModel):
+    name: str
+    label: str | None
+    type: str
+    help: str | None
+
+
+class ChangeSetOut(BaseModel):
+    operations: list[str]
+    classes: list[str] | None
+
+
+class DefinitionDetail(DefinitionSummary):
+    published_at: datetime | None
+    description: str | None
+    pre_authorised: bool = Field(description="a standard model: authorisation passes by itself")
+    approvers: list[str]
+    change_set: ChangeSetOut
+    fields: list[FieldOut]
+    initial: str
+    states: list[StateOut]
+    transitions: list[TransitionOut]
+    source: str = Field(description="the definition as its designer wrote it (YAML)")

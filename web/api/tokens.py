@@ -1,0 +1,83 @@
+"""Personal API tokens over the API, and the caller itself.
+
+Any signed-in user manages their own tokens; an administrator manages anyone's. A token of another
+user is invisible to a non-administrator (404, as if it did not exist).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from usm.services import api_tokens
+from usm.services.api_tokens import TokenView
+from web.api.auth import holder, is_administrator, roles_required
+from web.api.blueprint import bp
+from web.api.errors import ApiError
+from web.api.schemas.tokens import CreateToken, Me, NewTokenOut, TokenList, TokenOut, TokensQuery
+from web.api.spec import api_spec, responses
+from web.context import database
+
+TAGS = ["tokens"]
+TOKEN_ID = "<int(min=1, max=2147483647):token_id>"
+
+
+def _out(view: TokenView) -> dict[str, Any]:
+    return {**vars(view), "active": view.active()}
+
+
+def _whose(username: str | None) -> str:
+    """The user a request is about: the caller, or (administrators only) someone else."""
+    me = holder().username
+    if username is None or username == me:
+        return me
+    if not is_administrator():
+        raise ApiError(403, "forbidden", "only an administrator manages other users' tokens")
+    return username
+
+
+@bp.get("/me")
+@roles_required()
+@api_spec.validate(resp=responses(HTTP_200=Me), tags=TAGS, operation_id="getMe")
+def me() -> Me:
+    """Who the token acts for, with which roles"""
+    h = holder()
+    return Me(username=h.username, display_name=h.display_name, roles=sorted(h.roles),
+              token=TokenOut(**_out(h.token)))
+
+
+@bp.get("/tokens")
+@roles_required()
+@api_spec.validate(query=TokensQuery, resp=responses(HTTP_200=TokenList), tags=TAGS,
+                   operation_id="listTokens")
+def list_tokens(query: TokensQuery) -> TokenList:
+    """Your tokens (an administrator may name another user), revoked ones included"""
+    return TokenList(tokens=[TokenOut(**_out(t)) for t in
+                             api_tokens.list_tokens(database(), _whose(query.username))])
+
+
+@bp.post("/tokens")
+@roles_required()
+@api_spec.validate(json=CreateToken, resp=responses(
+    "HTTP_400", "HTTP_415", HTTP_201=NewTokenOut), tags=TAGS, operation_id="createToken")
+def create_token(json: CreateToken) -> Any:
+    """Make a personal API token; the token is in this answer and never again
+
+    Only its SHA-256 hash is stored. An administrator may make one for another user.
+    """
+    made = api_tokens.create_token(database(), _whose(json.username), json.name,
+                                   expires_at=json.expires_at)
+    location = url_for("api.list_tokens", username=made.token.username)
+    return (NewTokenOut(**_out(made.token), token=made.secret), 201, {"Location": location})
+
+
+@bp.delete(f"/tokens/{TOKEN_ID}")
+@roles_required()
+@api_spec.validate(resp=responses("HTTP_404", HTTP_204=None), tags=TAGS,
+                   operation_id="revokeToken")
+def revoke_token(token_id: int) -> Any:
+    """Revoke a token: it stops working at once (revoking it again changes nothing)"""
+    owner = None if is_administrator() else holder().username
+    api_tokens.revoke_token(database(), token_id, owner=owner)
+    return "", 204
