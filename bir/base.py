@@ -71,10 +71,12 @@ def to_money(value: object) -> Decimal:
         raise ValueError(f"{value!r} is not an amount") from exc
     if not amount.is_finite():
         raise ValueError(f"{value!r} is not an amount")
-    if amount != amount.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_EVEN):
-        raise ValueError(f"{value!r} has more than two decimals")
-    if abs(amount) >= Decimal("1e15"):
+    # Check the size first: quantizing an amount with a huge exponent overflows the context.
+    if amount != 0 and amount.adjusted() >= 15:
         raise ValueError(f"{value!r} is too large")
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(MONEY_QUANTUM,
+                                                                     rounding=ROUND_HALF_EVEN):
+        raise ValueError(f"{value!r} has more than two decimals")
     return amount.quantize(MONEY_QUANTUM)
 
 

@@ -28,6 +28,7 @@ from bir.items import Item, ItemFields
 from bir.relations import Relation
 from bir.vocabulary import RELATION_KINDS, STATUS_MOVES, LifecycleStatus
 
+MAX_REF_LENGTH = 30
 OP_KINDS = ("create_item", "update_item", "set_status", "add_relation", "remove_relation")
 _OP_KEYS = {
     "create_item": {"op", "ref", "class", "attributes"},
@@ -238,8 +239,10 @@ def _plan_create(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] 
     fields = _item_fields(plan, raw, path)
     attributes = _class_attributes(plan, class_code, raw, path, partial=False)
     ref = raw.get("ref")
-    if ref is not None and (not isinstance(ref, str) or not ref.isidentifier()):
-        plan.error(f"{path}.ref", "must be a short name of letters, digits and _")
+    if ref is not None and (not isinstance(ref, str) or not ref.isidentifier()
+                            or len(ref) > MAX_REF_LENGTH):
+        plan.error(f"{path}.ref", f"must be a name of at most {MAX_REF_LENGTH} letters, digits "
+                                  "and _, not starting with a digit")
         ref = None
     if fields is None or attributes is None:
         return None
@@ -265,6 +268,10 @@ def _plan_update(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] 
         return None
     if not plan.within_model(subject.class_code, f"{path}.item", subject.label):
         return None
+    for required in ("name", "status"):
+        if required in fields and fields[required] is None:
+            plan.error(f"{path}.{required}", "cannot be cleared: every item has one")
+            return None
     if "status" in fields and plan.allowed_ops is not None and "set_status" not in plan.allowed_ops:
         plan.error(f"{path}.status", "this change model does not move statuses")
         return None

@@ -60,6 +60,14 @@ def _refused(db: Database, operations: Any, model: str = "normal-change") -> lis
      "operations[0].colour: is not a field of a create_item operation"),
     ({"op": "create_item", "class": "hardware.laptop", "name": "x", "currency": "euro"},
      "operations[0].currency: String should match pattern"),
+    ({"op": "create_item", "class": "hardware.laptop", "name": "x", "purchase_cost": "1e999999"},
+     "operations[0].purchase_cost: '1e999999' is too large"),
+    ({"op": "create_item", "class": "hardware.laptop", "name": "x", "purchase_cost": "9" * 40},
+     "operations[0].purchase_cost: '" + "9" * 40 + "' is too large"),
+    ({"op": "create_item", "ref": "r" * 31, "class": "hardware.laptop", "name": "x"},
+     "operations[0].ref: must be a name of at most 30 letters"),
+    ({"op": "create_item", "ref": "1st", "class": "hardware.laptop", "name": "x"},
+     "operations[0].ref: must be a name of at most 30 letters"),
     ({"op": "update_item", "item": "LAP-424242", "owner": "x"},
      "operations[0].item: no item LAP-424242 in the register"),
     ({"op": "add_relation", "kind": "loves", "source": "@a", "target": "@b"},
@@ -103,6 +111,19 @@ def test_register_state_rules(db: Database) -> None:
         "operations[1]: LAP-000001 is not runs on LAP-000002",
         "operations[2].target: an item cannot relate to itself",
         "operations[3]: sets nothing: name at least one field or attribute",
+    ]
+
+
+def test_update_cannot_clear_name_or_status(db: Database) -> None:
+    implement_normal_change(db, [laptop("a", "SN-1")], at("2026-01-10"))
+    problems = _refused(db, [
+        {"op": "update_item", "item": "LAP-000001", "name": None},
+        {"op": "update_item", "item": "LAP-000001", "status": None},
+        {"op": "update_item", "item": "LAP-000001", "owner": None},
+    ])
+    assert problems == [
+        "operations[0].name: cannot be cleared: every item has one",
+        "operations[1].status: cannot be cleared: every item has one",
     ]
 
 

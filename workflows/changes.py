@@ -168,10 +168,7 @@ def register_change(
         services=services, fields=clean.pop("fields", None) or {}, created_at=at,
         updated_at=at, step_entered_at=at, approval_round=1, **clean,
     )
-    change.operations = [
-        ChangeOperation(seq=i, op=op["op"], item_key=op.get("item"), payload=op)
-        for i, op in enumerate(planned)
-    ]
+    change.operations = _operation_rows(planned)
     change.log.append(StepLogEntry(at=at, actor=requester.username, trigger="register",
                                    from_state=None, to_state=change.state, from_step=None,
                                    to_step=change.step, comment=f"registered from {source}"))
@@ -289,10 +286,7 @@ def replace_change_set(session: Session, change: Change, actor: Actor,
     change.operations.clear()
     # The old rows must be gone before the new ones take their (change, seq) places.
     session.flush()
-    change.operations = [
-        ChangeOperation(seq=i, op=op["op"], item_key=op.get("item"), payload=op)
-        for i, op in enumerate(planned)
-    ]
+    change.operations = _operation_rows(planned)
     at = now or utcnow()
     change.updated_at = at
     change.log.append(StepLogEntry(
@@ -355,3 +349,12 @@ def store_definition(session: Session, source: str, *, status: str = "published"
 def count_open_changes(session: Session) -> int:
     finals = [s.value for s in FINAL]
     return session.scalar(select(func.count(Change.id)).where(Change.step.not_in(finals))) or 0
+
+
+def _operation_rows(planned: list[dict[str, Any]]) -> list[ChangeOperation]:
+    """Rows for a planned change set; only registered items are indexed (an @ref is not a key)."""
+    return [
+        ChangeOperation(seq=i, op=op["op"], payload=op,
+                        item_key=None if str(op.get("item", "@")).startswith("@") else op["item"])
+        for i, op in enumerate(planned)
+    ]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bir.base import utcnow
 from bir.errors import FieldError, ValidationFailed
-from usm.services.changes import DatabaseBusy, _checked_details, _merged
+from usm.services.changes import DatabaseBusy, checked_details, merged_errors
 from usm.services.database import Database
 from usm.services.users import actor_for
 from workflows import changes as records
@@ -67,13 +67,13 @@ def register_and_implement(db: Database, username: str, *, model: str, title: st
                 "register the change and move it step by step")])
         # The same checks as ``changes.register_change`` adds to the records layer's (model-field
         # types, a real coordinator, a window that ends after it starts).
-        details, problems = _checked_details(session, compiled(row).definition, details)
+        details, problems = checked_details(session, compiled(row).definition, details)
         try:
             change = records.register_change(session, model=model, title=title,
                                              requester=actor, operations=operations, now=at,
                                              **details)
         except ValidationFailed as exc:
-            raise ValidationFailed(_merged(exc.errors, problems)) from exc
+            raise ValidationFailed(merged_errors(exc.errors, problems)) from exc
         if problems:
             raise ValidationFailed(problems)
         definition = compiled(change.definition).definition

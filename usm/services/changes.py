@@ -168,8 +168,8 @@ def _coerce_model_field(kind: str, value: Any) -> Any:
     return str(value).strip()
 
 
-def _checked_details(session: Session, definition: Definition, values: dict[str, Any]
-                     ) -> tuple[dict[str, Any], list[FieldError]]:
+def checked_details(session: Session, definition: Definition, values: dict[str, Any]
+                    ) -> tuple[dict[str, Any], list[FieldError]]:
     """What the records layer does not check itself: model-field types, that the coordinator is
     one, that a window ends after it starts. Returns the values with model fields normalised."""
     errors: list[FieldError] = []
@@ -208,7 +208,7 @@ def coordinator_names(session: Session) -> list[str]:
     return [u.username for u in users if COORDINATOR_ROLE in (u.roles or [])]
 
 
-def _merged(*groups: list[FieldError]) -> list[FieldError]:
+def merged_errors(*groups: list[FieldError]) -> list[FieldError]:
     seen: list[FieldError] = []
     for group in groups:
         seen.extend(e for e in group if e not in seen)
@@ -222,12 +222,12 @@ def register_change(db: Database, username: str, *, model: str, title: str,
     with _writing(db) as session:
         actor = actor_for(session, username)
         definition = compiled(records.latest_definition(session, model)).definition
-        details, problems = _checked_details(session, definition, details)
+        details, problems = checked_details(session, definition, details)
         try:
             change = records.register_change(session, model=model, title=title, requester=actor,
                                              operations=operations, now=now, **details)
         except ValidationFailed as exc:
-            raise ValidationFailed(_merged(exc.errors, problems)) from exc
+            raise ValidationFailed(merged_errors(exc.errors, problems)) from exc
         if problems:
             raise ValidationFailed(problems)
         return summarise(change, now or utcnow())
@@ -261,13 +261,13 @@ def update_change(db: Database, key: str, username: str, values: dict[str, Any],
     with _writing(db, key) as session:
         actor = actor_for(session, username)
         change = load_change(session, key)
-        values, problems = _checked_details(session, compiled(change.definition).definition,
+        values, problems = checked_details(session, compiled(change.definition).definition,
                                             values)
         try:
             records.update_details(session, change, actor, values,
                                    expected_version=expected_version, now=now)
         except ValidationFailed as exc:
-            raise ValidationFailed(_merged(exc.errors, problems)) from exc
+            raise ValidationFailed(merged_errors(exc.errors, problems)) from exc
         if problems:
             raise ValidationFailed(problems)
         return summarise(change, now or utcnow())
