@@ -100,9 +100,11 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 
 
 def money(amount: Decimal | str | None, currency: str | None) -> str:
+    """Exact, grouped in thousands so large sums read at a glance: 12,500.00 EUR."""
     if amount is None:
         return EMPTY
-    return f"{amount} {currency}" if currency else f"{amount} (no currency)"
+    text = f"{Decimal(amount):,.2f}"
+    return f"{text} {currency}" if currency else f"{text} (no currency)"
 
 
 def display(value: Any) -> str:

@@ -27,3 +27,16 @@ def test_wrong_password_then_sign_in_and_out(page) -> None:  # type: ignore[no-u
     assert page.get_by_role("link", name="Change queue").is_visible()
     page.get_by_role("button", name="Sign out").click()
     assert page.get_by_text("You are signed out.").is_visible()
+
+
+def test_pages_fit_a_phone_screen(page) -> None:  # type: ignore[no-untyped-def]
+    """Nothing sticks out sideways on a narrow screen: the navigation wraps, tables scroll."""
+    page.set_viewport_size({"width": 375, "height": 812})
+    sign_in(page, "carol")
+    for path in ("/", "/changes", "/changes/new/hardware-receipt", "/items", "/changes/calendar"):
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
+    page.goto("/")
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    screenshot(page, "home-phone")
