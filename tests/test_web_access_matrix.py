@@ -19,6 +19,7 @@ COORDINATOR, OWNER, DESIGNER, ADMIN = "carol", "sam", "pat", "ada"
 EVERYONE = {COORDINATOR, OWNER, DESIGNER, ADMIN}
 REGISTER = {COORDINATOR, OWNER, DESIGNER}
 CHANGES = {COORDINATOR, OWNER}
+REPORTS = {COORDINATOR, OWNER}
 
 # endpoint -> users allowed to GET it (None: public). Sample values fill the URL variables.
 ACCESS: dict[str, set[str] | None] = {
@@ -37,6 +38,7 @@ ACCESS: dict[str, set[str] | None] = {
     "designer.definitions": {DESIGNER},
     "designer.definition": {DESIGNER},
     "designer.definition_svg": {DESIGNER},
+    "reports.index": REPORTS,
     "admin.users": {ADMIN},
     "admin.new_user": {ADMIN},
     "admin.user": {ADMIN},

@@ -15,7 +15,19 @@ from usm.accounts import User
 from usm.config import Settings
 from usm.services.database import Database
 from usm.services.users import get_user
-from web import admin, api, auth, changes, designer, errors, formatting, home, register, security
+from web import (
+    admin,
+    api,
+    auth,
+    changes,
+    designer,
+    errors,
+    formatting,
+    home,
+    register,
+    reports,
+    security,
+)
 from web.context import DATABASE_EXTENSION, database
 from web.navigation import navigation
 
@@ -47,7 +59,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     csrf.init_app(app)
 
     app.jinja_env.filters.update(formatting.FILTERS)
-    for blueprint in (auth.bp, home.bp, register.bp, changes.bp, designer.bp, admin.bp):
+    for blueprint in (auth.bp, home.bp, register.bp, changes.bp, designer.bp, admin.bp, reports.bp):
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     app.register_blueprint(api.bp)

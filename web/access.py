@@ -16,5 +16,7 @@ REGISTER_READERS = (COORDINATOR, SERVICE_OWNER, DESIGNER)
 CHANGE_PARTICIPANTS = (COORDINATOR, SERVICE_OWNER)
 # Registering changes and editing their details and change sets.
 CHANGE_EDITORS = (COORDINATOR,)
+# Asset-management reports (finance, licences, lifecycle, spares): owners and coordinators.
+REPORT_READERS = (SERVICE_OWNER, COORDINATOR)
 DESIGNERS = (DESIGNER,)
 ADMINISTRATORS = (ADMINISTRATOR,)

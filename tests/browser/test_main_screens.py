@@ -31,8 +31,8 @@ SCREENS = {
     ],
 }
 NAVIGATION = {
-    "carol": {"Change queue", "New change", "Calendar", "Register", "Services"},
-    "sam": {"Change queue", "Calendar", "Register", "Services"},
+    "carol": {"Change queue", "New change", "Calendar", "Register", "Services", "Reports"},
+    "sam": {"Change queue", "Calendar", "Register", "Services", "Reports"},
     "pat": {"Register", "Services", "Change models"},
     "ada": {"Users"},
 }
