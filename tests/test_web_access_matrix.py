@@ -26,6 +26,7 @@ ACCESS: dict[str, set[str] | None] = {
     "auth.login": None,
     "static": None,
     "home.index": EVERYONE,
+    "account.tokens": EVERYONE,
     "register.item": REGISTER,
     "register.search": REGISTER,
     "register.services": REGISTER,

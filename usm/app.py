@@ -16,6 +16,7 @@ from usm.config import Settings
 from usm.services.database import Database
 from usm.services.users import get_user
 from web import (
+    account,
     admin,
     api,
     auth,
@@ -59,7 +60,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     csrf.init_app(app)
 
     app.jinja_env.filters.update(formatting.FILTERS)
-    for blueprint in (auth.bp, home.bp, register.bp, changes.bp, designer.bp, admin.bp, reports.bp):
+    for blueprint in (auth.bp, home.bp, register.bp, changes.bp, designer.bp, admin.bp, reports.bp,
+                      account.bp):
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     app.register_blueprint(api.bp)

@@ -1,0 +1,79 @@
+"""A user's own settings: personal API tokens for /api/v1.
+
+Every signed-in user may hold tokens; a token acts with its user's roles, so it needs no role of
+its own. The plain token is shown once, in the answer to the form that made it, and is never put
+in a session, a flash message or a log.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField
+from wtforms.validators import Optional
+
+from usm.services import api_tokens
+from usm.services.api_tokens import TokenNotFound
+from usm.services.users import ValidationFailed
+from web.context import database
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+class NewTokenForm(FlaskForm):
+    name = StringField("Name", description="What the token is for, e.g. 'discovery agent on "
+                                           "scan-01'; you see it in the list, not the token.")
+    expires_on = DateField("Expires on", validators=[Optional()],
+                           description="The token stops working at the start of this day (UTC). "
+                                       "Leave empty for a token that works until revoked.")
+
+
+class RevokeForm(FlaskForm):
+    """Only the CSRF token (checked app-wide by CSRFProtect before the view runs)."""
+
+
+def _page(form: NewTokenForm, status: int = 200, secret: str | None = None) -> ResponseReturnValue:
+    tokens = api_tokens.list_tokens(database(), current_user.username)
+    return render_template("account/tokens.html", form=form, revoke=RevokeForm(), tokens=tokens,
+                           secret=secret), status
+
+
+@bp.get("/tokens")
+@login_required
+def tokens() -> ResponseReturnValue:
+    return _page(NewTokenForm(formdata=None))
+
+
+@bp.post("/tokens")
+@login_required
+def create_token() -> ResponseReturnValue:
+    form = NewTokenForm()
+    if not form.validate_on_submit():
+        return _page(form, 400)
+    expires = (datetime.combine(form.expires_on.data, time(0), tzinfo=UTC)
+               if form.expires_on.data else None)
+    try:
+        made = api_tokens.create_token(database(), current_user.username, form.name.data or "",
+                                       expires_at=expires)
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            field = form.expires_on if error.field == "expires_at" else form.name
+            field.errors = [*field.errors, error.message]
+        return _page(form, 400)
+    return _page(NewTokenForm(formdata=None), 201, secret=made.secret)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    try:
+        # Only the user's own tokens are found: someone else's is "not found", never revoked.
+        revoked = api_tokens.revoke_token(database(), token_id, owner=current_user.username)
+    except TokenNotFound:
+        abort(404, description=f"You have no token {token_id}.")
+    flash(f"Token “{revoked.name}” is revoked: it stops working at once.", "success")
+    return redirect(url_for(".tokens"))
