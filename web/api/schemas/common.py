@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+from usm.services.report_input import BadReportInput, parse_day
 
 
 class Body(BaseModel):
@@ -41,6 +43,21 @@ def _moment(value: Any) -> datetime:
 
 
 Moment = Annotated[datetime, BeforeValidator(_moment)]
+
+
+def _day(value: Any) -> date:
+    """Exactly YYYY-MM-DD (lax pydantic would also take timestamps and date-times)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("is not a day (YYYY-MM-DD)")
+    try:
+        return parse_day(value)
+    except BadReportInput as exc:
+        raise ValueError(exc.message) from None
+
+
+Day = Annotated[date, BeforeValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
 
 MONEY_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
 

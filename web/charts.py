@@ -1,0 +1,190 @@
+"""Small server-side SVG charts for report pages: no script, no CDN, nothing the CSP refuses.
+
+Two shapes: ``bar_chart`` (horizontal bars, label -> value, e.g. counts by status or cost per
+service) and ``column_chart`` (vertical columns over a time series such as month -> count, one or
+more series, stacked or side by side). Values are ``int`` or ``Decimal`` (money stays exact: sizes
+are computed in Decimal and value labels are formatted from the Decimal, never through float).
+
+Each chart is returned as ``Markup`` of a ``<figure class="chart">`` holding the SVG (``role="img"``
+with an ``aria-label`` and a ``<title>``) and a visually hidden table of the same figures for screen
+readers. Colours are SVG presentation attributes (``fill``), which the CSP allows; ``style=""`` is
+never written. Labels are escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from markupsafe import Markup, escape
+
+Number = int | Decimal
+# Colour-blind-safe palette (Okabe-Ito); series take the colours in order.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+TEXT_COLOUR = "#374151"
+AXIS_COLOUR = "#9CA3AF"
+HUNDREDTH = Decimal("0.01")
+MAX_LABEL_CHARS = 28
+
+
+@dataclass(frozen=True)
+class Series:
+    """One named row of values of a column chart, one value per label."""
+
+    name: str
+    values: Sequence[Number]
+
+
+def value_text(value: Number) -> str:
+    """``1,234`` for a count, ``1,234.50`` for a Decimal amount."""
+    if isinstance(value, Decimal):
+        return f"{value.quantize(HUNDREDTH, rounding=ROUND_HALF_UP):,.2f}"
+    return f"{value:,}"
+
+
+def _coordinate(value: Decimal) -> str:
+    return str(value.quantize(HUNDREDTH, rounding=ROUND_HALF_UP))
+
+
+def _scaled(value: Number, maximum: Number, length: int) -> Decimal:
+    """``value`` as a share of ``maximum`` times ``length`` (0 when the maximum is 0)."""
+    if not maximum:
+        return Decimal(0)
+    return Decimal(value) / Decimal(maximum) * length
+
+
+def _checked(values: Sequence[Number]) -> None:
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise TypeError(f"chart values are int or Decimal, not {type(value).__name__}")
+        if value < 0:
+            raise ValueError("charts show values of 0 or more")
+
+
+def _short(label: str, limit: int = MAX_LABEL_CHARS) -> str:
+    return label if len(label) <= limit else label[:limit - 1] + "…"
+
+
+def _figure(svg: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[str]],
+            empty: bool) -> Markup:
+    table = "".join(
+        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
+    note = '<p class="empty">No data to chart.</p>' if empty else ""
+    return Markup(
+        f'<figure class="chart">{svg}{note}'
+        # The wrapper hides the table: a table itself cannot be shrunk to 1px, and would widen
+        # the page on a narrow screen.
+        f'<div class="visually-hidden"><table><caption>{escape(title)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{table}</tbody></table></div></figure>")
+
+
+def _svg_open(title: str, width: int, height: int) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" role="img" '
+            f'aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}" font-size="12" '
+            f'font-family="system-ui, sans-serif"><title>{escape(title)}</title>')
+
+
+def bar_chart(data: Sequence[tuple[str, Number]], *, title: str,
+              value_format: Callable[[Number], str] = value_text, width: int = 640,
+              value_header: str = "Value") -> Markup:
+    """Horizontal bars, one per ``(label, value)`` in the order given, each as long as its share
+    of the largest value and labelled with the value. Empty data draws an empty chart with a
+    note; all-zero data draws no bars but keeps the labels."""
+    _checked([value for _, value in data])
+    # Room on the right for the longest value label (about 7 units a character).
+    longest = max((len(value_format(value)) for _, value in data), default=0)
+    row_height, label_width, value_width = 26, 190, max(60, 7 * longest + 12)
+    plot = width - label_width - value_width
+    height = max(row_height, row_height * len(data)) + 8
+    maximum = max((value for _, value in data), default=0)
+    parts = [_svg_open(title, width, height)]
+    for i, (label, value) in enumerate(data):
+        y = 4 + i * row_height
+        length = _scaled(value, maximum, plot)
+        parts.append(
+            f'<g class="bar"><title>{escape(label)}: {escape(value_format(value))}</title>'
+            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" '
+            f'fill="{TEXT_COLOUR}">{escape(_short(label))}</text>'
+            f'<rect x="{label_width}" y="{y + 3}" width="{_coordinate(length)}" '
+            f'height="{row_height - 8}" fill="{PALETTE[0]}"/>'
+            f'<text x="{_coordinate(label_width + length + 6)}" y="{y + 17}" '
+            f'fill="{TEXT_COLOUR}">{escape(value_format(value))}</text></g>')
+    parts.append(f'<line x1="{label_width}" y1="2" x2="{label_width}" y2="{height - 2}" '
+                 f'stroke="{AXIS_COLOUR}"/></svg>')
+    rows = [(label, value_format(value)) for label, value in data]
+    return _figure("".join(parts), title, ("Label", value_header), rows, not data)
+
+
+def _value_label(x: Decimal | int, y: Decimal | int, text: str) -> str:
+    return (f'<text x="{_coordinate(Decimal(x))}" y="{_coordinate(Decimal(y))}" '
+            f'text-anchor="middle" fill="{TEXT_COLOUR}">{escape(text)}</text>')
+
+
+def column_chart(labels: Sequence[str], series: Sequence[Series], *, title: str,
+                 stacked: bool = True, value_format: Callable[[Number], str] = value_text,
+                 width: int = 640, height: int = 260) -> Markup:
+    """Vertical columns, one slot per label (e.g. a month), one column per series stacked (or side
+    by side with ``stacked=False``); heights proportional to the largest column. Stacked slots are
+    labelled with their total, side-by-side columns each with its own value (a total of unlike
+    figures, such as entitled and consumed, would mean nothing); zero is left unlabelled. Axis
+    labels are shortened to fit their slot. A legend names the series when there is more than
+    one."""
+    for s in series:
+        if len(s.values) != len(labels):
+            raise ValueError(f"series {s.name!r} has {len(s.values)} values for "
+                             f"{len(labels)} labels")
+        _checked(s.values)
+    left, right, top, bottom = 12, 12, 34, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    totals = [sum((s.values[i] for s in series), start=0) for i in range(len(labels))]
+    maximum = max(totals if stacked else [v for s in series for v in s.values], default=0)
+    parts = [_svg_open(title, width, height)]
+    if len(series) > 1:
+        x = left
+        for n, s in enumerate(series):
+            parts.append(f'<rect x="{x}" y="6" width="12" height="12" '
+                         f'fill="{PALETTE[n % len(PALETTE)]}"/>'
+                         f'<text x="{x + 16}" y="16" fill="{TEXT_COLOUR}">{escape(s.name)}</text>')
+            x += 28 + 7 * len(s.name)
+    slot = Decimal(plot_w) / max(1, len(labels))
+    label_chars = max(4, int(slot / 7))
+    column = slot * Decimal("0.7") / (1 if stacked else max(1, len(series)))
+    base_y = top + plot_h
+    for i, label in enumerate(labels):
+        x0 = left + slot * i + slot * Decimal("0.15")
+        y = Decimal(base_y)
+        for n, s in enumerate(series):
+            value = s.values[i]
+            size = _scaled(value, maximum, plot_h)
+            x = x0 if stacked else x0 + column * n
+            top_y = y - size if stacked else base_y - size
+            if value:
+                parts.append(
+                    f'<rect x="{_coordinate(x)}" y="{_coordinate(top_y)}" '
+                    f'width="{_coordinate(column)}" height="{_coordinate(size)}" '
+                    f'fill="{PALETTE[n % len(PALETTE)]}"><title>{escape(label)}, '
+                    f'{escape(s.name)}: {escape(value_format(value))}</title></rect>')
+            if stacked:
+                y = top_y
+            elif value:
+                parts.append(_value_label(x + column / 2, top_y - 4, value_format(value)))
+        centre = left + slot * i + slot / 2
+        if stacked and totals[i]:
+            parts.append(_value_label(centre, y - 4, value_format(totals[i])))
+        parts.append(
+            f'<text x="{_coordinate(centre)}" y="{base_y + 16}" text-anchor="middle" '
+            f'fill="{TEXT_COLOUR}">{escape(_short(label, label_chars))}</text>')
+    parts.append(f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" '
+                 f'stroke="{AXIS_COLOUR}"/></svg>')
+    with_total = stacked and len(series) > 1
+    headers = ["Label", *(s.name for s in series)] + (["Total"] if with_total else [])
+    rows = [[label, *(value_format(s.values[i]) for s in series)]
+            + ([value_format(totals[i])] if with_total else [])
+            for i, label in enumerate(labels)]
+    return _figure("".join(parts), title, headers, rows, not labels)
+
+
+__all__ = ["PALETTE", "Series", "bar_chart", "column_chart", "value_text"]
