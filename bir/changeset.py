@@ -16,6 +16,7 @@ Planning reads only; ``bir.writer`` applies a planned change set at implementati
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -346,12 +347,31 @@ def _plan_add_relation(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str,
     if not isinstance(attributes, dict):
         plan.error(f"{path}.attributes", "must be a mapping")
         return None
+    if "share" in attributes:
+        share = _share(plan, attributes["share"], f"{path}.attributes.share")
+        if share is None:
+            return None
+        attributes = {**attributes, "share": share}
     if _edge_exists(plan, kind, source, target, edge):
         plan.error(path, f"{edge[1]} already {RELATION_KINDS[kind].label} {edge[2]}")
         return None
     plan.added_edges.add(edge)
     plan.removed_edges.discard(edge)
     return {"kind": kind, "source": edge[1], "target": edge[2], "attributes": attributes}
+
+
+def _share(plan: _Plan, value: Any, path: str) -> str | None:
+    """The part of the source's cost the target carries: a decimal fraction 0 < share <= 1, kept
+    as exact text ("0.25"). Cost reports read it on ``supports`` relations."""
+    try:
+        share = Decimal(str(value).strip()) if isinstance(value, str | int | Decimal) else None
+    except InvalidOperation:
+        share = None
+    if share is None or not share.is_finite() or not 0 < share <= 1:
+        plan.error(path, f"{value!r} is not a share: give a decimal fraction above 0 and at "
+                         "most 1, e.g. 0.25")
+        return None
+    return str(share.normalize()) if share != 1 else "1"
 
 
 def _plan_remove_relation(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] | None:

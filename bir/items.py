@@ -32,6 +32,7 @@ FINANCIAL_FIELDS = (
     "end_of_life",
     "recurring_cost",
     "recurring_period",
+    "disposal_proceeds",
 )
 RECORD_FIELDS = CORE_FIELDS + CONFIGURATION_FIELDS + FINANCIAL_FIELDS
 # Fields a search or an audit matches on; indexed on the current table.
@@ -72,8 +73,11 @@ class ItemFields(BaseModel):
     end_of_life: date | None = None
     recurring_cost: Decimal | None = None
     recurring_period: RecurringPeriod | None = None
+    # What a disposal brought in (resale); the gain or loss is this minus the book value then.
+    disposal_proceeds: Decimal | None = None
 
-    @field_validator("purchase_cost", "residual_value", "recurring_cost", mode="before")
+    @field_validator("purchase_cost", "residual_value", "recurring_cost", "disposal_proceeds",
+                     mode="before")
     @classmethod
     def _exact_money(cls, value: Any) -> Any:
         if value is None or value == "":
@@ -113,6 +117,7 @@ class ItemRecord:
     end_of_life: Mapped[date | None]
     recurring_cost: Mapped[Decimal | None] = mapped_column(Money)
     recurring_period: Mapped[str | None] = mapped_column(String(16))
+    disposal_proceeds: Mapped[Decimal | None] = mapped_column(Money)
     # Class-specific attributes, validated against the item class on every write.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 

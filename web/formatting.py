@@ -41,6 +41,7 @@ FIELD_LABELS: dict[str, str] = {
     "end_of_life": "End of life",
     "recurring_cost": "Recurring cost",
     "recurring_period": "Recurring period",
+    "disposal_proceeds": "Disposal proceeds",
 }
 SOURCE_LABELS = {
     "customer": "Customer",
@@ -48,7 +49,7 @@ SOURCE_LABELS = {
     "inc": "INC (an incident recovery)",
     "rim": "RIM (an improvement)",
 }
-MONEY_FIELDS = ("purchase_cost", "residual_value", "recurring_cost")
+MONEY_FIELDS = ("purchase_cost", "residual_value", "recurring_cost", "disposal_proceeds")
 # Shown folded into the money values above rather than as rows of their own.
 FOLDED_FIELDS = ("currency", "recurring_period")
 

@@ -36,7 +36,7 @@ from web.api.schemas.register import (
 from web.api.spec import api_spec, responses
 from web.context import database
 
-MONEY_FIELDS = ("purchase_cost", "residual_value", "recurring_cost")
+MONEY_FIELDS = ("purchase_cost", "residual_value", "recurring_cost", "disposal_proceeds")
 TAGS = ["register"]
 
 

@@ -45,7 +45,7 @@ ModelFields = Annotated[dict[str, Any], Field(description="values of the change 
                                                           "fields (see its definition)")]
 
 
-MONEY_FIELDS = ("purchase_cost", "residual_value", "recurring_cost")
+MONEY_FIELDS = ("purchase_cost", "residual_value", "recurring_cost", "disposal_proceeds")
 
 
 def _amount_or_none(value: Any) -> Any:

@@ -83,6 +83,7 @@ class Financial(BaseModel):
     end_of_life: date | None
     recurring_cost: MoneyOut | None
     recurring_period: str | None
+    disposal_proceeds: MoneyOut | None = None
 
 
 class ServiceRef(BaseModel):
