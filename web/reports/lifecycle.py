@@ -1,0 +1,115 @@
+"""Lifecycle report page: expiries (warranty, lease), end of life, stock, data quality and counts by
+status, as of any day, with charts and CSV/XLSX export of each table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+
+from usm.services import exports, lifecycle
+from usm.services.lifecycle import LifecycleItem, LifecycleReport
+from usm.services.report_input import BadReportInput, parse_day, parse_whole
+from web import access
+from web.charts import Series, bar_chart, column_chart
+from web.context import database
+from web.formatting import status_label
+from web.reports.blueprint import TOPICS, Topic, bp
+from web.security import roles_required
+
+TOPICS.append(Topic("reports.lifecycle", "Lifecycle",
+                    "Warranties and leases about to expire, items past end of life, stock per "
+                    "class and location, items in use without owner or cost centre, counts by "
+                    "status."))
+
+ITEM_HEADERS = ("Key", "Name", "Class", "Status", "Owner", "Location", "Cost centre")
+
+
+def _item_cells(item: LifecycleItem) -> list[str | None]:
+    return [item.key, item.name, item.class_name, status_label(item.status), item.owner,
+            item.location, item.cost_centre]
+
+
+def _sheets(report: LifecycleReport) -> dict[str, Callable[[], exports.Sheet]]:
+    """Each table of the page as an export sheet, by the ``table`` name its link asks for."""
+    return {
+        "expiring": lambda: exports.Sheet(
+            f"Expiring by {report.until}", (*ITEM_HEADERS, "Expires", "Ends on", "Days left"),
+            [[*_item_cells(e.item), e.kind, e.ends_on, e.days_left] for e in report.expiring]),
+        "end-of-life": lambda: exports.Sheet(
+            "Past end of life", (*ITEM_HEADERS, "End of life", "Days past"),
+            [[*_item_cells(p.item), p.end_of_life, p.days_past]
+             for p in report.past_end_of_life]),
+        "stock": lambda: exports.Sheet(
+            "Stock", ("Class code", "Class", "Location", "In stock"),
+            [[s.class_code, s.class_name, s.location, s.count] for s in report.stock]),
+        "data-quality": lambda: exports.Sheet(
+            "Data quality", (*ITEM_HEADERS, "Missing"),
+            [[*_item_cells(m.item), ", ".join(m.missing)] for m in report.data_quality]),
+        "status": lambda: exports.Sheet(
+            "Counts by status", ("Status", "Items"),
+            [[status_label(s), n] for s, n in report.status_counts]),
+        "expiries-by-month": lambda: exports.Sheet(
+            "Expiries by month", ("Month", "Warranties", "Leases", "Total"),
+            [[m.month.strftime("%Y-%m"), m.warranty, m.lease, m.warranty + m.lease]
+             for m in report.months]),
+    }
+
+
+def _report() -> tuple[LifecycleReport | None, str | None]:
+    try:
+        day = parse_day(request.args.get("as_of"))
+        days = parse_whole(request.args.get("days"), "days", lifecycle.MIN_DAYS,
+                           lifecycle.MAX_DAYS, lifecycle.DEFAULT_DAYS)
+    except BadReportInput as exc:
+        return None, str(exc)
+    return lifecycle.lifecycle_report(database(), day, days), None
+
+
+@bp.get("/lifecycle", endpoint="lifecycle")
+@roles_required(*access.REPORT_READERS)
+def lifecycle_page() -> ResponseReturnValue:
+    report, error = _report()
+    if report is None:
+        return render_template("reports/lifecycle.html", error=error, report=None,
+                               form=request.args), 400
+    months_chart = column_chart(
+        [m.month.strftime("%Y-%m") for m in report.months],
+        [Series("Warranty ends", [m.warranty for m in report.months]),
+         Series("Lease ends", [m.lease for m in report.months])],
+        title=f"Warranty and lease expiries per month from {report.as_of}")
+    status_chart = bar_chart([(status_label(s), n) for s, n in report.status_counts],
+                             title=f"Items by status as of {report.as_of}",
+                             value_header="Items")
+    return render_template("reports/lifecycle.html", error=None, report=report,
+                           form={"as_of": report.as_of.isoformat(), "days": report.days},
+                           months_chart=months_chart, status_chart=status_chart)
+
+
+@bp.get("/lifecycle/export")
+@roles_required(*access.REPORT_READERS)
+def lifecycle_export() -> ResponseReturnValue:
+    report, error = _report()
+    if report is None:
+        abort(400, description=error)
+    table, fmt = request.args.get("table", "expiring"), request.args.get("format", "csv")
+    sheets = _sheets(report)
+    if table not in sheets:
+        abort(400, description=f"table: choose one of {', '.join(sheets)}")
+    if fmt not in exports.FORMATS:
+        abort(400, description=f"format: choose one of {', '.join(exports.FORMATS)}")
+    return download(*exports.export(fmt, sheets[table]()),
+                    f"lifecycle-{table}-{report.as_of.isoformat()}.{fmt}")
+
+
+def download(data: bytes, media: str, filename: str) -> Response:
+    """An export served as a file to save, not to show."""
+    response = Response(data, mimetype=media.split(";")[0])
+    if media.startswith("text/"):
+        response.charset = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+__all__ = ["download", "lifecycle_export", "lifecycle_page"]

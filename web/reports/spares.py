@@ -1,0 +1,124 @@
+"""Spares report page: how many spare devices a pool (class + location) needs to serve the SLA's
+share of replacement requests from stock, measured from the register, explained with its inputs,
+and compared with the stock on hand."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask import abort, render_template, request
+from flask.typing import ResponseReturnValue
+
+from usm.services import exports, spares
+from usm.services.report_input import BadReportInput
+from usm.services.spares import SparesReport
+from web import access
+from web.context import database
+from web.reports.blueprint import TOPICS, Topic, bp
+from web.reports.lifecycle import download
+from web.security import roles_required
+
+TOPICS.append(Topic("reports.spares", "Spares",
+                    "How many spare devices a pool needs so the SLA's share of replacement "
+                    "requests is served from stock: a Poisson base-stock calculation from the "
+                    "measured failure rate and replenishment lead time."))
+
+DEFAULT_CLASS = spares.DEFAULT_CLASS
+FORM_FIELDS = ("class", "location", "as_of", "window_days", "service_level", "growth_percent",
+               "rate_percent", "lead_time_days")
+
+
+def rate_text(rate: Decimal | None) -> str | None:
+    """A rate per device per day with six significant digits (e.g. 0.000547945)."""
+    return None if rate is None else f"{rate:.6g}" if rate else "0"
+
+
+def hundredths(value: Decimal | None, quantum: str = "0.01") -> Decimal | None:
+    return None if value is None else value.quantize(Decimal(quantum), rounding=ROUND_HALF_UP)
+
+
+def percent(probability: float | None) -> str | None:
+    """A probability as a percentage with two decimals ("94.73")."""
+    return None if probability is None else f"{probability * 100:.2f}"
+
+
+def figure_sheets(report: SparesReport) -> list[exports.Sheet]:
+    """The calculation, its probabilities and the measurements behind it, as export sheets."""
+    q = report.query
+    inputs = [
+        ("As of", report.as_of), ("Item class", f"{report.class_name} ({q.class_code})"),
+        ("Location", q.location or "every location"),
+        ("Look-back window (days)", q.window_days),
+        ("Installed base (in use)", report.installed_base),
+        ("Replacements in the window", len(report.replacements)),
+        ("Measured rate per device per day", rate_text(report.measured_rate_per_day)),
+        ("Rate used per device per day", rate_text(report.rate_per_day)),
+        ("Rate given by the user", report.rate_given),
+        ("Hardware receipts in the window", len(report.receipts)),
+        ("Measured lead time (days)", hundredths(report.measured_lead_days)),
+        ("Lead time used (days)", hundredths(report.lead_days)),
+        ("Lead time given by the user", report.lead_given),
+        ("Planned growth (%)", q.growth_percent),
+        ("Service level (%)", q.service_level_percent),
+        ("Demand during lead time (lambda)", hundredths(report.demand, "0.0001")),
+        ("Spares needed", report.spares_needed),
+        ("Stock on hand", report.stock_on_hand),
+        ("Still to buy", report.shortfall),
+        ("Service level of the stock on hand (%)", percent(report.stock_service_level)),
+    ]
+    return [
+        exports.Sheet("Spares calculation", ("Figure", "Value"),
+                      inputs),
+        exports.Sheet("Poisson P(X <= k)", ("k", "P(X <= k) (%)"),
+                      [(k, percent(p)) for k, p in report.cumulative]),
+        exports.Sheet("Replacements", ("Item", "Name", "Change", "At", "To status"),
+                      [(r.item_key, r.item_name, r.change_key, r.at, r.to_status)
+                       for r in report.replacements]),
+        exports.Sheet("Hardware receipts", ("Change", "Title", "Registered", "Implemented",
+                                            "Days"),
+                      [(r.change_key, r.title, r.registered_at, r.implemented_at,
+                        hundredths(r.days)) for r in report.receipts]),
+    ]
+
+
+def _report() -> tuple[SparesReport | None, str | None]:
+    args = dict(request.args)
+    args.setdefault("class", DEFAULT_CLASS)
+    try:
+        return spares.spares_report(database(), spares.query_from_args(args)), None
+    except BadReportInput as exc:
+        return None, str(exc)
+
+
+@bp.get("/spares", endpoint="spares")
+@roles_required(*access.REPORT_READERS)
+def spares_page() -> ResponseReturnValue:
+    report, error = _report()
+    classes, locations = spares.pool_choices(database())
+    # Only the form's own fields: they are echoed into the form and the export links.
+    form = {name: request.args[name] for name in FORM_FIELDS if request.args.get(name)}
+    form.setdefault("class", DEFAULT_CLASS)
+    if report is None:
+        return render_template("reports/spares.html", error=error, report=None, form=form,
+                               classes=classes, locations=locations, rate_text=rate_text), 400
+    form["as_of"] = report.as_of.isoformat()
+    return render_template("reports/spares.html", error=None, report=report, form=form,
+                           classes=classes, locations=locations, rate_text=rate_text)
+
+
+@bp.get("/spares/export")
+@roles_required(*access.REPORT_READERS)
+def spares_export() -> ResponseReturnValue:
+    report, error = _report()
+    if report is None:
+        abort(400, description=error)
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in exports.FORMATS:
+        abort(400, description=f"format: choose one of {', '.join(exports.FORMATS)}")
+    pool = report.query.class_code + (f"-{report.query.location}" if report.query.location else "")
+    safe = "".join(ch if ch.isalnum() or ch in ".-_" else "-" for ch in pool)[:80]
+    return download(*exports.export(fmt, *figure_sheets(report)),
+                    f"spares-{safe}-{report.as_of.isoformat()}.{fmt}")
+
+
+__all__ = ["figure_sheets", "spares_export", "spares_page"]
