@@ -34,6 +34,11 @@ ACCESS: dict[str, set[str]] = {
     "createChange": {COORDINATOR}, "editChange": {COORDINATOR},
     "listDefinitions": {DESIGNER, COORDINATOR}, "getDefinition": {DESIGNER, COORDINATOR},
     "getMe": EVERYONE, "listTokens": EVERYONE, "createToken": EVERYONE, "revokeToken": EVERYONE,
+    # the report readers: service owners and coordinators
+    "getBookValues": CHANGES, "getDepreciationSchedule": CHANGES, "getServiceCosts": CHANGES,
+    "getCostCentreCosts": CHANGES, "getDisposals": CHANGES,
+    "getLicencePosition": CHANGES, "getLicenceProduct": CHANGES,
+    "getLifecycleReport": CHANGES, "getSparesReport": CHANGES,
 }
 SAMPLES = {"key": "LAP-000003", "code": "hardware.laptop", "trigger": "assess",
            "token_id": "999999"}
@@ -43,6 +48,7 @@ SAMPLE_BY_OPERATION = {
     "approveChange": {"key": "CHG-000022"}, "editChange": {"key": "CHG-000022"},
     "commentChange": {"key": "CHG-000022"},
     "getDefinition": {"code": "normal-change"},
+    "getLicenceProduct": {"product": "Adobe Acrobat Pro"},
 }
 
 

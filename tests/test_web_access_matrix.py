@@ -40,6 +40,9 @@ ACCESS: dict[str, set[str] | None] = {
     "designer.definition": {DESIGNER},
     "designer.definition_svg": {DESIGNER},
     "reports.index": REPORTS,
+    "reports.finance_page": REPORTS, "reports.finance_export": REPORTS, "reports.item_schedule": REPORTS, "reports.item_schedule_export": REPORTS,  # noqa: E501
+    "reports.licences": REPORTS, "reports.licence_product": REPORTS, "reports.licence_export": REPORTS,
+    "reports.lifecycle": REPORTS, "reports.lifecycle_export": REPORTS, "reports.spares": REPORTS, "reports.spares_export": REPORTS,  # noqa: E501
     "admin.users": {ADMIN},
     "admin.new_user": {ADMIN},
     "admin.user": {ADMIN},
@@ -51,6 +54,8 @@ SAMPLES = {
 SAMPLE_BY_ENDPOINT = {
     "changes.detail": {"key": "CHG-000001"},
     "register.service": {"key": "SVC-000001"},
+    "reports.finance_export": {"table": "book-by-class", "fmt": "csv"}, "reports.item_schedule_export": {"fmt": "xlsx"},  # noqa: E501
+    "reports.licence_product": {"product": "Adobe Acrobat Pro"},
 }
 
 

@@ -1,13 +1,16 @@
-"""The landing page: the register and the open changes, as far as the user's roles reach."""
+"""The landing page: the role's dashboard, the open changes and the register, as far as the
+user's roles reach."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from usm.services import changes, register
-from web import access
+from web import access, dashboard
 from web.context import database
 
 bp = Blueprint("home", __name__)
@@ -25,7 +28,8 @@ def index() -> ResponseReturnValue:
         items, item_count = register.list_items(db, limit=PAGE_SIZE)
     if roles.intersection(access.CHANGE_PARTICIPANTS):
         open_changes = changes.list_changes(db, open_only=True, limit=PAGE_SIZE)
-    return render_template("index.html", items=items, item_count=item_count,
+    panels = dashboard.panels_for(db, roles, datetime.now(UTC).date())
+    return render_template("index.html", items=items, item_count=item_count, panels=panels,
                            open_changes=open_changes,
                            sees_register=bool(roles.intersection(access.REGISTER_READERS)),
                            sees_changes=bool(roles.intersection(access.CHANGE_PARTICIPANTS)))

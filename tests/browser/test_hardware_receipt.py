@@ -53,7 +53,7 @@ def test_coordinator_receives_two_laptops_and_owner_finds_them(  # type: ignore[
         page, browser, live_app) -> None:
     page.on("dialog", lambda dialog: dialog.accept())  # "Implement ...? It is registered now."
     sign_in(page, "carol")
-    page.get_by_role("link", name="Change queue").click()
+    page.get_by_role("link", name="Change queue", exact=True).click()
     screenshot(page, "change-queue-empty")
     page.goto("/changes/new")
     screenshot(page, "change-models")

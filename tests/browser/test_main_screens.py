@@ -12,11 +12,17 @@ from usm.services.demo import load_demo
 # user -> (path, screenshot name, text the page must show)
 SCREENS = {
     "carol": [
+        ("/", "coordinator-dashboard", "Open changes per step"),
         ("/changes", "coordinator-queue", "Upgrade core switch firmware to 17.12"),
         ("/changes/calendar", "coordinator-calendar", "Change calendar"),
         ("/changes/CHG-000019", "coordinator-change-detail", "Awaiting approval"),
     ],
     "sam": [
+        ("/", "owner-dashboard", "Book value by class (EUR)"),
+        ("/reports/finance", "owner-report-finance", "Book value at"),
+        ("/reports/licences", "owner-report-licences", "Windows Server Datacenter"),
+        ("/reports/lifecycle", "owner-report-lifecycle", "Warranty"),
+        ("/reports/spares", "owner-report-spares", "Poisson"),
         ("/items", "owner-register-search", "items in the register"),
         ("/items/LAP-000003", "owner-item-detail", "History"),
         ("/services", "owner-services", "SVC-000001"),

@@ -24,7 +24,7 @@ def test_wrong_password_then_sign_in_and_out(page) -> None:  # type: ignore[no-u
 
     sign_in(page, "carol")
     assert page.get_by_role("heading", name="Managed infrastructure register").is_visible()
-    assert page.get_by_role("link", name="Change queue").is_visible()
+    assert page.get_by_role("link", name="Change queue", exact=True).is_visible()
     page.get_by_role("button", name="Sign out").click()
     assert page.get_by_text("You are signed out.").is_visible()
 

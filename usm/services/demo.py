@@ -284,13 +284,16 @@ def _laptop(no: int) -> str:
     return f"Laptop UT-LT-{no:03d}"
 
 
-def _bought(cost: str, months: int, *, cluster: bool = False) -> dict[str, Any]:
-    """Financial fields of the 2025 purchases: the cluster in March, the workplaces in May."""
+def _bought(cost: str, months: int, *, cluster: bool = False, warranty_months: int | None = None
+            ) -> dict[str, Any]:
+    """Financial fields of the 2025 purchases: the cluster in March, the workplaces in May. The
+    warranty runs as long as the depreciation unless the supplier gives less."""
+    warranty_months = warranty_months or months
     acquired, supplier = ("2025-03-14", "Dell Technologies") if cluster else ("2025-05-12",
                                                                                SUPPLIER)
     return {"purchase_cost": cost, **EUR, "acquired_on": acquired, "supplier": supplier,
             "invoice": f"INV-25-{acquired[5:7]}{acquired[8:]}",
-            "warranty_end": f"{2025 + months // 12}{acquired[4:]}",
+            "warranty_end": f"{2025 + warranty_months // 12}{acquired[4:]}",
             "depreciation_method": "straight_line", "depreciation_months": months}
 
 
@@ -338,6 +341,7 @@ def _history_2025(demo: _Demo) -> None:
     ops = [_create("sw", "network.switch", SWITCH, status="in_stock", serial_number="FOC2718X0AB",
                    manufacturer="Cisco", model="Catalyst 9300-48P", **_bought("6980.00", 60,
                                                                               cluster=True),
+                   end_of_life="2026-10-31",  # the vendor's end of software maintenance
                    attributes={"ports": 48, "firmware": "17.9.4", "management_ip": "10.0.0.2"}),
            _rel("located_in", "@sw", k(ROOM))]
     for i, (name, cores, memory, cost) in enumerate(SERVERS):
@@ -361,7 +365,7 @@ def _history_2025(demo: _Demo) -> None:
                 ops, risk="medium", impact="new platform; no running service affected")
 
     ops = [_create(f"e{i}", "licence.entitlement", f"{product} entitlement", status="in_use",
-                   supplier="SoftwareONE", contract=f"LIC-2025-{i + 1:02d}",
+                   supplier="SoftwareONE", contract=f"LIC-2025-{i + 1:02d}", **EUR,
                    attributes={"product": product, "vendor": vendor, "metric": metric,
                                "quantity": qty, "unit_price": price, "term_start": "2025-04-01",
                                "term_end": "2028-03-31"})
@@ -374,13 +378,15 @@ def _history_2025(demo: _Demo) -> None:
 
     ops = [_create(f"l{no}", "hardware.laptop", _laptop(no), status="in_stock", model=model,
                    hostname=f"ut-lt-{no:03d}", serial_number=f"{maker[:2].upper()}25-{7300 + no}",
-                   asset_tag=f"AT-{10000 + no}", manufacturer=maker, **_bought(cost, 36),
+                   asset_tag=f"AT-{10000 + no}", manufacturer=maker,
+                   **_bought(cost, 36, warranty_months=24),
                    attributes={"memory_gb": 16, "keyboard_layout": "us"})
            for no, maker, model, cost, *_ in LAPTOPS]
     for no in (1, 2):
         ops += [_create(f"d{no}", "hardware.desktop", f"Desktop UT-PC-{no:03d}", status="in_stock",
                         serial_number=f"HP25-{8800 + no}", manufacturer="HP",
                         model="Elite Mini 800 G9", **_bought("899.00", 48),
+                        lease_end="2027-01-31",  # bought out of a lease that runs on
                         attributes={"cores": 14}),
                 _create(f"m{no}", "hardware.monitor", f"Monitor UT-MON-{no:03d}",
                         status="in_stock", serial_number=f"DL25-{5500 + no}", manufacturer="Dell",
@@ -431,7 +437,7 @@ def _history_2026(demo: _Demo) -> None:
                    _unlink("licensed_by", acrobat, k("Adobe Acrobat Pro entitlement"))],
                 fields={"disposal_method": "recycling", "data_wipe_certificate": "WIPE-26-0417"})
     demo.change("2026-06-15", "asset-retirement", "Dispose of UT-LT-011 (certified wipe)",
-                [_status(k(_laptop(11)), "disposed")],
+                [_update(k(_laptop(11)), status="disposed", disposal_proceeds="150.00")],
                 fields={"disposal_method": "recycling", "data_wipe_certificate": "WIPE-26-0611"})
     demo.change("2026-07-06", FALLBACK_MODEL, "Move payroll to a SaaS provider",
                 [_status(k("vm-payroll-01"), "retired")], until=Step.REJECTED, risk="high",

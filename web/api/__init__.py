@@ -9,7 +9,17 @@ document is at /api/v1/openapi.json and the interactive docs at /api/v1/docs.
 
 from __future__ import annotations
 
-from web.api import changes, definitions, docs, register, tokens
+from web.api import (
+    changes,
+    definitions,
+    docs,
+    register,
+    reports_finance,
+    reports_licences,
+    reports_lifecycle,
+    tokens,
+)
 from web.api.blueprint import PREFIX, bp
 
-__all__ = ["PREFIX", "bp", "changes", "definitions", "docs", "register", "tokens"]
+__all__ = ["PREFIX", "bp", "changes", "definitions", "docs", "register", "reports_finance",
+           "reports_licences", "reports_lifecycle", "tokens"]

@@ -8,5 +8,5 @@ from web.reports.blueprint import TOPICS, bp
 
 __all__ = ["TOPICS", "bp"]
 
-# Topic modules register their routes on import (keep one line per topic).
-from web.reports import index  # noqa: E402,F401
+# Topic modules register their routes (and their place on the index) on import.
+from web.reports import finance, index, licences, lifecycle, spares  # noqa: E402,F401
