@@ -34,3 +34,12 @@ class NotFound(RegisterError):
 
 class NotYetRegistered(NotFound):
     """The item exists, but not at the moment asked for."""
+
+
+class StaleChangeSet(RegisterError):
+    """Items a change set touches changed since it was planned; applying it would overwrite
+    another change's edits unseen, so nothing is written."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))

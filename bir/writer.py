@@ -19,7 +19,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from bir.changeset import plan_change_set
 from bir.classes import ClassCatalogue
-from bir.errors import FieldError, ValidationFailed
+from bir.errors import FieldError, StaleChangeSet, ValidationFailed
 from bir.items import RECORD_FIELDS, Item, ItemFields, ItemVersion
 from bir.keys import reserve_keys
 from bir.relations import Relation
@@ -99,8 +99,10 @@ def as_raw(op: dict[str, Any]) -> dict[str, Any]:
 def apply_change_set(
     session: Session, operations: list[dict[str, Any]], *, change_id: int, at: datetime
 ) -> AppliedChangeSet:
-    """Apply planned operations as of ``at``; raise ``ValidationFailed`` (writing nothing the caller
-    keeps, as the caller rolls back) when the register no longer allows them."""
+    """Apply planned operations as of ``at``; raise ``StaleChangeSet`` when an item an operation
+    touches has moved past the operation's ``base_version``, and ``ValidationFailed`` when the
+    register no longer allows the operations (either writes nothing the caller keeps, as the
+    caller rolls back)."""
     with _register_writes():
         return _apply(session, operations, change_id=change_id, at=at)
 
@@ -108,7 +110,10 @@ def apply_change_set(
 def _apply(
     session: Session, operations: list[dict[str, Any]], *, change_id: int, at: datetime
 ) -> AppliedChangeSet:
+    versions = _lock_touched_items(session, operations)
+    # What the register no longer allows at all is named first; then what it would overwrite.
     planned = plan_change_set(session, [as_raw(op) for op in operations])
+    _refuse_stale(operations, versions)
     catalogue = ClassCatalogue.load(session)
     result = AppliedChangeSet()
 
@@ -119,7 +124,9 @@ def _apply(
     }
     items = {
         item.key: item
-        for item in session.scalars(select(Item).where(Item.key.in_(sorted(existing_keys))))
+        # populate_existing: an item loaded earlier in this session must show the locked row.
+        for item in session.scalars(select(Item).where(Item.key.in_(sorted(existing_keys)))
+                                    .execution_options(populate_existing=True))
     } if existing_keys else {}
     new_items = _build_new_items(session, planned, catalogue, change_id, at, result)
     by_name: dict[str, Item] = dict(items)
@@ -160,6 +167,37 @@ def _apply(
     _apply_relations(session, planned, by_name, change_id, at, result)
     session.flush()
     return result
+
+
+def _lock_touched_items(session: Session, operations: list[dict[str, Any]]) -> dict[str, int]:
+    """Lock the rows of the existing items the operations name and return their versions.
+
+    The lock (PostgreSQL; SQLite has one writer at a time anyway) makes a concurrent
+    implementation touching the same item wait for this one and then see its new version.
+    Rows are locked in key order, so two implementations cannot wait on each other.
+    """
+    keys = sorted({op[name] for op in operations for name in ("item", "source", "target")
+                   if isinstance(op.get(name), str) and not op[name].startswith("@")})
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(Item.key, Item.version).where(Item.key.in_(keys)).order_by(Item.key)
+        .with_for_update()
+    )
+    return {key: version for key, version in rows}
+
+
+def _refuse_stale(operations: list[dict[str, Any]], versions: dict[str, int]) -> None:
+    problems = []
+    for position, op in enumerate(operations, start=1):
+        base, key = op.get("base_version"), op.get("item")
+        if base is None or key not in versions or versions[key] == base:
+            continue
+        problems.append(f"operation {position} ({op['op']} {key}): {key} changed since this "
+                        f"change was planned (version {base}, now {versions[key]}): rework the "
+                        "change set")
+    if problems:
+        raise StaleChangeSet(problems)
 
 
 def _build_new_items(session: Session, planned: list[dict[str, Any]], catalogue: ClassCatalogue,

@@ -1,4 +1,5 @@
-"""Signing in and out."""
+"""Signing in and out: failed attempts are throttled per user and address, a session is new at
+sign-in and revoked at sign-out (see ``web.login_guard``)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from usm.services.users import authenticate
+from web import login_guard
 from web.context import database
 
 bp = Blueprint("auth", __name__)
+bp.before_app_request(login_guard.drop_revoked_session)
 
 
 class LoginForm(FlaskForm):
@@ -43,12 +46,22 @@ def login() -> ResponseReturnValue:
         return redirect(target or url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(database(), form.username.data.strip(), form.password.data)
+        username, address = form.username.data.strip(), request.remote_addr or "unknown"
+        wait = login_guard.throttle().wait_seconds(username, address)
+        if wait:
+            minutes = -(-wait // 60)
+            flash(f"Too many failed sign-ins for {username} from your address: try again in "
+                  f"{minutes} minute{'s' if minutes != 1 else ''}.", "error")
+            return render_template("login.html", form=form, next=target), 429
+        user = authenticate(database(), username, form.password.data)
         if user is not None:
+            login_guard.throttle().succeeded(username, address)
             # A fresh session at sign-in: nothing from before the login carries over.
             session.clear()
+            login_guard.start_session()
             login_user(user)
             return redirect(target or url_for("home.index"))
+        login_guard.throttle().failed(username, address)
         flash("Unknown user name or wrong password.", "error")
     elif form.is_submitted():
         flash("Enter your user name and password.", "error")
@@ -58,6 +71,6 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     logout_user()
-    session.clear()
+    login_guard.end_session()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -125,17 +126,22 @@ def _conflict_text(key: str, what: str) -> str:
 
 # -- the queue -----------------------------------------------------------------------------------
 
-@bp.get("/changes")
-@roles_required(*access.CHANGE_PARTICIPANTS)
-def queue() -> ResponseReturnValue:
-    args = request.args
-    flt = changes.ChangeFilter(
+def queue_filter(args: Mapping[str, str]) -> changes.ChangeFilter:
+    """The queue's filter from its URL parameters (also what the queue's download exports)."""
+    return changes.ChangeFilter(
         open_only=not args.get("all"), step=args.get("step") or None,
         model=args.get("model") or None, change_class=args.get("class") or None,
         coordinator=args.get("coordinator") or None,
         involving=current_user.username if args.get("mine") else None,
         overdue_only=bool(args.get("overdue")),
     )
+
+
+@bp.get("/changes")
+@roles_required(*access.CHANGE_PARTICIPANTS)
+def queue() -> ResponseReturnValue:
+    args = request.args
+    flt = queue_filter(args)
     page = changes.change_queue(database(), flt, after=args.get("after") or None, limit=PAGE_SIZE)
     kept = {k: v for k, v in args.items() if v and k != "after"}
     return render_template("changes/queue.html", page=page, flt=flt, args=kept,
@@ -232,6 +238,8 @@ def transition(key: str) -> ResponseReturnValue:
     try:
         moved = changes.move_change(database(), key, trigger, current_user.username,
                                     comment=comment, expected_version=version)
+    except changes.ChangeSetStale as exc:
+        flash(f"{exc} Nothing was registered; the change stays where it was.", "error")
     except ChangeConflict:
         return _conflict(key, f"“{trigger}”")
     except changes.TransitionRefused as exc:

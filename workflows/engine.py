@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from transitions import EventData, Machine
 
 from bir.base import utcnow
+from bir.errors import StaleChangeSet
 from bir.writer import apply_change_set
 from workflows.definition import Definition, TransitionSpec, parse_definition
 from workflows.guards import GUARDS
@@ -50,6 +51,14 @@ class TransitionRefused(ChangeError):
 
 class ChangeConflict(ChangeError):
     """The change was moved or edited by someone else since the caller read it."""
+
+
+class ChangeSetStale(ChangeConflict):
+    """At implementation, items the change set touches had changed since it was planned."""
+
+    def __init__(self, change_key: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{change_key} was not implemented: {'; '.join(problems)}")
 
 
 @dataclass(frozen=True)
@@ -163,8 +172,10 @@ def move(
     """Fire ``trigger`` on ``change`` as ``actor``, then any automatic transitions that follow.
 
     Raises ``TransitionRefused`` (with every reason), ``ChangeConflict`` when the change moved
-    meanwhile, and ``bir.errors.ValidationFailed`` when the change set no longer fits the register
-    at implementation. The caller owns the transaction and rolls back on any of them.
+    meanwhile, ``ChangeSetStale`` (a ``ChangeConflict``) when an item its change set touches
+    changed since the change was planned, and ``bir.errors.ValidationFailed`` when the change
+    set no longer fits the register at implementation. The caller owns the transaction and
+    rolls back on any of them.
     """
     if expected_version is not None and change.version != expected_version:
         raise ChangeConflict(
@@ -229,12 +240,18 @@ def _fire(session: Session, workflow: CompiledWorkflow, change: Change, t: Trans
     entry = StepLogEntry(at=at, actor=actor.username, trigger=t.trigger, from_state=from_state,
                          to_state=change.state, from_step=from_step.value, to_step=to_step.value,
                          comment=comment)
-    change.log.append(entry)
+    # Added by its key, not through ``change.log``: appending would first load the whole step
+    # log, so every move got slower as the log grew (found by the benchmark, issue 8).
+    entry.change_id = change.id
+    session.add(entry)
     # Flushing now takes the change's row lock and checks its version before any register write:
     # of two concurrent movers, the second fails here (StaleDataError) and writes nothing.
     session.flush()
     if to_step is Step.IMPLEMENTATION and from_step is not Step.IMPLEMENTATION:
-        applied = apply_change_set(session, change.change_set(), change_id=change.id, at=at)
+        try:
+            applied = apply_change_set(session, change.change_set(), change_id=change.id, at=at)
+        except StaleChangeSet as exc:
+            raise ChangeSetStale(change.key, exc.problems) from exc
         change.implemented_at = at
         entry.comment = "; ".join(filter(None, [comment, f"register: {applied.summary()}"]))
     if to_step in FINAL:

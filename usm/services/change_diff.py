@@ -123,8 +123,8 @@ def change_set_diff(session: Session, change: Change) -> list[OperationDiff]:
             if change.implemented_at is None and item is not None \
                     and op.get("base_version") not in (None, item.version):
                 note = (f"{item.key} was changed by another change since this operation was "
-                        f"planned (version {op['base_version']}, now {item.version}): check the "
-                        "values before implementing")
+                        f"planned (version {op['base_version']}, now {item.version}): implementation "
+                        "will be refused until the change set is reworked")
             result.append(OperationDiff(position, kind, title, subject, values, note=note))
         else:
             relation = RELATION_KINDS.get(op.get("kind", ""))

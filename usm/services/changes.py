@@ -43,7 +43,15 @@ from usm.services.users import actor_for
 from workflows import changes as records
 from workflows.changes import CHANGE_SET_EDITABLE, ChangeDetails, NotAChange
 from workflows.definition import Definition
-from workflows.engine import ChangeConflict, ChangeError, TransitionRefused, TriggerOption, compiled, move
+from workflows.engine import (
+    ChangeConflict,
+    ChangeError,
+    ChangeSetStale,
+    TransitionRefused,
+    TriggerOption,
+    compiled,
+    move,
+)
 from workflows.models import Change, ChangeComment, StepLogEntry
 from workflows.skeleton import FINAL, SKELETON, STEP_LABELS, Step
 
@@ -144,7 +152,8 @@ def _writing(db: Database, key: str | None = None) -> Iterator[Session]:
         raise ChangeConflict(f"{key or 'the change'} was changed by someone else meanwhile; "
                              "reload it and try again") from exc
     except OperationalError as exc:
-        if "locked" in str(exc.orig) or "busy" in str(exc.orig).lower():
+        reason = str(exc.orig).lower()
+        if "locked" in reason or "busy" in reason or "deadlock" in reason:
             raise DatabaseBusy("the register is busy with another change; try again in a "
                                "moment") from exc
         raise
@@ -373,7 +382,8 @@ def _progress(current: Step, ended_in: Step | None = None) -> list[tuple[str, st
 
 
 __all__ = [
-    "CalendarEntry", "ChangeConflict", "FieldError", "ChangeDetail", "ChangeError", "ChangeFilter",
+    "CalendarEntry", "ChangeConflict", "ChangeSetStale", "FieldError", "ChangeDetail",
+    "ChangeError", "ChangeFilter",
     "ChangeNotFound", "ChangeQueue", "ChangeSummary", "CommentRow", "DatabaseBusy", "NotAChange",
     "TransitionRefused", "ValidationFailed", "add_comment", "approve_change", "change_detail",
     "change_queue", "change_summary", "list_changes", "move_change", "planned_windows", "register_change",
