@@ -29,7 +29,7 @@ from bir.errors import FieldError, ValidationFailed
 from bir.keys import reserve_keys
 from bir.queries import items_by_key
 from bir.vocabulary import LifecycleStatus
-from workflows.definition import DefinitionError, parse_definition
+from workflows.definition import Definition, DefinitionError, parse_definition
 from workflows.engine import Actor, ChangeConflict, ChangeError, compiled, run_automatic
 from workflows.models import (
     Approval,
@@ -318,16 +318,23 @@ def add_comment(session: Session, change: Change, actor: Actor, body: str, *,
     return comment
 
 
-def store_definition(session: Session, source: str, *, status: str = "published",
-                     now: datetime | None = None) -> WorkflowDefinition:
-    """Store a definition version (validated); storing the same text again is a no-op, a different
-    text under a published version number is refused: published versions are immutable."""
-    definition = parse_definition(source)
+def check_definition(session: Session, source: str, *, where: str = "definition") -> Definition:
+    """Parse ``source`` against the skeleton and the item classes this register knows;
+    ``DefinitionError`` lists every problem."""
+    definition = parse_definition(source, where=where)
     if definition.change_set.classes:
         known = set(session.scalars(select(ItemClass.code)))
         unknown = [c for c in definition.change_set.classes if c not in known]
         if unknown:
             raise DefinitionError([f"change_set.classes: unknown item class(es) {', '.join(unknown)}"])
+    return definition
+
+
+def store_definition(session: Session, source: str, *, status: str = "published",
+                     now: datetime | None = None) -> WorkflowDefinition:
+    """Store a definition version (validated); storing the same text again is a no-op, a different
+    text under a published version number is refused: published versions are immutable."""
+    definition = check_definition(session, source)
     existing = session.scalar(select(WorkflowDefinition).where(
         WorkflowDefinition.code == definition.code,
         WorkflowDefinition.version == definition.version))

@@ -42,7 +42,11 @@ def definitions() -> DefinitionList:
     "HTTP_404", HTTP_200=DefinitionDetail), tags=TAGS, operation_id="getDefinition")
 def definition(code: str, query: DefinitionVersionQuery) -> DefinitionDetail:
     """A change model in full: states, transitions with roles and guards, fields"""
-    row = api_queries.definition_detail(database(), code, query.version)
+    return definition_out(api_queries.definition_detail(database(), code, query.version))
+
+
+def definition_out(row: api_queries.DefinitionDetail) -> DefinitionDetail:
+    """A stored version as the API shows it."""
     d = row.definition
     return DefinitionDetail(
         code=row.code, version=row.version, name=row.name, change_class=row.change_class,

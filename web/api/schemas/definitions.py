@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from web.api.schemas.common import Query
+from web.api.schemas.common import Body, Query
 
 
 class DefinitionVersionQuery(Query):
@@ -72,3 +72,9 @@ class DefinitionDetail(DefinitionSummary):
     states: list[StateOut]
     transitions: list[TransitionOut]
     source: str = Field(description="the definition as its designer wrote it (YAML)")
+
+
+class DefinitionSource(Body):
+    source: str = Field(min_length=1, max_length=500_000,
+                        description="the definition as YAML text (the same as a file under "
+                        "workflows/definitions/); its version number is assigned by the server")

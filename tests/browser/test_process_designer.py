@@ -1,0 +1,71 @@
+"""The issue's scenario in the browser: a process designer makes a draft of the normal-change model,
+makes its authorisation need two approvals in the form, sees the diagram change, dry-runs the draft
+(the guard blocks with one approval), publishes it, and a change registered afterwards uses it."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import screenshot
+from tests.browser.test_sign_in import sign_in
+from tests.helpers import laptop
+from usm.services import changes
+
+
+def test_designer_adds_an_approval_guard_dry_runs_and_publishes_it(  # type: ignore[no-untyped-def]
+        page, browser, live_app) -> None:
+    sign_in(page, "pat")
+    page.get_by_role("link", name="Change models").first.click()
+    page.get_by_role("link", name="Normal change").first.click()
+    page.get_by_role("button", name="New draft from this version").click()
+    page.get_by_text("Draft version 2 made from version 1").wait_for()
+    diagram = page.locator("#diagram")
+    assert "1 approval" in diagram.inner_text() and "2 approvals" not in diagram.inner_text()
+
+    authorise = page.locator("details#t-authorise")
+    authorise.locator("summary").click()
+    authorise.get_by_label("Approvals needed").fill("2")
+    authorise.get_by_role("button", name="Save transition").click()
+    page.get_by_text("Saved draft version 2").wait_for()
+    assert "2 approvals" in page.locator("#diagram").inner_text()
+    assert "approvals: {count: 2}" in page.locator("#f-source").input_value()
+    screenshot(page, "designer-editor")
+
+    page.get_by_role("button", name="Compare with published").click()
+    assert "transition 'authorise' changed" in page.locator("ul.diff-changes").inner_text()
+    page.go_back()
+
+    page.get_by_role("button", name="Dry run").click()
+    page.get_by_label("Risk").select_option("low")
+    page.get_by_label("impact").check()
+    page.get_by_label("Approvals given").fill("1")
+    page.get_by_role("button", name="Start assessment").click()
+    page.locator("#dry-state").filter(has_text="In assessment").wait_for()
+    page.get_by_role("button", name="Submit for approval").click()
+    page.locator("#dry-state").filter(has_text="Awaiting approval").wait_for()
+    option = page.locator("#option-authorise")
+    assert "2 approvals: blocks" in option.inner_text()
+    page.locator("#option-authorise").get_by_role("button", name="Authorise").click()
+    assert "needs 2 approval(s), has 1" in page.locator("#dry-refused").inner_text()
+    screenshot(page, "designer-dry-run")
+    page.get_by_label("Approvals given").fill("2")
+    page.get_by_role("button", name="Apply to this walk").click()
+    assert "2 approvals: passes" in page.locator("#option-authorise").inner_text()
+
+    page.goto("/designer/definitions/normal-change/2/edit")
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.get_by_text("Version 2 is published").wait_for()
+    assert page.get_by_role("button", name="New draft from this version").is_visible()
+    page.get_by_role("button", name="Sign out").click()
+
+    db = live_app.extensions["usm_db"]
+    key = changes.register_change(db, "carol", model="normal-change", title="Two approvals",
+                                  operations=[laptop("a", "SN-TWO-1")]).key
+    changes.move_change(db, key, "assess", "carol")
+    changes.update_change(db, key, "carol", {"risk": "low", "impact": "one user"})
+    changes.move_change(db, key, "submit_for_approval", "carol")
+    changes.approve_change(db, key, "sam")
+
+    sign_in(page, "carol")
+    page.goto(f"/changes/{key}")
+    assert "normal-change v2" in page.locator("p.meta").first.inner_text()
+    assert "needs 2 approval(s), has 1" in page.locator("ul.blocked").inner_text()
+    screenshot(page, "change-on-new-model-version")

@@ -1,0 +1,166 @@
+"""The designer's structured form, written back as YAML: the common edits (a state's step and time
+target, a transition's source, destination, roles and guards) applied to a definition's text.
+
+The result is only a proposal: it is saved through ``definition_versions.update_draft``, which
+checks it against the skeleton like any typed YAML. Values the form cannot read as numbers are
+passed through as written, so that check names the state or transition they belong to.
+YAML comments do not survive a form edit (the text is loaded and dumped again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
+
+from workflows.definition import Definition, DefinitionError
+
+# The guards without parameters, offered as checkboxes.
+FLAG_GUARDS = ("has_change_set", "window_planned", "outcome_recorded")
+
+
+@dataclass(frozen=True)
+class TransitionForm:
+    """One transition as the form sends it (text as typed)."""
+
+    trigger: str
+    label: str = ""
+    sources: list[str] = field(default_factory=list)
+    dest: str = ""
+    roles: list[str] = field(default_factory=list)
+    auto: bool = False
+    required_fields: str = ""  # comma separated
+    approvals: str = ""
+    cost_at_most: str = ""
+    risk_at_most: str = ""
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StateForm:
+    name: str
+    step: str
+    label: str = ""
+    time_target_hours: str = ""
+
+
+def set_transition(source: str, form: TransitionForm, *, original: str | None = None) -> str:
+    """The text with the transition ``original`` replaced by ``form`` (added when ``original`` is
+    None or unknown)."""
+    data = _load(source)
+    entry: dict[str, Any] = {"trigger": form.trigger.strip()}
+    if form.label.strip():
+        entry["label"] = form.label.strip()
+    sources = [s for s in form.sources if s]
+    entry["source"] = sources[0] if len(sources) == 1 else sources
+    entry["dest"] = form.dest
+    if form.auto:
+        entry["auto"] = True
+    else:
+        entry["roles"] = list(form.roles)
+    guards = _guards(form)
+    if guards:
+        entry["guards"] = guards
+    transitions = data.setdefault("transitions", [])
+    at = next((i for i, t in enumerate(transitions)
+               if isinstance(t, dict) and original and t.get("trigger") == original), None)
+    if at is None:
+        transitions.append(entry)
+    else:
+        transitions[at] = entry
+    return _dump(data)
+
+
+def set_states(source: str, time_targets: Mapping[str, str], new_state: StateForm | None = None
+               ) -> str:
+    """The text with each named state's time target set (blank removes it), plus a new state."""
+    data = _load(source)
+    states = data.setdefault("states", [])
+    for state in states:
+        if isinstance(state, dict) and state.get("name") in time_targets:
+            value = time_targets[state["name"]].strip()
+            if value:
+                state["time_target_hours"] = _number(value)
+            else:
+                state.pop("time_target_hours", None)
+    if new_state is not None and new_state.name.strip():
+        entry: dict[str, Any] = {"name": new_state.name.strip(), "step": new_state.step}
+        if new_state.label.strip():
+            entry["label"] = new_state.label.strip()
+        if new_state.time_target_hours.strip():
+            entry["time_target_hours"] = _number(new_state.time_target_hours.strip())
+        states.append(entry)
+    return _dump(data)
+
+
+def _guards(form: TransitionForm) -> list[Any]:
+    guards: list[Any] = []
+    names = [n.strip() for n in form.required_fields.split(",") if n.strip()]
+    if names:
+        guards.append({"required_fields": {"fields": names}})
+    if form.approvals.strip():
+        guards.append({"approvals": {"count": _number(form.approvals.strip())}})
+    if form.cost_at_most.strip():
+        guards.append({"cost_at_most": {"amount": _number(form.cost_at_most.strip())}})
+    if form.risk_at_most.strip():
+        guards.append({"risk_at_most": {"level": form.risk_at_most.strip()}})
+    guards.extend(flag for flag in FLAG_GUARDS if flag in form.flags)
+    return guards
+
+
+def _number(text: str) -> Any:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return text
+    if not value.is_finite():
+        return text
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _load(source: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        raise DefinitionError([f"the YAML does not load, so the form cannot edit it: {exc}"]) \
+            from exc
+    if not isinstance(data, dict):
+        raise DefinitionError(["the YAML is not a mapping, so the form cannot edit it"])
+    return data
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes text with line breaks as a ``|`` block, as a designer would, not a quoted string."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    # PyYAML falls back to quoting by itself when a block cannot hold the text exactly.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+                     allow_unicode=True, width=4096)
+
+
+def transition_forms(definition: Definition) -> list[TransitionForm]:
+    """Each transition of a parsed definition as the form shows it, guards split into fields."""
+    forms = []
+    for t in definition.transitions:
+        params = {g.name: g.params for g in t.guards}
+        forms.append(TransitionForm(
+            trigger=t.trigger, label=t.label or "", sources=list(t.source), dest=t.dest,
+            roles=list(t.roles), auto=t.auto,
+            required_fields=", ".join(params.get("required_fields", {}).get("fields", [])),
+            approvals=str(params.get("approvals", {}).get("count", "")),
+            cost_at_most=str(params.get("cost_at_most", {}).get("amount", "")),
+            risk_at_most=str(params.get("risk_at_most", {}).get("level", "")),
+            flags=[f for f in FLAG_GUARDS if f in params]))
+    return forms

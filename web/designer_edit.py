@@ -1,0 +1,243 @@
+"""Process designers' editing screens: a draft's YAML and structured form (checked on every save,
+the diagram redrawn from what was saved), the versions' life (new draft, publish, retire,
+discard), the comparison with the published version, and import/export as YAML files.
+
+Every save goes through ``usm.services.definition_versions``, which checks the text against the
+CHM skeleton; a refused save stores nothing and shows every problem next to the editor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from markupsafe import Markup
+
+from usm.services import definition_versions as versions
+from usm.services.database import Database
+from usm.services.definition_diff import diff_against_published
+from usm.services.definition_form import StateForm, TransitionForm, set_states, set_transition
+from usm.services.definition_versions import DefinitionError, DefinitionNotFound, DefinitionRefused
+from web import access
+from web.context import database
+from web.diagram import render_svg
+from web.security import roles_required
+
+bp = Blueprint("designer_edit", __name__, url_prefix="/designer")
+MAX_UPLOAD_BYTES = 512 * 1024
+VERSION = "/definitions/<code>/<int:version>"
+
+
+@bp.get(f"{VERSION}/edit")
+@roles_required(*access.DESIGNERS)
+def edit(code: str, version: int) -> ResponseReturnValue:
+    return _editor(code, version)
+
+
+@bp.post(f"{VERSION}/edit")
+@roles_required(*access.DESIGNERS)
+def save_yaml(code: str, version: int) -> ResponseReturnValue:
+    return _save(code, version, request.form.get("source", ""))
+
+
+@bp.post(f"{VERSION}/transition")
+@roles_required(*access.DESIGNERS)
+def save_transition(code: str, version: int) -> ResponseReturnValue:
+    form = request.form
+    proposal = TransitionForm(
+        trigger=form.get("trigger", ""), label=form.get("label", ""),
+        sources=form.getlist("sources"), dest=form.get("dest", ""),
+        roles=form.getlist("roles"), auto=form.get("auto") == "on",
+        required_fields=form.get("required_fields", ""), approvals=form.get("approvals", ""),
+        cost_at_most=form.get("cost_at_most", ""), risk_at_most=form.get("risk_at_most", ""),
+        flags=form.getlist("flags"))
+    source = _current_source(code, version)
+    try:
+        text = set_transition(source, proposal, original=form.get("original") or None)
+    except DefinitionError as exc:
+        return _editor(code, version, problems=exc.problems, status=422)
+    return _save(code, version, text)
+
+
+@bp.post(f"{VERSION}/states")
+@roles_required(*access.DESIGNERS)
+def save_states(code: str, version: int) -> ResponseReturnValue:
+    form = request.form
+    targets = {key.removeprefix("target-"): value for key, value in form.items()
+               if key.startswith("target-")}
+    new_state = StateForm(name=form.get("new_name", ""), step=form.get("new_step", ""),
+                          label=form.get("new_label", ""),
+                          time_target_hours=form.get("new_target", ""))
+    source = _current_source(code, version)
+    try:
+        text = set_states(source, targets, new_state)
+    except DefinitionError as exc:
+        return _editor(code, version, problems=exc.problems, status=422)
+    return _save(code, version, text)
+
+
+@bp.post(f"{VERSION}/new-draft")
+@roles_required(*access.DESIGNERS)
+def new_draft(code: str, version: int) -> ResponseReturnValue:
+    try:
+        saved = versions.draft_from(database(), code, version)
+    except DefinitionNotFound as exc:
+        abort(404, description=f"{str(exc).capitalize()}.")
+    except (DefinitionError, DefinitionRefused) as exc:
+        flash(f"No draft was made: {exc}", "error")
+        return redirect(url_for("designer.definition", code=code, version=version))
+    flash(f"Draft version {saved.version} made from version {version}; edit it here.", "success")
+    return redirect(url_for("designer_edit.edit", code=code, version=saved.version))
+
+
+@bp.post(f"{VERSION}/publish")
+@roles_required(*access.DESIGNERS)
+def publish(code: str, version: int) -> ResponseReturnValue:
+    return _status_change(code, version, versions.publish,
+                          "Version {v} is published: new changes start on it, and it no longer "
+                          "changes. Changes already under way keep their version.")
+
+
+@bp.post(f"{VERSION}/retire")
+@roles_required(*access.DESIGNERS)
+def retire(code: str, version: int) -> ResponseReturnValue:
+    return _status_change(code, version, versions.retire,
+                          "Version {v} is retired: no new change starts on it; changes under way "
+                          "keep it.")
+
+
+@bp.post(f"{VERSION}/discard")
+@roles_required(*access.DESIGNERS)
+def discard(code: str, version: int) -> ResponseReturnValue:
+    try:
+        versions.discard_draft(database(), code, version)
+    except DefinitionNotFound as exc:
+        abort(404, description=f"{str(exc).capitalize()}.")
+    except DefinitionRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("designer.definition", code=code, version=version))
+    flash(f"Draft version {version} of {code} is discarded.", "success")
+    return redirect(url_for("designer.definitions"))
+
+
+@bp.get(f"{VERSION}/diff")
+@roles_required(*access.DESIGNERS)
+def diff(code: str, version: int) -> ResponseReturnValue:
+    _known_version(code, version)
+    try:
+        found = diff_against_published(database(), code, version)
+    except DefinitionNotFound as exc:
+        abort(404, description=f"{str(exc).capitalize()}.")
+    return render_template("designer/diff.html", diff=found)
+
+
+@bp.get(f"{VERSION}.yaml")
+@roles_required(*access.DESIGNERS)
+def download(code: str, version: int) -> ResponseReturnValue:
+    source = _current_source(code, version)
+    return Response(source, mimetype="application/yaml", headers={
+        "Content-Disposition": f'attachment; filename="{code}-v{version}.yaml"'})
+
+
+@bp.get("/definitions/import")
+@roles_required(*access.DESIGNERS)
+def import_form() -> ResponseReturnValue:
+    return render_template("designer/import.html", problems=[], source="")
+
+
+@bp.post("/definitions/import")
+@roles_required(*access.DESIGNERS)
+def import_file() -> ResponseReturnValue:
+    upload = request.files.get("file")
+    name = "the pasted text"
+    if upload is not None and upload.filename:
+        name = upload.filename
+        raw = upload.read(MAX_UPLOAD_BYTES + 1)
+        if len(raw) > MAX_UPLOAD_BYTES:
+            return _import_problems([f"{name}: larger than {MAX_UPLOAD_BYTES // 1024} KiB"], "")
+        try:
+            source = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return _import_problems([f"{name}: not UTF-8 text"], "")
+    else:
+        source = request.form.get("source", "")
+    if not source.strip():
+        return _import_problems(["file: choose a YAML file or paste the definition"], source)
+    try:
+        saved = versions.save_new_draft(database(), source, where=name)
+    except (DefinitionError, DefinitionRefused) as exc:
+        problems = exc.problems if isinstance(exc, DefinitionError) else [str(exc)]
+        return _import_problems(problems, source)
+    flash(f"Imported {name} as draft version {saved.version} of {saved.code}.", "success")
+    return redirect(url_for("designer_edit.edit", code=saved.code, version=saved.version))
+
+
+def _import_problems(problems: list[str], source: str) -> ResponseReturnValue:
+    return render_template("designer/import.html", problems=problems, source=source), 422
+
+
+def _save(code: str, version: int, source: str) -> ResponseReturnValue:
+    try:
+        versions.update_draft(database(), code, version, source)
+    except DefinitionNotFound as exc:
+        abort(404, description=f"{str(exc).capitalize()}.")
+    except DefinitionRefused as exc:
+        return _editor(code, version, problems=[str(exc)], source=source, status=409)
+    except DefinitionError as exc:
+        return _editor(code, version, problems=exc.problems, source=source, status=422)
+    flash(f"Saved draft version {version}: it passes every check against the CHM skeleton.",
+          "success")
+    return redirect(url_for("designer_edit.edit", code=code, version=version))
+
+
+def _status_change(code: str, version: int,
+                   action: Callable[[Database, str, int], versions.SavedVersion],
+                   message: str) -> ResponseReturnValue:
+    try:
+        action(database(), code, version)
+    except DefinitionNotFound as exc:
+        abort(404, description=f"{str(exc).capitalize()}.")
+    except DefinitionRefused as exc:
+        flash(str(exc), "error")
+    except DefinitionError as exc:
+        flash("Not published: " + "; ".join(exc.problems), "error")
+    else:
+        flash(message.format(v=version), "success")
+    return redirect(url_for("designer.definition", code=code, version=version))
+
+
+def _known_version(code: str, version: int) -> None:
+    """A version number no database column can hold names no version (404, not a failure)."""
+    if version > versions.MAX_VERSION:
+        abort(404, description=f"There is no change model {code} version {version}.")
+
+
+def _current_source(code: str, version: int) -> str:
+    try:
+        return versions.version_source(database(), code, version)
+    except DefinitionNotFound as exc:
+        abort(404, description=f"{str(exc).capitalize()}.")
+
+
+def _editor(code: str, version: int, *, problems: list[str] | None = None,
+            source: str | None = None, status: int = 200) -> ResponseReturnValue:
+    _known_version(code, version)
+    try:
+        view = versions.editor(database(), code, version)
+    except DefinitionNotFound as exc:
+        abort(404, description=f"{str(exc).capitalize()}.")
+    # The SVG is built with ElementTree, which escapes every piece of designer-written text.
+    diagram = Markup(render_svg(view.detail))
+    return render_template("designer/edit.html", e=view, d=view.detail, diagram=diagram,
+                           problems=problems or [],
+                           source=view.detail.source if source is None else source), status
