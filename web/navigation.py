@@ -24,6 +24,7 @@ NAVIGATION = (
     NavEntry("Calendar", "changes.calendar", access.CHANGE_PARTICIPANTS),
     NavEntry("Register", "register.search", access.REGISTER_READERS),
     NavEntry("Services", "register.services", access.REGISTER_READERS),
+    NavEntry("Import", "audit.upload_form", access.CHANGE_EDITORS),
     NavEntry("Reports", "reports.index", access.REPORT_READERS),
     NavEntry("Change models", "designer.definitions", access.DESIGNERS),
     NavEntry("Users", "admin.users", access.ADMINISTRATORS),

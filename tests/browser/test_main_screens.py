@@ -37,7 +37,7 @@ SCREENS = {
     ],
 }
 NAVIGATION = {
-    "carol": {"Change queue", "New change", "Calendar", "Register", "Services", "Reports"},
+    "carol": {"Change queue", "New change", "Calendar", "Register", "Services", "Reports", "Import"},
     "sam": {"Change queue", "Calendar", "Register", "Services", "Reports"},
     "pat": {"Register", "Services", "Change models"},
     "ada": {"Users"},

@@ -3,12 +3,13 @@ windows. Everything here reads."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from bir.base import utcnow
 from usm.services.database import Database
@@ -116,7 +117,11 @@ def _conditions(session: Session, flt: ChangeFilter, now: datetime) -> list[Any]
 
 def _page(session: Session, flt: ChangeFilter, where: list[Any], after: str | None,
           limit: int) -> list[Change]:
-    stmt = select(Change).join(Change.definition).where(*where)
+    # A summary needs the change and its model only: reuse the join for the model and leave the
+    # operations and approvals unloaded (a large change set would otherwise be read for each row).
+    stmt = (select(Change).join(Change.definition).where(*where)
+            .options(contains_eager(Change.definition), lazyload(Change.operations),
+                     lazyload(Change.approvals)))
     if flt.step:
         stmt = stmt.where(Change.step == flt.step)
     if after:
@@ -137,6 +142,21 @@ def list_changes(db: Database, *, open_only: bool = True, step: str | None = Non
         rows = _page(session, flt, _conditions(session, flt, now), after,
                      max(1, min(limit, MAX_PAGE)))
         return [summarise(c, now) for c in rows]
+
+
+def all_changes(db: Database, flt: ChangeFilter) -> Iterator[ChangeSummary]:
+    """Every change matching ``flt``, newest key first, read a page at a time (for exports)."""
+    now = utcnow()
+    with db.reading() as session:
+        where = _conditions(session, flt, now)
+        after: str | None = None
+        while True:
+            rows = _page(session, flt, where, after, MAX_PAGE)
+            yield from (summarise(c, now) for c in rows)
+            if len(rows) < MAX_PAGE:
+                return
+            after = rows[-1].key
+            session.expunge_all()  # a long export keeps one page of changes in memory
 
 
 def change_queue(db: Database, flt: ChangeFilter | None = None, *, after: str | None = None,
@@ -187,5 +207,5 @@ def planned_windows(db: Database, start: datetime, end: datetime, *, limit: int 
                 for c in session.scalars(stmt)]
 
 
-__all__ = ["CalendarEntry", "ChangeFilter", "ChangeQueue", "ChangeSummary", "change_queue",
+__all__ = ["CalendarEntry", "ChangeFilter", "ChangeQueue", "ChangeSummary", "all_changes", "change_queue",
            "list_changes", "planned_windows", "summarise"]

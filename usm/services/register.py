@@ -318,6 +318,26 @@ class SearchPage:
     service_name: str | None = None
 
 
+def resolved_filter(session: Session, query: SearchQuery) -> tuple[queries.ItemFilter, str | None]:
+    """The register filter ``query`` asks for, with its service resolved to the items supporting
+    it (then or now), and the service's name. ``BadQuery`` for an unknown class or service."""
+    if query.class_code and session.get(ItemClass, query.class_code) is None:
+        raise BadQuery(f"There is no item class '{query.class_code}'.")
+    item_ids, service_name = None, None
+    if query.service:
+        service = session.execute(
+            select(Item.id, Item.name).where(Item.key == query.service,
+                                             queries.service_condition(Item))).first()
+        if service is None:
+            raise BadQuery(f"There is no service {query.service} in the register.")
+        item_ids = frozenset(supporting_item_ids(session, service.id, query.as_of))
+        service_name = service.name
+    flt = queries.ItemFilter(
+        text=query.text, class_code=query.class_code, status=query.status, owner=query.owner,
+        location=query.location, cost_centre=query.cost_centre, item_ids=item_ids)
+    return flt, service_name
+
+
 def search_items(db: Database, query: SearchQuery) -> SearchPage:
     """One page of the register (now or as of ``query.as_of``) matching ``query``, with the count of
     all matches and cursors to the next and previous pages. ``BadQuery`` for an unknown class,
@@ -325,20 +345,7 @@ def search_items(db: Database, query: SearchQuery) -> SearchPage:
     after = decode_cursor(query, query.after) if query.after else None
     before = decode_cursor(query, query.before) if query.before else None
     with db.reading() as session:
-        if query.class_code and session.get(ItemClass, query.class_code) is None:
-            raise BadQuery(f"There is no item class '{query.class_code}'.")
-        item_ids, service_name = None, None
-        if query.service:
-            service = session.execute(
-                select(Item.id, Item.name).where(Item.key == query.service,
-                                                 queries.service_condition(Item))).first()
-            if service is None:
-                raise BadQuery(f"There is no service {query.service} in the register.")
-            item_ids = frozenset(supporting_item_ids(session, service.id, query.as_of))
-            service_name = service.name
-        flt = queries.ItemFilter(
-            text=query.text, class_code=query.class_code, status=query.status, owner=query.owner,
-            location=query.location, cost_centre=query.cost_centre, item_ids=item_ids)
+        flt, service_name = resolved_filter(session, query)
         found, more = queries.search_items(
             session, flt, sort=query.sort, descending=query.descending, after=after, before=before,
             limit=query.limit, at=query.as_of)

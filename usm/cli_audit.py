@@ -1,0 +1,157 @@
+"""``usm export`` (register, history, changes to CSV/XLSX) and ``usm import`` (discovered inventory
+reconciled with the BIR; the accepted differences registered as one audit-correction change)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from usm.cli_support import friendly, open_db, print_table
+from usm.services import exports, register_export
+from usm.services import register as register_services
+from usm.services.audit.correction import FORMATS, reconcile_file, register_correction
+from usm.services.audit.found import ImportFailed
+from usm.services.audit.mapping import MappingError, load_mapping
+from usm.services.audit.reconcile import Reconciliation, parse_match_order
+from usm.services.change_queue import ChangeFilter
+
+format_option = click.option("--format", "fmt", type=click.Choice(sorted(exports.FORMATS)),
+                             default="csv", show_default=True)
+output_option = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                             required=True, help="File to write")
+
+
+def _write(output: Path, fmt: str, sheet: exports.Sheet) -> None:
+    body, _media = exports.export(fmt, sheet)
+    output.write_bytes(body)
+    click.echo(f"wrote {output}")
+
+
+@click.group("export")
+def export_group() -> None:
+    """Export the register, an item's history or changes to CSV or XLSX."""
+
+
+@export_group.command("items")
+@click.option("--search", "q", help="Free text on key, name, serial, asset tag, hostname")
+@click.option("--class", "class_code", help="Class code (subclasses too)")
+@click.option("--status")
+@click.option("--owner")
+@click.option("--location")
+@click.option("--cost-centre", "cost_centre")
+@click.option("--service", help="Items supporting this service (key)")
+@click.option("--sort", default="key", show_default=True)
+@click.option("--as-of", "as_of", help="The register as it was (YYYY-MM-DD[THH:MM], UTC)")
+@format_option
+@output_option
+@friendly
+def export_items(fmt: str, output: Path, **filters: str | None) -> None:
+    """Every item matching the filters (the register search's), one row each."""
+    params = {("class" if k == "class_code" else k): v for k, v in filters.items() if v}
+    try:
+        query = register_services.search_query(params)
+        with open_db() as database:
+            _write(output, fmt, register_export.items_sheet(database, query))
+    except register_services.BadQuery as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@export_group.command("history")
+@click.argument("key")
+@format_option
+@output_option
+@friendly
+def export_history(key: str, fmt: str, output: Path) -> None:
+    """Every version of an item, one row per field each version changed."""
+    with open_db() as database:
+        _write(output, fmt, register_export.history_sheet(database, key))
+
+
+@export_group.command("changes")
+@click.option("--all", "all_changes", is_flag=True, help="Closed, rejected and withdrawn too")
+@click.option("--step")
+@click.option("--model")
+@click.option("--coordinator")
+@format_option
+@output_option
+def export_changes(all_changes: bool, step: str | None, model: str | None,
+                   coordinator: str | None, fmt: str, output: Path) -> None:
+    """Changes (open ones unless --all), newest first."""
+    flt = ChangeFilter(open_only=not all_changes, step=step, model=model, coordinator=coordinator)
+    with open_db() as database:
+        _write(output, fmt, register_export.changes_sheet(database, flt))
+
+
+def _summary(rec: Reconciliation) -> None:
+    click.echo(f"{rec.file}: {rec.rows} rows, {rec.matched} matched "
+               f"(on {', '.join(rec.match_order)})")
+    for kind, title in (("unregistered", "unregistered items found"),
+                        ("drift", "drifted fields"), ("not_seen", "registered items not seen")):
+        found = rec.of_kind(kind)
+        click.echo(f"  {len(found)} {title}")
+        for d in found[:20]:
+            click.echo(f"    {d.summary}")
+        if len(found) > 20:
+            click.echo(f"    ... and {len(found) - 20} more")
+    click.echo(f"  {len(rec.duplicates)} duplicates in the input")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True)
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A column-mapping YAML file (instead of the format's own)")
+@click.option("--match", "match", help="Natural keys to match on, in order "
+              "(default key,asset_tag,serial_number,hostname)")
+@click.option("--dry-run", is_flag=True, help="Reconcile and report; register nothing")
+@click.option("--accept", type=click.Choice(["all", "unregistered", "drift", "not_seen"]),
+              multiple=True, help="Differences to accept (default: all)")
+@click.option("--title", help="Title of the audit-correction change")
+@click.option("--as", "username", envvar="USM_USER", help="Act as this user (or set USM_USER)")
+@friendly
+def import_file(file: Path, fmt: str, mapping: Path | None, match: str | None, dry_run: bool,
+                accept: tuple[str, ...], title: str | None, username: str | None) -> None:
+    """Reconcile FILE (discovered inventory) with the BIR and register the accepted differences
+    as one audit-correction change (a baseline import on an empty register is the same)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    if not dry_run and not username:
+        raise click.UsageError("give --as USER (or USM_USER) to register the change, or --dry-run")
+    try:
+        order = parse_match_order(match)
+        column_mapping = load_mapping(mapping) if mapping else None
+    except (ValueError, MappingError) as exc:
+        raise click.BadParameter(str(exc)) from exc
+    progress = Progress(TextColumn("reading {task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TextColumn("rows"), transient=True,
+                        disable=not sys.stderr.isatty())
+    with open_db() as database, progress:
+        task = progress.add_task(file.name, total=None)
+        try:
+            rec = reconcile_file(database, file, fmt, match_order=order, mapping=column_mapping,
+                                 progress=lambda n: progress.advance(task, n))
+        except ImportFailed as exc:
+            raise click.ClickException(f"nothing registered, the file is not usable:\n{exc}") \
+                from exc
+        progress.stop()
+        _summary(rec)
+        if not rec.ok:
+            lines = [str(p) for p in rec.problems + rec.duplicates]
+            if rec.more_problems:
+                lines.append(f"... and {rec.more_problems} more problems")
+            raise click.ClickException("nothing registered; fix these first:\n  "
+                                       + "\n  ".join(lines))
+        kinds = set(accept) if accept and "all" not in accept else None
+        chosen = [d.id for d in rec.differences if kinds is None or d.kind in kinds]
+        if dry_run:
+            click.echo("dry run: nothing registered")
+            return
+        if not chosen:
+            click.echo("no differences to accept: the register matches the file")
+            return
+        summary = register_correction(database, username or "", rec, chosen, title=title)
+    print_table([[summary.key, summary.title, summary.step]], ["CHANGE", "TITLE", "STEP"])
+    click.echo(f"registered {summary.key} with {len(chosen)} accepted differences; it now goes "
+               "through the CHM steps (usm change show " + summary.key + ")")

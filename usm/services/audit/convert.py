@@ -1,0 +1,121 @@
+"""From a raw row of an import file to a ``FoundItem``: columns mapped to fields, values checked
+against the item fields and the class's attributes as a change set would check them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from bir.classes import ClassCatalogue
+from bir.items import ItemFields
+from bir.vocabulary import LifecycleStatus
+from usm.services.audit.found import FoundItem, ImportProblem
+from usm.services.audit.mapping import ColumnMapping
+
+
+class RowReader:
+    """Turns raw rows into found items for one file and mapping; an unknown column is reported
+    once, at the first row that has it."""
+
+    def __init__(self, file: str, mapping: ColumnMapping, catalogue: ClassCatalogue) -> None:
+        self.file, self.mapping, self.catalogue = file, mapping, catalogue
+        self.reported_columns: set[str] = set()
+
+    def read(self, row: int, raw: dict[str, Any]) -> tuple[FoundItem | None, list[ImportProblem]]:
+        problems: list[ImportProblem] = []
+
+        def problem(column: str, message: str) -> None:
+            problems.append(ImportProblem(self.file, row, column, message))
+
+        values: dict[str, Any] = {t: v for t, v in self.mapping.defaults.items()}
+        columns: dict[str, str] = {}
+        for column, value in raw.items():
+            targets = self.mapping.targets(column)
+            if targets is None:
+                if not self.mapping.ignore_unknown and column not in self.reported_columns:
+                    self.reported_columns.add(column)
+                    problem(column, "unknown column: the register has no such field (see the "
+                                    "Import section of the README for the column names)")
+                continue
+            if isinstance(value, str):
+                value = value.strip()
+            if value is None or value == "":
+                continue  # a blank cell reports nothing; it never clears a registered value
+            for target in targets:
+                values[target] = self.mapping.translate(target, value)
+                columns[target] = column
+        if problems:
+            return None, problems
+        found = FoundItem(self.file, row, "", columns=columns)
+        self._class(found, values.pop("class", None), problem)
+        key = values.pop("key", None)
+        found.key = str(key).strip().upper() if key is not None else None
+        installed_on = values.pop("installed_on", None)
+        found.installed_on = str(installed_on) if installed_on is not None else None
+        attributes = self._attributes(found, values, problem)
+        self._fields(found, values, problem)
+        if found.class_code and attributes is not None:
+            clean, errors = self.catalogue.validate_attributes(
+                found.class_code, attributes, "attributes", partial=True)
+            for error in errors:
+                name = error.field.removeprefix("attributes.")
+                problem(found.column(f"attributes.{name}"), error.message)
+            found.attributes = clean
+        return (None, problems) if problems else (found, [])
+
+    def _class(self, found: FoundItem, code: Any, problem: Any) -> None:
+        column = found.column("class")
+        if code is None:
+            problem(column, "no class given: every row needs the item class (e.g. "
+                            "hardware.laptop)")
+            return
+        klass = self.catalogue.get(str(code))
+        if klass is None:
+            problem(column, f"unknown class {code!r}: use an item class code such as "
+                            "hardware.laptop")
+        elif klass.abstract:
+            problem(column, f"class {code} is abstract; give one of its subclasses")
+        else:
+            found.class_code = klass.code
+
+    def _attributes(self, found: FoundItem, values: dict[str, Any],
+                    problem: Any) -> dict[str, Any] | None:
+        attributes: dict[str, Any] = {}
+        whole = values.pop("attributes", None)
+        if whole is not None:
+            try:
+                parsed = json.loads(whole) if isinstance(whole, str) else whole
+            except json.JSONDecodeError as exc:
+                parsed = exc
+            if not isinstance(parsed, dict):
+                problem(found.column("attributes"), "is not a JSON object of class attributes")
+                return None
+            attributes.update(parsed)
+            for name in parsed:
+                found.columns.setdefault(f"attributes.{name}", found.column("attributes"))
+        for target in [t for t in values if t.startswith("attributes.")]:
+            attributes[target.removeprefix("attributes.")] = values.pop(target)
+        return attributes
+
+    def _fields(self, found: FoundItem, values: dict[str, Any], problem: Any) -> None:
+        if "status" in values and values["status"] not in set(LifecycleStatus):
+            problem(found.column("status"), f"{values['status']!r} is not a lifecycle status "
+                    f"({', '.join(s.value for s in LifecycleStatus)})")
+            values.pop("status")
+        try:
+            parsed = ItemFields.model_validate(values)
+        except ValidationError as exc:
+            for err in exc.errors():
+                target = str(err["loc"][0]) if err["loc"] else "-"
+                problem(found.column(target), err["msg"].removeprefix("Value error, "))
+            return
+        found.fields = parsed.model_dump(mode="json", exclude_unset=True)
+
+
+def comparable(fields: dict[str, Any]) -> dict[str, Any]:
+    """Register values in the form ``FoundItem.fields`` holds them, so the two compare."""
+    return ItemFields.model_validate(
+        {k: v for k, v in fields.items() if v is not None}).model_dump(mode="json",
+                                                                      exclude_unset=True)

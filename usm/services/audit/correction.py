@@ -1,0 +1,99 @@
+"""Accepted differences become ONE audit-correction change, registered through CHM; a baseline
+import (the first load of an inventory) is the same: every row unregistered, all accepted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from bir.errors import FieldError, ValidationFailed
+from usm.services import changes
+from usm.services.audit.found import ImportFailed
+from usm.services.audit.mapping import IDENTITY, ColumnMapping, shipped_mapping
+from usm.services.audit.readers import open_rows
+from usm.services.audit.reconcile import DEFAULT_MATCH_ORDER, Reconciliation, reconcile
+from usm.services.change_queue import ChangeSummary
+from usm.services.database import Database
+
+MODEL = "audit-correction"
+# Import format -> (reader, mapping).
+FORMATS: dict[str, tuple[str, Callable[[], ColumnMapping]]] = {
+    "csv": ("csv", lambda: IDENTITY),
+    "json": ("json", lambda: IDENTITY),
+    "snipeit": ("csv", lambda: shipped_mapping("snipeit")),
+    "netbox": ("csv", lambda: shipped_mapping("netbox")),
+    "cyclonedx": ("cyclonedx", lambda: IDENTITY),
+}
+
+
+def reconcile_file(db: Database, path: Path, fmt: str, *,
+                   match_order: tuple[str, ...] = DEFAULT_MATCH_ORDER,
+                   mapping: ColumnMapping | None = None, name: str | None = None,
+                   progress: Callable[[int], None] | None = None) -> Reconciliation:
+    """Reconcile an import file in ``fmt`` (see ``FORMATS``) with the register; reads only.
+    ``mapping`` overrides the format's own (a user's mapping file); ``name`` is the file name
+    problems give (an upload's original name)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    reader, default_mapping = FORMATS[fmt]
+    rows = open_rows(path, reader)
+    with db.reading() as session:
+        rec = reconcile(session, rows, file=path.name, mapping=mapping or default_mapping(),
+                        match_order=match_order, progress=progress)
+    if name:
+        rec.file = name
+        rec.problems = [type(p)(name, p.row, p.column, p.message) for p in rec.problems]
+        rec.duplicates = [type(p)(name, p.row, p.column, p.message) for p in rec.duplicates]
+    return rec
+
+
+def correction_operations(rec: Reconciliation, accepted: Iterable[str]) -> list[dict[str, Any]]:
+    """The change set that makes the BIR match the accepted differences: creates first, then one
+    update per drifted item (its fields merged), then status moves and relations."""
+    chosen = set(accepted)
+    unknown = chosen - {d.id for d in rec.differences}
+    if unknown:
+        raise ValidationFailed([FieldError("accept", f"{sorted(unknown)[0]} is not a difference "
+                                           "of this reconciliation (the register or the file "
+                                           "changed meanwhile?)")])
+    creates: list[dict[str, Any]] = []
+    updates: dict[str, dict[str, Any]] = {}
+    rest: list[dict[str, Any]] = []
+    for difference in rec.differences:
+        if difference.id not in chosen:
+            continue
+        for op in difference.operations:
+            if op["op"] == "create_item":
+                creates.append(op)
+            elif op["op"] == "update_item":
+                merged = updates.setdefault(op["item"], {"op": "update_item", "item": op["item"]})
+                attributes = {**merged.get("attributes", {}), **op.get("attributes", {})}
+                merged.update(op)
+                if attributes:
+                    merged["attributes"] = attributes
+            else:
+                rest.append(op)
+    return [*creates, *updates.values(), *rest]
+
+
+def register_correction(db: Database, username: str, rec: Reconciliation,
+                        accepted: Iterable[str], *, title: str | None = None) -> ChangeSummary:
+    """Register the accepted differences as one audit-correction change (not yet implemented:
+    it goes through the CHM steps like any change). ``ImportFailed`` when the file had problems
+    or duplicates; ``ValidationFailed`` when nothing, or something unknown, was accepted."""
+    if not rec.ok:
+        raise ImportFailed(rec.problems + rec.duplicates)
+    operations = correction_operations(rec, accepted)
+    if not operations:
+        raise ValidationFailed([FieldError("accept", "accept at least one difference")])
+    counts = {kind: sum(1 for d in rec.differences if d.kind == kind and d.id in set(accepted))
+              for kind in ("unregistered", "drift", "not_seen")}
+    description = (f"Reconciliation of {rec.file} ({rec.rows} rows, matched on "
+                   f"{', '.join(rec.match_order)}): {counts['unregistered']} unregistered items "
+                   f"registered, {counts['drift']} drifted fields corrected, "
+                   f"{counts['not_seen']} items not found retired.")
+    return changes.register_change(
+        db, username, model=MODEL, title=title or f"Audit correction from {rec.file}"[:200],
+        operations=operations, source="rim", description=description,
+        reason="what the audit found differs from the BIR", fields={"audit_source": rec.file})

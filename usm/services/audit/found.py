@@ -1,0 +1,51 @@
+"""What an import file says it found, row by row, and what is wrong with it (file, row, column)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """Bad input, named where a user finds it: the file, the row (1 is a CSV's header line; for
+    JSON the position of the object, from 1) and the column (or JSON key)."""
+
+    file: str
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, row {self.row}, column {self.column}: {self.message}"
+
+
+class ImportFailed(ValueError):
+    """The file cannot be reconciled as it is; nothing was registered."""
+
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class FoundItem:
+    """One component a file reports: the register fields and class attributes it gives (checked
+    and normalised as a change set would store them), where it came from, and which source
+    column gave each field (``columns``: target name -> column) so problems can name it."""
+
+    file: str
+    row: int
+    class_code: str
+    key: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    installed_on: str | None = None  # the device a software installation was found on
+    columns: dict[str, str] = field(default_factory=dict)
+
+    def column(self, target: str) -> str:
+        return self.columns.get(target, target)
+
+    def value(self, name: str) -> Any:
+        """A field or ``key`` as the file gave it (``None`` when it did not)."""
+        return self.key if name == "key" else self.fields.get(name)

@@ -1,0 +1,140 @@
+"""Reading import files a row at a time (bounded memory): CSV, JSON (an array of objects, or JSON
+Lines) and CycloneDX SBOMs. Each reader yields ``(row number, {column: value})``; a file that
+cannot be read at all is an ``ImportFailed`` naming where it broke."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import ijson
+
+from usm.services.audit.found import ImportFailed, ImportProblem
+
+RawRow = tuple[int, dict[str, Any]]
+
+
+@contextmanager
+def _text(stream: IO[bytes]) -> Iterator[io.TextIOWrapper]:
+    """The stream as UTF-8 text; the caller keeps (and closes) the byte stream."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")  # type: ignore[type-var]
+    try:
+        yield text
+    finally:
+        text.detach()
+
+
+def csv_rows(stream: IO[bytes], name: str) -> Iterator[RawRow]:
+    """Rows of a CSV file with a header line; row numbers count the header as 1. Comma,
+    semicolon and tab separators are recognised from the header line."""
+    with _text(stream) as text:
+        yield from _csv_rows(text, name)
+
+
+def _csv_rows(text: io.TextIOWrapper, name: str) -> Iterator[RawRow]:
+    reader = None
+    try:
+        header_line = text.readline()
+        if not header_line.strip():
+            raise ImportFailed([ImportProblem(name, 1, "-", "the file is empty: a CSV import "
+                                              "starts with a header line naming its columns")])
+        delimiter = max(",;\t", key=header_line.count)  # the separator the header uses most
+        headers = next(csv.reader([header_line], delimiter=delimiter))
+        headers = [h.strip() for h in headers]
+        blank = [i for i, h in enumerate(headers, 1) if not h]
+        if blank:
+            raise ImportFailed([ImportProblem(name, 1, f"#{blank[0]}", "the header names no "
+                                              "column here")])
+        reader = csv.reader(text, delimiter=delimiter)
+        for number, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(headers):
+                raise ImportFailed([ImportProblem(
+                    name, number, "-", f"the row has {len(values)} fields where the header has "
+                                       f"{len(headers)}: a quote or separator is out of place")])
+            yield number, dict(zip(headers, values, strict=True))
+    except UnicodeDecodeError as exc:
+        raise ImportFailed([ImportProblem(name, 0, "-", f"not UTF-8 text ({exc.reason})")]) from exc
+    except csv.Error as exc:
+        raise ImportFailed([ImportProblem(name, reader.line_num if reader else 1,
+                                          "-", f"not valid CSV: {exc}")]) from exc
+
+
+def json_rows(stream: IO[bytes], name: str) -> Iterator[RawRow]:
+    """The objects of a JSON array (streamed with ijson), or of JSON Lines (one per line). The
+    stream must be seekable."""
+    head = stream.read(1)
+    while head and head.isspace():
+        head = stream.read(1)
+    stream.seek(0)  # import files are files on disk, so they can be read again
+    if head != b"[":
+        yield from _json_lines(stream, name)
+        return
+    number = 0
+    try:
+        for number, value in enumerate(ijson.items(stream, "item",
+                                                   use_float=False), start=1):
+            if not isinstance(value, dict):
+                raise ImportFailed([ImportProblem(name, number, "-", "is not a JSON object")])
+            yield number, value
+    except ijson.JSONError as exc:
+        message = str(exc).splitlines()[0]
+        raise ImportFailed([ImportProblem(name, number + 1, "-", f"not valid JSON: {message}")]) \
+            from exc
+
+
+def _json_lines(stream: IO[bytes], name: str) -> Iterator[RawRow]:
+    with _text(stream) as text:
+        for number, line in enumerate(text, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ImportFailed([ImportProblem(name, number, f"character {exc.colno}",
+                                                  f"not valid JSON: {exc.msg}")]) from exc
+            if not isinstance(value, dict):
+                raise ImportFailed([ImportProblem(name, number, "-", "is not a JSON object")])
+            yield number, value
+
+
+def cyclonedx_rows(stream: IO[bytes], name: str) -> Iterator[RawRow]:
+    """The components of a CycloneDX SBOM (JSON) as software installations on the device the
+    SBOM describes (``metadata.component.name``: its key or host name)."""
+    try:
+        with _text(stream) as text:
+            document = json.load(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ImportFailed([ImportProblem(name, 0, "-", f"not valid JSON: {exc}")]) from exc
+    if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
+        raise ImportFailed([ImportProblem(name, 0, "bomFormat", "not a CycloneDX SBOM "
+                                          "(bomFormat must be 'CycloneDX')")])
+    device = ((document.get("metadata") or {}).get("component") or {}).get("name")
+    if not isinstance(device, str) or not device.strip():
+        raise ImportFailed([ImportProblem(name, 0, "metadata.component.name", "names no device: "
+                                          "give the key or host name the software is on")])
+    for number, component in enumerate(document.get("components") or [], start=1):
+        if not isinstance(component, dict):
+            raise ImportFailed([ImportProblem(name, number, "components", "is not an object")])
+        supplier = component.get("supplier")
+        vendor = component.get("publisher") or (supplier.get("name")
+                                                if isinstance(supplier, dict) else None)
+        product = component.get("name")
+        row = {"class": "software.installation", "installed_on": device.strip(),
+               "attributes.product": product, "attributes.product_version":
+               component.get("version"), "attributes.vendor": vendor}
+        yield number, {k: v for k, v in row.items() if v is not None}
+
+
+READERS = {"csv": csv_rows, "json": json_rows, "cyclonedx": cyclonedx_rows}
+
+
+def open_rows(path: Path, reader: str) -> Iterator[RawRow]:
+    with path.open("rb") as stream:
+        yield from READERS[reader](stream, path.name)

@@ -1,0 +1,301 @@
+"""Reconciliation: what a file found against what the BIR holds, matched on natural keys.
+
+The file is read in batches; each batch is matched with one query, so the statements grow with
+the batches, not the rows. The result lists unregistered items found, registered items not seen,
+drift per field and duplicates in the input, each difference with the change-set operation that
+would make the BIR match it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bir.classes import ClassCatalogue
+from bir.items import Item
+from bir.relations import Relation
+from usm.services.audit.convert import RowReader, comparable
+from usm.services.audit.found import FoundItem, ImportProblem
+from usm.services.audit.mapping import ColumnMapping
+from usm.services.audit.readers import RawRow
+
+MATCH_KEYS = ("key", "asset_tag", "serial_number", "hostname")
+DEFAULT_MATCH_ORDER = MATCH_KEYS
+BATCH = 500
+MAX_PROBLEMS = 200
+# Statuses of components that should be found by an audit; planned, ordered and gone ones not.
+PRESENT = ("in_stock", "in_use", "maintenance")
+
+UNREGISTERED, NOT_SEEN, DRIFT = "unregistered", "not_seen", "drift"
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One thing the file and the BIR disagree on; ``id`` is stable for the same file and
+    register, so a screen can post back the ones a coordinator accepts."""
+
+    id: str
+    kind: str  # unregistered, not_seen, drift
+    summary: str
+    item_key: str | None = None
+    row: int | None = None
+    field: str | None = None
+    registered: Any = None
+    found: Any = None
+    operations: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass
+class Reconciliation:
+    file: str
+    match_order: tuple[str, ...]
+    rows: int = 0
+    matched: int = 0
+    differences: list[Difference] = field(default_factory=list)
+    duplicates: list[ImportProblem] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+    more_problems: int = 0  # problems beyond MAX_PROBLEMS, counted only
+
+    @property
+    def ok(self) -> bool:
+        """Whether differences can be accepted: no bad input and no duplicates."""
+        return not self.problems and not self.duplicates and not self.more_problems
+
+    def of_kind(self, kind: str) -> list[Difference]:
+        return [d for d in self.differences if d.kind == kind]
+
+    def add_problems(self, problems: Iterable[ImportProblem]) -> None:
+        for p in problems:
+            if len(self.problems) + len(self.duplicates) < MAX_PROBLEMS:
+                self.problems.append(p)
+            else:
+                self.more_problems += 1
+
+
+def parse_match_order(text: str | None) -> tuple[str, ...]:
+    """``asset_tag,serial_number`` -> the keys to match on, in order; ``ValueError`` naming a bad
+    one."""
+    if not text or not text.strip():
+        return DEFAULT_MATCH_ORDER
+    order = tuple(p.strip() for p in text.split(",") if p.strip())
+    bad = [p for p in order if p not in MATCH_KEYS]
+    if bad or not order:
+        raise ValueError(f"match on {', '.join(MATCH_KEYS)}; {bad[0] if bad else text!r} is "
+                         "not one of them")
+    return order
+
+
+class _Matcher:
+    def __init__(self, session: Session, rec: Reconciliation) -> None:
+        self.session, self.rec = session, rec
+        self.seen_values: dict[tuple[str, str], int] = {}  # (key field, value) -> first row
+        self.matched_ids: dict[int, int] = {}  # item id -> row
+        self.classes: set[str] = set()
+        self.devices: dict[str, Item | None] = {}
+        self.new_refs = 0
+
+    def duplicates(self, found: FoundItem) -> bool:
+        """Whether a natural key of ``found`` (or, for software, its device and product) was
+        given by an earlier row; each such key is recorded as a duplicate."""
+        keys = [(name, found.column(name), found.value(name)) for name in self.rec.match_order]
+        if found.installed_on:
+            product = found.attributes.get("product")
+            keys = [("software", found.column("attributes.product"),
+                     f"{product} on {found.installed_on}")]
+        dup = False
+        for name, column, value in keys:
+            if value in (None, ""):
+                continue
+            first = self.seen_values.setdefault((name, str(value).lower()), found.row)
+            if first != found.row:
+                self.rec.duplicates.append(ImportProblem(
+                    found.file, found.row, column, f"duplicate key {value!r}: row {first} has it "
+                                                   "too"))
+                dup = True
+        return dup
+
+    def batch(self, batch: list[FoundItem]) -> None:
+        plain = [f for f in batch if not f.installed_on]
+        registered = self._lookup(plain)
+        for found in plain:
+            self.classes.add(found.class_code)
+            item = self._match(found, registered)
+            self._compare(found, item)
+        software = [f for f in batch if f.installed_on]
+        if software:
+            self._software(software)
+
+    def _lookup(self, batch: list[FoundItem]) -> list[Item]:
+        conditions = []
+        for name in self.rec.match_order:
+            values = sorted({str(f.value(name)) for f in batch if f.value(name)})
+            if values:
+                conditions.append(getattr(Item, name).in_(values))
+        if not conditions:
+            return []
+        return list(self.session.scalars(select(Item).where(or_(*conditions))
+                                         .order_by(Item.key)))
+
+    def _match(self, found: FoundItem, registered: list[Item]) -> Item | None:
+        for name in self.rec.match_order:
+            value = found.value(name)
+            if not value:
+                continue
+            for item in registered:
+                if getattr(item, name) == value:
+                    return item
+        return None
+
+    def _compare(self, found: FoundItem, item: Item | None) -> None:
+        if item is None:
+            self._unregistered(found)
+            return
+        first = self.matched_ids.setdefault(item.id, found.row)
+        if first != found.row:
+            self.rec.duplicates.append(ImportProblem(
+                found.file, found.row, "-", f"matches {item.key}, which row {first} matches "
+                                            "too"))
+            return
+        self.rec.matched += 1
+        registered = _comparable_record(item)
+        for name, value in sorted(found.fields.items()):
+            if registered.get(name) != value:
+                self._drift(found, item, name, registered.get(name), value,
+                            {"op": "update_item", "item": item.key, name: value})
+        attributes = item.attributes or {}
+        for name, value in sorted(found.attributes.items()):
+            if attributes.get(name) != value:
+                self._drift(found, item, f"attributes.{name}", attributes.get(name), value,
+                            {"op": "update_item", "item": item.key, "attributes": {name: value}})
+
+    def _drift(self, found: FoundItem, item: Item, name: str, old: Any, new: Any,
+               op: dict[str, Any]) -> None:
+        self.rec.differences.append(Difference(
+            f"drift:{item.key}:{name}", DRIFT,
+            f"{item.key} {name}: registered {old if old is not None else '(empty)'}, found {new}",
+            item.key, found.row, name, old, new, (op,)))
+
+    def _unregistered(self, found: FoundItem, extra: tuple[dict[str, Any], ...] = ()) -> None:
+        fields = dict(found.fields)
+        product = found.attributes.get("product")
+        fields.setdefault("name", f"{product} on {found.installed_on}" if found.installed_on
+                          and product else fields.get("hostname") or fields.get("asset_tag")
+                          or fields.get("serial_number") or f"Found in {found.file} row "
+                                                            f"{found.row}")
+        fields.setdefault("status", "in_use")  # found by discovery, so it exists and runs
+        self.new_refs += 1
+        ref = f"found{self.new_refs}"
+        op = {"op": "create_item", "ref": ref, "class": found.class_code, **fields}
+        if found.attributes:
+            op["attributes"] = found.attributes
+        ops = (op, *({**e, "source": f"@{ref}"} for e in extra))
+        self.rec.differences.append(Difference(
+            f"new:{found.row}", UNREGISTERED, f"row {found.row}: {fields['name']} "
+                                              f"({found.class_code}) is not registered",
+            None, found.row, None, None, fields["name"], ops))
+
+    # -- software installations (CycloneDX): matched by device and product ---------------------
+
+    def _device(self, name: str) -> Item | None:
+        if name not in self.devices:
+            self.devices[name] = self.session.scalar(
+                select(Item).where(or_(Item.key == name.upper(), Item.hostname == name))
+                .order_by(Item.key).limit(1))
+        return self.devices[name]
+
+    def _software(self, batch: list[FoundItem]) -> None:
+        for found in batch:
+            device = self._device(found.installed_on or "")
+            if device is None:
+                self.rec.add_problems([ImportProblem(
+                    found.file, found.row, found.column("installed_on"),
+                    f"no device {found.installed_on!r} in the register (give its key or host "
+                    "name)")])
+                continue
+            self.classes.add(found.class_code)
+            installed = self._installations(device)
+            item = installed.get(str(found.attributes.get("product")))
+            if item is None:
+                self._unregistered(found, ({"op": "add_relation", "kind": "installed_on",
+                                            "target": device.key},))
+            else:
+                self._compare(found, item)
+
+    def _installations(self, device: Item) -> dict[str, Item]:
+        cache = getattr(self, "_installed", {})
+        self._installed = cache
+        if device.id not in cache:
+            rows = self.session.scalars(
+                select(Item).join(Relation, Relation.source_id == Item.id)
+                .where(Relation.target_id == device.id, Relation.kind == "installed_on",
+                       Relation.valid_to.is_(None)))
+            cache[device.id] = {str((i.attributes or {}).get("product")): i for i in rows}
+        return cache[device.id]
+
+    def not_seen(self) -> None:
+        """Registered, present items of the classes the file covers that no row matched; for an
+        SBOM, the installations on its devices that it does not list."""
+        software_devices = [d.id for d in self.devices.values() if d is not None]
+        plain = self.classes - {"software.installation"} if software_devices else self.classes
+        if plain:
+            stmt = select(Item).where(Item.class_code.in_(sorted(plain)),
+                                      Item.status.in_(PRESENT)).order_by(Item.key)
+            if software_devices:
+                stmt = stmt.where(Item.class_code != "software.installation")
+            self._report_missing(self.session.scalars(stmt.execution_options(yield_per=BATCH)))
+        for device_id in software_devices:
+            self._report_missing(i for i in getattr(self, "_installed", {}).get(device_id,
+                                                                                 {}).values()
+                                 if i.status in PRESENT)
+
+    def _report_missing(self, items: Iterable[Item]) -> None:
+        for item in items:
+            if item.id in self.matched_ids:
+                continue
+            self.rec.differences.append(Difference(
+                f"missing:{item.key}", NOT_SEEN, f"{item.key} {item.name} ({item.status}) was "
+                                                 "not found", item.key, None, "status",
+                item.status, "retired",
+                ({"op": "set_status", "item": item.key, "status": "retired"},)))
+
+
+def _comparable_record(item: Item) -> dict[str, Any]:
+    record = item.record()
+    record.pop("class_code"), record.pop("attributes")
+    return comparable(record)
+
+
+def _batches(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+def reconcile(session: Session, rows: Iterator[RawRow], *, file: str, mapping: ColumnMapping,
+              match_order: tuple[str, ...] = DEFAULT_MATCH_ORDER,
+              progress: Callable[[int], None] | None = None) -> Reconciliation:
+    """Read ``rows`` (raw rows of one file) and reconcile them with the current register. Reads
+    only; bad input ends up in ``problems`` (an unreadable file raises ``ImportFailed``)."""
+    rec = Reconciliation(file, match_order)
+    reader = RowReader(file, mapping, ClassCatalogue.load(session))
+    matcher = _Matcher(session, rec)
+    for raw_batch in _batches(rows, BATCH):
+        good: list[FoundItem] = []
+        for number, raw in raw_batch:
+            rec.rows += 1
+            found, problems = reader.read(number, raw)
+            rec.add_problems(problems)
+            if found is not None and not matcher.duplicates(found):
+                good.append(found)
+        if rec.ok:
+            matcher.batch(good)
+        session.expunge_all()  # keep one batch of register rows in memory
+        if progress:
+            progress(len(raw_batch))
+    if rec.ok:
+        matcher.not_seen()
+    return rec

@@ -1,0 +1,59 @@
+"""Downloads (CSV or XLSX) of what the register and change screens show: the register search
+result (all pages), an item's history and the change queue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, request
+from flask.typing import ResponseReturnValue
+
+from usm.services import exports, register, register_export
+from web import access
+from web.changes import queue_filter
+from web.context import database
+from web.security import roles_required
+
+bp = Blueprint("downloads", __name__)
+
+
+def _download(name: str, fmt: str, sheet: exports.Sheet) -> Response:
+    body, media_type = exports.export(fmt, sheet)
+    return Response(body, headers={"Content-Type": media_type,
+                                   "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+def _format(fmt: str) -> str:
+    if fmt not in exports.FORMATS:
+        abort(404, description="no such format (csv, xlsx)")
+    return fmt
+
+
+@bp.get("/items/export.<fmt>")
+@roles_required(*access.REGISTER_READERS)
+def items(fmt: str) -> ResponseReturnValue:
+    _format(fmt)
+    try:
+        query = register.search_query(request.args)
+        sheet = register_export.items_sheet(database(), query)
+    except register.BadQuery as exc:
+        abort(400, description=str(exc))
+    moment = f"-{query.as_of:%Y-%m-%dT%H%M}" if query.as_of else ""
+    return _download(f"register{moment}", fmt, sheet)
+
+
+@bp.get("/items/<key>/history.<fmt>")
+@roles_required(*access.REGISTER_READERS)
+def history(key: str, fmt: str) -> ResponseReturnValue:
+    _format(fmt)
+    try:
+        sheet = register_export.history_sheet(database(), key)
+    except register.NotFound as exc:
+        abort(404, description=str(exc))
+    return _download(f"history-{key.strip().upper()}", fmt, sheet)
+
+
+@bp.get("/changes/export.<fmt>")
+@roles_required(*access.CHANGE_PARTICIPANTS)
+def changes(fmt: str) -> ResponseReturnValue:
+    _format(fmt)
+    return _download("changes", fmt, register_export.changes_sheet(database(),
+                                                                   queue_filter(request.args)))
