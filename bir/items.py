@@ -174,6 +174,8 @@ class ItemVersion(ItemRecord, Base):
         return (
             Index("uq_bir_item_version_item_version", "item_id", "version", unique=True),
             Index("ix_bir_item_version_item_time", "item_id", "valid_from"),
+            # An item's history and as-of reads by key, and the as-of register in key order.
+            Index("ix_bir_item_version_key", "key", "valid_from"),
             Index("ix_bir_item_version_period", "valid_from", "valid_to"),
             Index(
                 "ix_bir_item_version_current",
