@@ -33,6 +33,8 @@ ACCESS: dict[str, set[str]] = {
     "moveChange": CHANGES, "approveChange": CHANGES, "commentChange": CHANGES,
     "createChange": {COORDINATOR}, "editChange": {COORDINATOR},
     "listDefinitions": {DESIGNER, COORDINATOR}, "getDefinition": {DESIGNER, COORDINATOR},
+    "createDefinitionDraft": {DESIGNER}, "updateDefinitionDraft": {DESIGNER},
+    "publishDefinition": {DESIGNER}, "retireDefinition": {DESIGNER},
     "getMe": EVERYONE, "listTokens": EVERYONE, "createToken": EVERYONE, "revokeToken": EVERYONE,
     # the report readers: service owners and coordinators
     "getBookValues": CHANGES, "getDepreciationSchedule": CHANGES, "getServiceCosts": CHANGES,
@@ -41,7 +43,7 @@ ACCESS: dict[str, set[str]] = {
     "getLifecycleReport": CHANGES, "getSparesReport": CHANGES,
 }
 SAMPLES = {"key": "LAP-000003", "code": "hardware.laptop", "trigger": "assess",
-           "token_id": "999999"}
+           "token_id": "999999", "version": "999"}
 SAMPLE_BY_OPERATION = {
     "getService": {"key": "SVC-000001"}, "getChange": {"key": "CHG-000001"},
     "getChangeLog": {"key": "CHG-000001"}, "moveChange": {"key": "CHG-000022"},

@@ -39,11 +39,16 @@ ACCESS: dict[str, set[str] | None] = {
     "designer.definitions": {DESIGNER},
     "designer.definition": {DESIGNER},
     "designer.definition_svg": {DESIGNER},
+    "designer_edit.edit": {DESIGNER}, "designer_edit.diff": {DESIGNER},
+    "designer_edit.download": {DESIGNER}, "designer_edit.import_form": {DESIGNER},
+    "designer_dry_run.dry_run": {DESIGNER},
     "reports.index": REPORTS,
     "reports.finance_page": REPORTS, "reports.finance_export": REPORTS, "reports.item_schedule": REPORTS, "reports.item_schedule_export": REPORTS,  # noqa: E501
     "reports.licences": REPORTS, "reports.licence_product": REPORTS, "reports.licence_export": REPORTS,
     "reports.lifecycle": REPORTS, "reports.lifecycle_export": REPORTS, "reports.spares": REPORTS, "reports.spares_export": REPORTS,  # noqa: E501
     "admin.users": {ADMIN},
+    "audit.upload_form": {COORDINATOR},
+    "downloads.items": REGISTER, "downloads.history": REGISTER, "downloads.changes": CHANGES,
     "admin.new_user": {ADMIN},
     "admin.user": {ADMIN},
 }
@@ -56,6 +61,8 @@ SAMPLE_BY_ENDPOINT = {
     "register.service": {"key": "SVC-000001"},
     "reports.finance_export": {"table": "book-by-class", "fmt": "csv"}, "reports.item_schedule_export": {"fmt": "xlsx"},  # noqa: E501
     "reports.licence_product": {"product": "Adobe Acrobat Pro"},
+    "downloads.items": {"fmt": "xlsx"}, "downloads.history": {"fmt": "csv"},
+    "downloads.changes": {"fmt": "csv"},
 }
 
 

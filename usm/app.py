@@ -19,9 +19,13 @@ from web import (
     account,
     admin,
     api,
+    audit,
     auth,
     changes,
     designer,
+    designer_dry_run,
+    designer_edit,
+    downloads,
     errors,
     formatting,
     home,
@@ -30,6 +34,7 @@ from web import (
     security,
 )
 from web.context import DATABASE_EXTENSION, database
+from web.login_guard import SESSION_LIFETIME
 from web.navigation import navigation
 
 login_manager = LoginManager()
@@ -50,9 +55,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         TESTING=settings.testing,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,  # also the most a signed cookie lives
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_ENABLED=True,
+        MAX_CONTENT_LENGTH=audit.MAX_UPLOAD_BYTES,  # uploads (imports) larger are refused
     )
     app.extensions[DATABASE_EXTENSION] = db or Database.connect(settings.database_url)
 
@@ -61,7 +68,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.jinja_env.filters.update(formatting.FILTERS)
     for blueprint in (auth.bp, home.bp, register.bp, changes.bp, designer.bp, admin.bp, reports.bp,
-                      account.bp):
+                      account.bp, designer_edit.bp, designer_dry_run.bp, audit.bp, downloads.bp):
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     app.register_blueprint(api.bp)

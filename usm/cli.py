@@ -3,80 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
-from bir.errors import NotFound, RegisterError, ValidationFailed
+from bir.errors import NotFound
+from usm.cli_audit import export_group, import_file
+from usm.cli_backup import backup, restore
+from usm.cli_support import cell_text, friendly, open_db, parse_moment, print_table
 from usm.config import database_url
 from usm.services import changes as change_services
 from usm.services import register as register_services
-from usm.services.database import Database
 from usm.services.definitions import list_definitions, validate_definition_file
-from usm.services.users import UnknownUser, add_user
+from usm.services.users import add_user
 from workflows.definition import DefinitionError
-from workflows.engine import ChangeError
-
-
-def _database() -> Database:
-    return Database.connect(database_url())
-
-
-@contextmanager
-def _db() -> Iterator[Database]:
-    db = _database()
-    try:
-        yield db
-    finally:
-        db.dispose()
-
-
-def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the product's own refusals into a one-line message and exit status 1."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ValidationFailed as exc:
-            lines = "\n".join(f"  {e}" for e in exc.errors)
-            raise click.ClickException(f"invalid input:\n{lines}") from exc
-        except (ChangeError, RegisterError, UnknownUser, change_services.ChangeNotFound) as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
-
-
-def _parse_moment(value: str) -> datetime:
-    """ISO date or date-time; without a zone it is read as UTC."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return str(value)
-
-
-def _table(rows: list[list[Any]], headers: list[str]) -> None:
-    cells = [headers] + [[_fmt(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    for n, row in enumerate(cells):
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        if n == 0:
-            click.echo("  ".join("-" * w for w in widths))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,7 +42,7 @@ def db_upgrade() -> None:
 
     url = database_url()
     upgrade(url)
-    with _db() as database:
+    with open_db() as database:
         report = install_shipped(database)
     click.echo(f"database at {_safe_url(url)} is up to date; "
                f"{len(report.classes_added)} class(es) and "
@@ -114,12 +56,12 @@ def _safe_url(url: str) -> str:
 
 
 @main.command()
-@_friendly
+@friendly
 def demo() -> None:
     """Load demo users, services, items and changes, all through the change process."""
     from usm.services.demo import DemoRefused, load_demo
 
-    with _db() as database:
+    with open_db() as database:
         try:
             report = load_demo(database)
         except DemoRefused as exc:
@@ -150,7 +92,7 @@ def quickstart(ctx: click.Context, host: str, port: int) -> None:
     from usm.services.demo import DemoRefused, load_demo
 
     ctx.invoke(db_upgrade)
-    with _db() as database:
+    with open_db() as database:
         try:
             click.echo(load_demo(database).summary)
         except DemoRefused:
@@ -172,11 +114,11 @@ def user() -> None:
                    "for several")
 @click.option("--name", "display_name", help="Display name")
 @click.password_option(help="At least 10 characters (asked when not given)")
-@_friendly
+@friendly
 def user_add(username: str, roles: tuple[str, ...], display_name: str | None,
              password: str) -> None:
     """Create a user."""
-    with _db() as database:
+    with open_db() as database:
         add_user(database, username, password, list(roles), display_name)
     click.echo(f"user {username} created with role(s) {', '.join(roles)}")
 
@@ -199,13 +141,13 @@ def change() -> None:
 @click.option("--limit", default=50, show_default=True)
 def change_list(show_all: bool, step: str | None, model: str | None, limit: int) -> None:
     """List changes, newest first."""
-    with _db() as database:
+    with open_db() as database:
         rows = change_services.list_changes(database, open_only=not show_all, step=step,
                                             model=model, limit=limit)
     if not rows:
         click.echo("no changes" + ("" if show_all else " open (use --all to include closed)"))
         return
-    _table([[r.key, r.title[:48], r.model, r.step, r.state_label,
+    print_table([[r.key, r.title[:48], r.model, r.step, r.state_label,
              "OVERDUE" if r.overdue else ""] for r in rows],
            ["KEY", "TITLE", "MODEL", "STEP", "STATE", ""])
 
@@ -213,10 +155,10 @@ def change_list(show_all: bool, step: str | None, model: str | None, limit: int)
 @change.command("show")
 @click.argument("key")
 @click.option("--as", "username", envvar="USM_USER", help="Show the moves this user may make")
-@_friendly
+@friendly
 def change_show(key: str, username: str | None) -> None:
     """Show a change: steps, change set, approvals and step log."""
-    with _db() as database:
+    with open_db() as database:
         d = change_services.change_detail(database, key, username)
     s = d.summary
     click.echo(f"{s.key}  {s.title}")
@@ -226,10 +168,10 @@ def change_show(key: str, username: str | None) -> None:
         f"[{label}]" if status == "current" else (label if status == "done" else label.lower())
         for _, label, status in d.steps))
     for name in ("requester", "coordinator"):
-        click.echo(f"{name:<10}{_fmt(getattr(s, name))}")
+        click.echo(f"{name:<10}{cell_text(getattr(s, name))}")
     for name in ("source", "risk", "impact", "cost_estimate", "planned_start", "planned_end",
                  "outcome"):
-        click.echo(f"{name:<10}{_fmt(getattr(d, name))}")
+        click.echo(f"{name:<10}{cell_text(getattr(d, name))}")
     if d.impacted_services:
         click.echo("services  " + ", ".join(f"{k} {n}" for k, n in d.impacted_services))
     click.echo("\nchange set:")
@@ -238,12 +180,12 @@ def change_show(key: str, username: str | None) -> None:
     if d.approvals:
         click.echo("\napprovals:")
         for a in d.approvals:
-            click.echo(f"  {_fmt(a.at)}  {a.approver}: {a.decision}"
+            click.echo(f"  {cell_text(a.at)}  {a.approver}: {a.decision}"
                        + (" (automatic)" if a.automatic else "")
                        + (f" — {a.comment}" if a.comment else ""))
     click.echo("\nstep log:")
     for e in d.log:
-        click.echo(f"  {_fmt(e.at)}  {e.actor:<28} {e.trigger:<20} {e.from_state or '':>16} -> "
+        click.echo(f"  {cell_text(e.at)}  {e.actor:<28} {e.trigger:<20} {e.from_state or '':>16} -> "
                    f"{e.to_state}" + (f"  ({e.comment})" if e.comment else ""))
     if d.options:
         click.echo("\npossible now:")
@@ -272,11 +214,11 @@ def _describe_op(op: dict[str, Any]) -> str:
 @acting_user
 @click.option("--comment", "-m", help="Why; kept in the step log")
 @click.option("--expect-version", type=int, help="Refuse if the change moved since this version")
-@_friendly
+@friendly
 def change_move(key: str, trigger: str, username: str, comment: str | None,
                 expect_version: int | None) -> None:
     """Fire TRIGGER on change KEY (e.g. assess, authorise, implement)."""
-    with _db() as database:
+    with open_db() as database:
         s = change_services.move_change(database, key, trigger, username, comment=comment,
                                         expected_version=expect_version)
     click.echo(f"{s.key} is now {s.state_label} [{s.step}]")
@@ -287,10 +229,10 @@ def change_move(key: str, trigger: str, username: str, comment: str | None,
 @acting_user
 @click.option("--reject", is_flag=True, help="Record a rejection instead of an approval")
 @click.option("--comment", "-m")
-@_friendly
+@friendly
 def change_approve(key: str, username: str, reject: bool, comment: str | None) -> None:
     """Record your approval (or rejection) of a change in authorisation."""
-    with _db() as database:
+    with open_db() as database:
         change_services.approve_change(database, key, username, approve=not reject,
                                        comment=comment)
     click.echo(f"{key}: {'rejected' if reject else 'approved'} by {username}")
@@ -300,7 +242,7 @@ def change_approve(key: str, username: str, reject: bool, comment: str | None) -
 @click.argument("key")
 @click.argument("assignments", nargs=-1, required=True)
 @acting_user
-@_friendly
+@friendly
 def change_set_details(key: str, assignments: tuple[str, ...], username: str) -> None:
     """Fill in details: risk=low impact="..." planned_start=2026-12-01T20:00Z ..."""
     values: dict[str, Any] = {}
@@ -309,7 +251,7 @@ def change_set_details(key: str, assignments: tuple[str, ...], username: str) ->
         if not sep:
             raise click.BadParameter(f"{assignment!r}: use name=value")
         values[name.strip()] = value
-    with _db() as database:
+    with open_db() as database:
         change_services.update_change(database, key, username, values)
     click.echo(f"{key} updated: {', '.join(values)}")
 
@@ -317,7 +259,7 @@ def change_set_details(key: str, assignments: tuple[str, ...], username: str) ->
 @change.command("register")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @acting_user
-@_friendly
+@friendly
 def change_register(file: Path, username: str) -> None:
     """Register a change from a YAML or JSON file: model, title, operations and details."""
     try:
@@ -328,7 +270,7 @@ def change_register(file: Path, username: str) -> None:
         raise click.ClickException(f"{file}: expected a mapping with model, title and operations")
     model, title = data.pop("model"), data.pop("title")
     operations = data.pop("operations", [])
-    with _db() as database:
+    with open_db() as database:
         s = change_services.register_change(database, username, model=model, title=title,
                                             operations=operations, **data)
     click.echo(f"registered {s.key}: {s.title} [{s.state_label}]")
@@ -353,15 +295,15 @@ def item_list(class_code: str | None, status: str | None, text: str | None, as_o
     """List items, by key."""
     from bir.queries import ItemFilter
 
-    moment = _parse_moment(as_of) if as_of else None
-    with _db() as database:
+    moment = parse_moment(as_of) if as_of else None
+    with open_db() as database:
         rows, total = register_services.list_items(
             database, ItemFilter(text=text, class_code=class_code, status=status), after=after,
             limit=limit, as_of=moment)
     if not rows:
         click.echo("no items match")
         return
-    _table([[r.key, r.name[:40], r.class_code, r.status, r.owner, r.location] for r in rows],
+    print_table([[r.key, r.name[:40], r.class_code, r.status, r.owner, r.location] for r in rows],
            ["KEY", "NAME", "CLASS", "STATUS", "OWNER", "LOCATION"])
     click.echo(f"{len(rows)} shown of {total}")
 
@@ -370,11 +312,11 @@ def item_list(class_code: str | None, status: str | None, text: str | None, as_o
 @click.argument("key")
 @click.option("--as-of", "as_of", help="Show the item as it was (UTC unless a zone is given)")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
-@_friendly
+@friendly
 def item_show(key: str, as_of: str | None, as_json: bool) -> None:
     """Show an item's attributes, relations and services."""
-    moment = _parse_moment(as_of) if as_of else None
-    with _db() as database:
+    moment = parse_moment(as_of) if as_of else None
+    with open_db() as database:
         try:
             v = register_services.item_view(database, key, moment)
         except NotFound as exc:
@@ -388,19 +330,19 @@ def item_show(key: str, as_of: str | None, as_json: bool) -> None:
         return
     click.echo(f"{v.key}  {v.core['name']}  ({v.class_name}, version {v.version})")
     if v.as_of:
-        click.echo(f"as of {_fmt(v.as_of)}: version valid {_fmt(v.valid_from)} to "
-                   f"{_fmt(v.valid_to) if v.valid_to else 'now'}")
+        click.echo(f"as of {cell_text(v.as_of)}: version valid {cell_text(v.valid_from)} to "
+                   f"{cell_text(v.valid_to) if v.valid_to else 'now'}")
     for title, group in (("core", v.core), ("configuration", v.configuration),
                          ("financial", v.financial)):
         shown = {k: val for k, val in group.items() if val is not None}
         if shown:
             click.echo(f"\n{title}:")
             for k, val in shown.items():
-                click.echo(f"  {k:<20} {_fmt(val)}")
+                click.echo(f"  {k:<20} {cell_text(val)}")
     if v.attributes:
         click.echo("\nclass-specific:")
         for _, label, value, unit in v.attributes:
-            click.echo(f"  {label:<20} {_fmt(value)}{' ' + unit if unit else ''}")
+            click.echo(f"  {label:<20} {cell_text(value)}{' ' + unit if unit else ''}")
     if v.relations:
         click.echo("\nrelations:")
         for r in v.relations:
@@ -413,19 +355,19 @@ def item_show(key: str, as_of: str | None, as_json: bool) -> None:
 
 @item.command("history")
 @click.argument("key")
-@_friendly
+@friendly
 def item_history(key: str) -> None:
     """Every version of an item with the change that made it."""
-    with _db() as database:
+    with open_db() as database:
         try:
             rows = register_services.item_history(database, key)
         except NotFound as exc:
             raise click.ClickException(str(exc)) from exc
     for h in rows:
-        until = _fmt(h.valid_to) if h.valid_to else "now"
-        click.echo(f"v{h.version}  {_fmt(h.valid_from)} .. {until}  {h.change_key}  {h.change_title}")
+        until = cell_text(h.valid_to) if h.valid_to else "now"
+        click.echo(f"v{h.version}  {cell_text(h.valid_from)} .. {until}  {h.change_key}  {h.change_title}")
         for c in h.changes:
-            click.echo(f"      {c.field}: {_fmt(c.old)} -> {_fmt(c.new)}")
+            click.echo(f"      {c.field}: {cell_text(c.old)} -> {cell_text(c.new)}")
 
 
 # -- API tokens ----------------------------------------------------------------------------------
@@ -440,14 +382,14 @@ def token() -> None:
 @click.option("--name", required=True, help="What the token is for, e.g. 'discovery agent'")
 @click.option("--expires", help="When it stops working (ISO date or date-time; UTC unless a "
                                 "zone is given); never when left out")
-@_friendly
+@friendly
 def token_create(username: str, name: str, expires: str | None) -> None:
     """Make a token for USERNAME; it acts with that user's roles."""
     from usm.services.api_tokens import create_token
 
-    with _db() as database:
+    with open_db() as database:
         made = create_token(database, username, name,
-                            expires_at=_parse_moment(expires) if expires else None)
+                            expires_at=parse_moment(expires) if expires else None)
     click.echo(made.secret)
     click.echo(f"token {made.token.id} ({made.token.name}) for {username}: copy it now, it is "
                "not shown again", err=True)
@@ -459,12 +401,12 @@ def token_list(username: str | None) -> None:
     """List tokens (of USERNAME, or everyone's), revoked ones included."""
     from usm.services.api_tokens import list_tokens
 
-    with _db() as database:
+    with open_db() as database:
         rows = list_tokens(database, username)
     if not rows:
         click.echo("no tokens")
         return
-    _table([[t.id, t.username, t.name[:32], t.prefix + "...", t.created_at, t.last_used_at,
+    print_table([[t.id, t.username, t.name[:32], t.prefix + "...", t.created_at, t.last_used_at,
              t.expires_at, "active" if t.active() else ("revoked" if t.revoked_at else "expired")]
             for t in rows],
            ["ID", "USER", "NAME", "PREFIX", "CREATED", "LAST USED", "EXPIRES", "STATE"])
@@ -476,7 +418,7 @@ def token_revoke(token_id: int) -> None:
     """Revoke token TOKEN_ID: it stops working at once."""
     from usm.services.api_tokens import TokenNotFound, revoke_token
 
-    with _db() as database:
+    with open_db() as database:
         try:
             revoked = revoke_token(database, token_id)
         except TokenNotFound as exc:
@@ -494,12 +436,12 @@ def workflow() -> None:
 @workflow.command("list")
 def workflow_list() -> None:
     """List the change models and their versions."""
-    with _db() as database:
+    with open_db() as database:
         rows = list_definitions(database)
     if not rows:
         click.echo("no change models installed (run: usm db upgrade)")
         return
-    _table([[r.code, r.version, r.name, r.change_class, r.status] for r in rows],
+    print_table([[r.code, r.version, r.name, r.change_class, r.status] for r in rows],
            ["CODE", "VERSION", "NAME", "CLASS", "STATUS"])
 
 
@@ -517,6 +459,11 @@ def workflow_validate(file: Path) -> None:
     click.echo(f"{file}: valid — {d.code} v{d.version} ({d.change_class}), {len(d.states)} "
                f"states, {len(d.transitions)} transitions")
 
+
+main.add_command(export_group)
+main.add_command(import_file)
+main.add_command(backup)
+main.add_command(restore)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from web.api import (
     changes,
+    definition_drafts,
     definitions,
     docs,
     register,
@@ -21,5 +22,6 @@ from web.api import (
 )
 from web.api.blueprint import PREFIX, bp
 
-__all__ = ["PREFIX", "bp", "changes", "definitions", "docs", "register", "reports_finance",
+__all__ = ["PREFIX", "bp", "changes", "definition_drafts", "definitions", "docs", "register",
+           "reports_finance",
            "reports_licences", "reports_lifecycle", "tokens"]
