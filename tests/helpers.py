@@ -38,3 +38,25 @@ def implement_normal_change(db: Database, operations: list[dict[str, Any]], when
     changes.move_change(db, key, "start_build", "carol", now=start + timedelta(hours=5))
     changes.move_change(db, key, "implement", "carol", now=when)
     return key
+
+
+def to_realisation(db: Database, key: str, when: datetime) -> None:
+    """Move a registered normal change through assessment and authorisation to realisation, a
+    minute a step after ``when``; implementing it is left to the test."""
+    changes.move_change(db, key, "assess", "carol", now=when + timedelta(minutes=1))
+    changes.update_change(db, key, "carol", {
+        "risk": "low", "impact": "none", "planned_start": when + timedelta(hours=1),
+        "planned_end": when + timedelta(hours=2)}, now=when + timedelta(minutes=2))
+    changes.move_change(db, key, "submit_for_approval", "carol", now=when + timedelta(minutes=3))
+    changes.approve_change(db, key, "sam", now=when + timedelta(minutes=4))
+    changes.move_change(db, key, "authorise", "carol", now=when + timedelta(minutes=5))
+    changes.move_change(db, key, "start_build", "carol", now=when + timedelta(minutes=6))
+
+
+def normal_change_in_realisation(db: Database, operations: list[dict[str, Any]], when: datetime,
+                                 title: str = "Test change") -> str:
+    """Register a normal change at ``when`` and bring it to realisation; return its key."""
+    key = changes.register_change(db, "carol", model="normal-change", title=title,
+                                  operations=operations, now=when).key
+    to_realisation(db, key, when)
+    return key

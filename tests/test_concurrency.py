@@ -15,13 +15,12 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
 from bir.items import Item, ItemVersion
-from tests.helpers import at, implement_normal_change, laptop
+from tests.helpers import at, implement_normal_change, laptop, normal_change_in_realisation
 from usm.services import changes
 from usm.services.database import Database
 from workflows.models import ChangeComment
@@ -33,20 +32,6 @@ CHANGES_PER_ITEM = 3
 CREATING_CHANGES = 6
 RACED_CHANGES = 4
 COMMENTS = 24
-
-
-def _to_building(db: Database, operations: list[dict[str, Any]], when: datetime) -> str:
-    key = changes.register_change(db, "carol", model="normal-change", title="Concurrent change",
-                                  operations=operations, now=when).key
-    changes.move_change(db, key, "assess", "carol", now=when + timedelta(minutes=1))
-    changes.update_change(db, key, "carol", {
-        "risk": "low", "impact": "none", "planned_start": when + timedelta(hours=1),
-        "planned_end": when + timedelta(hours=2)}, now=when + timedelta(minutes=2))
-    changes.move_change(db, key, "submit_for_approval", "carol", now=when + timedelta(minutes=3))
-    changes.approve_change(db, key, "sam", now=when + timedelta(minutes=4))
-    changes.move_change(db, key, "authorise", "carol", now=when + timedelta(minutes=5))
-    changes.move_change(db, key, "start_build", "carol", now=when + timedelta(minutes=6))
-    return key
 
 
 @dataclass
@@ -109,10 +94,10 @@ def test_concurrent_coordinators_lose_nothing_on_postgresql(pg_url: str) -> None
         updates: dict[str, tuple[str, str]] = {}  # change -> (item, owner it sets)
         for n in range(ITEMS * CHANGES_PER_ITEM):
             item, owner = f"LAP-{n % ITEMS + 1:06d}", f"owner-{n}"
-            key = _to_building(db, [{"op": "update_item", "item": item, "owner": owner}],
+            key = normal_change_in_realisation(db, [{"op": "update_item", "item": item, "owner": owner}],
                                start + timedelta(hours=n))
             updates[key] = (item, owner)
-        creating = [_to_building(db, [laptop("a", f"NEW-{n}-A"), laptop("b", f"NEW-{n}-B")],
+        creating = [normal_change_in_realisation(db, [laptop("a", f"NEW-{n}-A"), laptop("b", f"NEW-{n}-B")],
                                  start + timedelta(days=2, hours=n))
                     for n in range(CREATING_CHANGES)]
         raced = {
@@ -189,7 +174,7 @@ def test_concurrent_writers_on_sqlite_wait_or_are_told_busy(sqlite_url: str) -> 
     db = Database.connect(sqlite_url)
     try:
         start = at("2026-02-01")
-        creating = [_to_building(db, [laptop("a", f"NEW-{n}")], start + timedelta(hours=n))
+        creating = [normal_change_in_realisation(db, [laptop("a", f"NEW-{n}")], start + timedelta(hours=n))
                     for n in range(THREADS)]
         tally = Tally()
         tasks: list[Callable[[], None]] = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +12,7 @@ import bir.writer
 from bir.errors import ValidationFailed
 from bir.items import Item, ItemVersion
 from bir.relations import Relation
-from tests.helpers import at, implement_normal_change, laptop
+from tests.helpers import at, implement_normal_change, laptop, normal_change_in_realisation
 from usm.services import changes, register
 from usm.services.database import Database
 from workflows import engine
@@ -22,27 +21,13 @@ from workflows.engine import ChangeConflict, TransitionRefused
 from workflows.models import Change
 
 
-def _to_building(db: Database, operations: list[dict], when) -> str:
-    key = changes.register_change(db, "carol", model="normal-change", title="Test change",
-                                  operations=operations, now=when).key
-    changes.move_change(db, key, "assess", "carol", now=when + timedelta(minutes=1))
-    changes.update_change(db, key, "carol", {
-        "risk": "low", "impact": "none", "planned_start": when + timedelta(hours=1),
-        "planned_end": when + timedelta(hours=2)}, now=when + timedelta(minutes=2))
-    changes.move_change(db, key, "submit_for_approval", "carol", now=when + timedelta(minutes=3))
-    changes.approve_change(db, key, "sam", now=when + timedelta(minutes=4))
-    changes.move_change(db, key, "authorise", "carol", now=when + timedelta(minutes=5))
-    changes.move_change(db, key, "start_build", "carol", now=when + timedelta(minutes=6))
-    return key
-
-
 def _count(db: Database, model) -> int:
     with db.reading() as session:
         return session.scalar(select(func.count()).select_from(model))
 
 
 def test_implementation_registers_the_change_set(db: Database) -> None:
-    key = _to_building(db, [laptop("a", "SN-1"), laptop("b", "SN-2"),
+    key = normal_change_in_realisation(db, [laptop("a", "SN-1"), laptop("b", "SN-2"),
                             {"op": "add_relation", "kind": "connected_to", "source": "@a",
                              "target": "@b"}], at("2026-03-01"))
     assert _count(db, Item) == 0, "nothing is registered before implementation"
@@ -59,7 +44,7 @@ def test_implementation_registers_the_change_set(db: Database) -> None:
 def test_failure_in_the_middle_of_implementation_writes_nothing(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = _to_building(db, [laptop("a", "SN-1"), laptop("b", "SN-2"),
+    key = normal_change_in_realisation(db, [laptop("a", "SN-1"), laptop("b", "SN-2"),
                             {"op": "add_relation", "kind": "connected_to", "source": "@a",
                              "target": "@b"}], at("2026-03-01"))
 
@@ -79,7 +64,7 @@ def test_failure_in_the_middle_of_implementation_writes_nothing(
 
 def test_change_set_that_no_longer_fits_is_refused_at_implementation(db: Database) -> None:
     implement_normal_change(db, [laptop("a", "SN-1")], at("2026-01-10"))
-    stale = _to_building(db, [{"op": "set_status", "item": "LAP-000001", "status": "in_use"}],
+    stale = normal_change_in_realisation(db, [{"op": "set_status", "item": "LAP-000001", "status": "in_use"}],
                          at("2026-02-01"))
     implement_normal_change(db, [{"op": "set_status", "item": "LAP-000001",
                                   "status": "retired"}], at("2026-02-10"))
@@ -189,7 +174,7 @@ def _race(db_url: str, key: str, trigger: str) -> list[object]:
 
 
 def test_concurrent_implementation_exactly_one_wins(db: Database, db_url: str) -> None:
-    key = _to_building(db, [laptop("a", "SN-1"), laptop("b", "SN-2")], at("2026-03-01"))
+    key = normal_change_in_realisation(db, [laptop("a", "SN-1"), laptop("b", "SN-2")], at("2026-03-01"))
 
     outcomes = _race(db_url, key, "implement")
 

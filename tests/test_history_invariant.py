@@ -20,8 +20,7 @@ from sqlalchemy import select
 from bir.errors import NotYetRegistered
 from bir.items import Item, ItemVersion
 from bir.vocabulary import STATUS_MOVES, LifecycleStatus
-from tests.helpers import at, implement_normal_change, laptop
-from tests.test_stale_change_sets import _to_building
+from tests.helpers import at, implement_normal_change, laptop, normal_change_in_realisation
 from usm.services import changes, register
 from usm.services.database import Database
 
@@ -113,7 +112,7 @@ def test_history_replays_to_the_register_and_as_of_reads_what_was(templates: Any
                 return
             key = data.draw(st.sampled_from(sorted(self.model)))
             self.clock += timedelta(days=1)
-            stale = _to_building(self.db, [{"op": "update_item", "item": key,
+            stale = normal_change_in_realisation(self.db, [{"op": "update_item", "item": key,
                                             "owner": f"{owner}-stale"}], self.clock)
             self._implement([{"op": "update_item", "item": key, "location": "Elsewhere"}])
             self.model[key]["location"] = "Elsewhere"

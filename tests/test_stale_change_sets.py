@@ -3,7 +3,7 @@ implementation, on every surface (service, web, API, CLI), instead of overwritin
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,39 +12,32 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import at, implement_normal_change, laptop
+from tests.helpers import (
+    at,
+    implement_normal_change,
+    laptop,
+    normal_change_in_realisation,
+    to_realisation,
+)
 from tests.test_api_support import ApiClient, error_of
 from tests.web_support import login, post_form
 from usm.cli import main
 from usm.services import changes, register
 from usm.services.database import Database
 
+
+def _owner_change(db: Database, operations: list[dict[str, Any]], when: datetime) -> str:
+    return normal_change_in_realisation(db, operations, when, title="Owner to bob")
+
+
 EXPECTED = ("operation 1 (update_item LAP-000001): LAP-000001 changed since this change was "
             "planned (version 1, now 2): rework the change set")
-
-
-def _to_building(db: Database, operations: list[dict[str, Any]], when: datetime) -> str:
-    key = changes.register_change(db, "carol", model="normal-change", title="Owner to bob",
-                                  operations=operations, now=when).key
-    _through_authorisation(db, key, when)
-    return key
-
-
-def _through_authorisation(db: Database, key: str, when: datetime) -> None:
-    changes.move_change(db, key, "assess", "carol", now=when + timedelta(minutes=1))
-    changes.update_change(db, key, "carol", {
-        "risk": "low", "impact": "none", "planned_start": when + timedelta(hours=1),
-        "planned_end": when + timedelta(hours=2)}, now=when + timedelta(minutes=2))
-    changes.move_change(db, key, "submit_for_approval", "carol", now=when + timedelta(minutes=3))
-    changes.approve_change(db, key, "sam", now=when + timedelta(minutes=4))
-    changes.move_change(db, key, "authorise", "carol", now=when + timedelta(minutes=5))
-    changes.move_change(db, key, "start_build", "carol", now=when + timedelta(minutes=6))
 
 
 def _overlapping(db: Database) -> str:
     """LAP-000001 (version 1); a change planned on it; then another change edits it (version 2)."""
     implement_normal_change(db, [laptop("a", "SN-1", owner="alice")], at("2026-01-10"))
-    stale = _to_building(db, [{"op": "update_item", "item": "LAP-000001", "owner": "bob"}],
+    stale = _owner_change(db, [{"op": "update_item", "item": "LAP-000001", "owner": "bob"}],
                          at("2026-02-01"))
     implement_normal_change(db, [{"op": "update_item", "item": "LAP-000001", "location": "HQ"}],
                             at("2026-02-10"))
@@ -76,7 +69,7 @@ def test_the_later_implementation_gets_the_conflict_and_writes_nothing(db: Datab
 
 def test_every_stale_operation_is_named(db: Database) -> None:
     implement_normal_change(db, [laptop("a", "SN-1"), laptop("b", "SN-2")], at("2026-01-10"))
-    stale = _to_building(db, [
+    stale = _owner_change(db, [
         {"op": "update_item", "item": "LAP-000001", "owner": "bob"},
         {"op": "update_item", "item": "LAP-000002", "owner": "bob"},
         {"op": "set_status", "item": "LAP-000001", "status": "in_use"},
@@ -96,7 +89,7 @@ def test_every_stale_operation_is_named(db: Database) -> None:
 
 def test_an_untouched_item_implements_as_before(db: Database) -> None:
     implement_normal_change(db, [laptop("a", "SN-1"), laptop("b", "SN-2")], at("2026-01-10"))
-    key = _to_building(db, [{"op": "update_item", "item": "LAP-000001", "owner": "bob"}],
+    key = _owner_change(db, [{"op": "update_item", "item": "LAP-000001", "owner": "bob"}],
                        at("2026-02-01"))
     implement_normal_change(db, [{"op": "update_item", "item": "LAP-000002", "owner": "dana"}],
                             at("2026-02-10"))
@@ -120,7 +113,7 @@ def test_reworking_an_operation_plans_it_on_the_current_version(db: Database) ->
     ], now=at("2026-02-11"))
     assert [op["base_version"] for op in changes.change_detail(db, key).operations] == [2]
     assert changes.change_detail(db, key).diff[0].note is None
-    _through_authorisation(db, key, at("2026-02-12"))
+    to_realisation(db, key, at("2026-02-12"))
     changes.move_change(db, key, "implement", "carol", now=at("2026-03-01"))
 
     core = register.item_view(db, "LAP-000001").core
