@@ -17,7 +17,7 @@ from tests.conftest import PASSWORD
 from tests.helpers import at, implement_normal_change, laptop
 from tests.test_api_support import ApiClient, error_of
 from tests.test_web_access_matrix import _get_rules, matrix_app  # noqa: F401  (fixture)
-from tests.web_support import csrf_token, login, post_form
+from tests.web_support import csrf_token, login, make_app, post_form
 from usm.services import api_tokens, changes
 from usm.services.database import Database
 from web.login_guard import FAILURE_LIMIT, FAILURE_WINDOW_SECONDS, LoginThrottle
@@ -112,6 +112,24 @@ def test_session_cookie_flags_and_lifetime(web_app: Flask, web_client: FlaskClie
     web_client.post("/logout", data={"csrf_token": csrf_token(web_client, "/")})
     with web_client.session_transaction() as after:
         assert "_user_id" not in after and "_sid" not in after
+
+
+def test_cookies_are_https_only_when_configured(sqlite_url: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from usm.app import create_app
+    from usm.config import Settings, secure_cookies
+
+    assert "Secure" not in login(make_app(sqlite_url).test_client(), "carol").headers["Set-Cookie"]
+    app = create_app(Settings(database_url=sqlite_url, secret_key="test", testing=True,
+                              secure_cookies=True))
+    cookie = login(app.test_client(), "carol").headers["Set-Cookie"]
+    assert "Secure" in {p.strip() for p in cookie.split(";")}
+    app.extensions["usm_db"].dispose()
+    monkeypatch.setenv("USM_SECURE_COOKIES", "1")
+    assert secure_cookies() is True
+    monkeypatch.setenv("USM_SECURE_COOKIES", "sometimes")
+    with pytest.raises(ValueError, match="USM_SECURE_COOKIES must be 1 or 0, not 'sometimes'"):
+        secure_cookies()
 
 
 # -- security headers on every kind of page ------------------------------------------------------

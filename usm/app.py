@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         TESTING=settings.testing,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,  # also the most a signed cookie lives
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",

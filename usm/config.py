@@ -38,12 +38,23 @@ def secret_key() -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def secure_cookies() -> bool:
+    """``USM_SECURE_COOKIES=1`` when the app is served over HTTPS: cookies are then sent over
+    HTTPS only. Off by default, because the quick start serves plain HTTP on localhost."""
+    value = os.environ.get("USM_SECURE_COOKIES", "").strip().lower()
+    if value not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise ValueError(f"USM_SECURE_COOKIES must be 1 or 0, not {value!r}")
+    return value in ("1", "true", "yes")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
     secret_key: str
     testing: bool = False
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
-        return cls(database_url=database_url(), secret_key=secret_key())
+        return cls(database_url=database_url(), secret_key=secret_key(),
+                   secure_cookies=secure_cookies())
