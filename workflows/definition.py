@@ -154,6 +154,10 @@ def parse_definition(source: str | dict[str, Any], *, where: str = "definition")
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             raise DefinitionError([f"{where}: not valid YAML{at}: "
                                    f"{getattr(exc, 'problem', None) or exc}"]) from exc
+        except ValueError as exc:  # a scalar the YAML resolver accepts but cannot build (2001-13-01)
+            raise DefinitionError([f"{where}: not valid YAML: {exc}"]) from exc
+        except RecursionError as exc:
+            raise DefinitionError([f"{where}: not valid YAML: nested too deeply"]) from exc
     else:
         data = source
     if not isinstance(data, dict):

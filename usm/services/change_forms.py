@@ -322,6 +322,9 @@ def parse_yaml_operations(text: str) -> tuple[list[dict[str, Any]], list[FieldEr
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         return [], [FieldError("change_set_yaml", f"is not valid YAML{where}: "
                                                   f"{getattr(exc, 'problem', None) or exc}")]
+    except (ValueError, RecursionError) as exc:  # e.g. a date 2001-13-01, or nesting too deep
+        return [], [FieldError("change_set_yaml", "is not valid YAML: " + (
+            "nested too deeply" if isinstance(exc, RecursionError) else str(exc))[:200])]
     if isinstance(data, dict) and "operations" in data:
         data = data["operations"]
     if not isinstance(data, list) or not all(isinstance(op, dict) for op in data):

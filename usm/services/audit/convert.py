@@ -100,7 +100,7 @@ class RowReader:
         return attributes
 
     def _fields(self, found: FoundItem, values: dict[str, Any], problem: Any) -> None:
-        if "status" in values and values["status"] not in set(LifecycleStatus):
+        if "status" in values and values["status"] not in [s.value for s in LifecycleStatus]:
             problem(found.column("status"), f"{values['status']!r} is not a lifecycle status "
                     f"({', '.join(s.value for s in LifecycleStatus)})")
             values.pop("status")

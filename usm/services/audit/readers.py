@@ -17,6 +17,10 @@ import ijson
 from usm.services.audit.found import ImportFailed, ImportProblem
 
 RawRow = tuple[int, dict[str, Any]]
+# The pure-Python ijson backend: the C one (yajl2_c) kills the process with a segmentation fault
+# on an integer longer than Python's int conversion limit (4300 digits), so one hostile upload
+# would take a web worker down. The Python backend reports it as a JSON error.
+_IJSON = ijson.get_backend("python")
 
 
 @contextmanager
@@ -78,30 +82,41 @@ def json_rows(stream: IO[bytes], name: str) -> Iterator[RawRow]:
         return
     number = 0
     try:
-        for number, value in enumerate(ijson.items(stream, "item",
-                                                   use_float=False), start=1):
+        for number, value in enumerate(_IJSON.items(stream, "item", use_float=False), start=1):
             if not isinstance(value, dict):
                 raise ImportFailed([ImportProblem(name, number, "-", "is not a JSON object")])
             yield number, value
-    except ijson.JSONError as exc:
-        message = str(exc).splitlines()[0]
+    except ImportFailed:
+        raise
+    except (ijson.JSONError, ValueError) as exc:
+        message = (str(exc).splitlines() or ["unreadable"])[0][:120]  # a symbol may be huge
         raise ImportFailed([ImportProblem(name, number + 1, "-", f"not valid JSON: {message}")]) \
             from exc
 
 
 def _json_lines(stream: IO[bytes], name: str) -> Iterator[RawRow]:
-    with _text(stream) as text:
-        for number, line in enumerate(text, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ImportFailed([ImportProblem(name, number, f"character {exc.colno}",
-                                                  f"not valid JSON: {exc.msg}")]) from exc
-            if not isinstance(value, dict):
-                raise ImportFailed([ImportProblem(name, number, "-", "is not a JSON object")])
-            yield number, value
+    try:
+        with _text(stream) as text:
+            yield from _json_lines_of(text, name)
+    except UnicodeDecodeError as exc:
+        raise ImportFailed([ImportProblem(name, 0, "-", f"not UTF-8 text ({exc.reason})")]) from exc
+
+
+def _json_lines_of(text: io.TextIOWrapper, name: str) -> Iterator[RawRow]:
+    for number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportFailed([ImportProblem(name, number, f"character {exc.colno}",
+                                              f"not valid JSON: {exc.msg}")]) from exc
+        except (ValueError, RecursionError) as exc:  # an integer over 4300 digits, deep nesting
+            raise ImportFailed([ImportProblem(name, number, "-", "not valid JSON: "
+                                              f"{_why(exc)}")]) from exc
+        if not isinstance(value, dict):
+            raise ImportFailed([ImportProblem(name, number, "-", "is not a JSON object")])
+        yield number, value
 
 
 def cyclonedx_rows(stream: IO[bytes], name: str) -> Iterator[RawRow]:
@@ -110,16 +125,22 @@ def cyclonedx_rows(stream: IO[bytes], name: str) -> Iterator[RawRow]:
     try:
         with _text(stream) as text:
             document = json.load(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ImportFailed([ImportProblem(name, 0, "-", f"not valid JSON: {exc}")]) from exc
+    except (ValueError, RecursionError) as exc:  # also UnicodeDecodeError, 4300+ digit integers
+        raise ImportFailed([ImportProblem(name, 0, "-", "not valid JSON: "
+                                          f"{_why(exc)}")]) from exc
     if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
         raise ImportFailed([ImportProblem(name, 0, "bomFormat", "not a CycloneDX SBOM "
                                           "(bomFormat must be 'CycloneDX')")])
-    device = ((document.get("metadata") or {}).get("component") or {}).get("name")
+    metadata = document.get("metadata")
+    component = metadata.get("component") if isinstance(metadata, dict) else None
+    device = component.get("name") if isinstance(component, dict) else None
     if not isinstance(device, str) or not device.strip():
         raise ImportFailed([ImportProblem(name, 0, "metadata.component.name", "names no device: "
                                           "give the key or host name the software is on")])
-    for number, component in enumerate(document.get("components") or [], start=1):
+    components = document.get("components") or []
+    if not isinstance(components, list):
+        raise ImportFailed([ImportProblem(name, 0, "components", "is not a list of components")])
+    for number, component in enumerate(components, start=1):
         if not isinstance(component, dict):
             raise ImportFailed([ImportProblem(name, number, "components", "is not an object")])
         supplier = component.get("supplier")
@@ -130,6 +151,10 @@ def cyclonedx_rows(stream: IO[bytes], name: str) -> Iterator[RawRow]:
                "attributes.product": product, "attributes.product_version":
                component.get("version"), "attributes.vendor": vendor}
         yield number, {k: v for k, v in row.items() if v is not None}
+
+
+def _why(exc: Exception) -> str:
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
 
 
 READERS = {"csv": csv_rows, "json": json_rows, "cyclonedx": cyclonedx_rows}
