@@ -41,6 +41,9 @@ ACCESS: dict[str, set[str]] = {
     "getCostCentreCosts": CHANGES, "getDisposals": CHANGES,
     "getLicencePosition": CHANGES, "getLicenceProduct": CHANGES,
     "getLifecycleReport": CHANGES, "getSparesReport": CHANGES,
+    # downloads as on the web; imports (reconcile, accept) for coordinators only
+    "exportItems": REGISTER, "exportItemHistory": REGISTER, "exportChanges": CHANGES,
+    "createImport": {COORDINATOR}, "acceptImport": {COORDINATOR},
 }
 SAMPLES = {"key": "LAP-000003", "code": "hardware.laptop", "trigger": "assess",
            "token_id": "999999", "version": "999"}
@@ -51,6 +54,7 @@ SAMPLE_BY_OPERATION = {
     "commentChange": {"key": "CHG-000022"},
     "getDefinition": {"code": "normal-change"},
     "getLicenceProduct": {"product": "Adobe Acrobat Pro"},
+    "acceptImport": {"import_id": "0" * 32},
 }
 
 

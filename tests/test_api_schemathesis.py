@@ -60,7 +60,8 @@ class _Tokens:
 
 
 @pytest.fixture
-def api_app(tmp_path: Path, templates) -> Flask:  # type: ignore[no-untyped-def]
+def api_app(tmp_path: Path, templates, monkeypatch: pytest.MonkeyPatch) -> Flask:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("USM_INSTANCE_PATH", str(tmp_path / "instance"))  # import uploads
     path = tmp_path / "usm.db"
     shutil.copyfile(templates.sqlite(), path)
     app = make_app(f"sqlite:///{path}")

@@ -15,7 +15,8 @@ from web.security import roles_required
 bp = Blueprint("downloads", __name__)
 
 
-def _download(name: str, fmt: str, sheet: exports.Sheet) -> Response:
+def download(name: str, fmt: str, sheet: exports.Sheet) -> Response:
+    """``sheet`` as an attachment ``name.fmt`` (the web's and the API's downloads)."""
     body, media_type = exports.export(fmt, sheet)
     return Response(body, headers={"Content-Type": media_type,
                                    "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
@@ -37,7 +38,7 @@ def items(fmt: str) -> ResponseReturnValue:
     except register.BadQuery as exc:
         abort(400, description=str(exc))
     moment = f"-{query.as_of:%Y-%m-%dT%H%M}" if query.as_of else ""
-    return _download(f"register{moment}", fmt, sheet)
+    return download(f"register{moment}", fmt, sheet)
 
 
 @bp.get("/items/<key>/history.<fmt>")
@@ -48,12 +49,12 @@ def history(key: str, fmt: str) -> ResponseReturnValue:
         sheet = register_export.history_sheet(database(), key)
     except register.NotFound as exc:
         abort(404, description=str(exc))
-    return _download(f"history-{key.strip().upper()}", fmt, sheet)
+    return download(f"history-{key.strip().upper()}", fmt, sheet)
 
 
 @bp.get("/changes/export.<fmt>")
 @roles_required(*access.CHANGE_PARTICIPANTS)
 def changes(fmt: str) -> ResponseReturnValue:
     _format(fmt)
-    return _download("changes", fmt, register_export.changes_sheet(database(),
+    return download("changes", fmt, register_export.changes_sheet(database(),
                                                                    queue_filter(request.args)))

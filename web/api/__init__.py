@@ -14,6 +14,8 @@ from web.api import (
     definition_drafts,
     definitions,
     docs,
+    exports,
+    imports,
     register,
     reports_finance,
     reports_licences,
@@ -22,6 +24,7 @@ from web.api import (
 )
 from web.api.blueprint import PREFIX, bp
 
-__all__ = ["PREFIX", "bp", "changes", "definition_drafts", "definitions", "docs", "register",
+__all__ = ["PREFIX", "bp", "changes", "definition_drafts", "definitions", "docs", "exports",
+           "imports", "register",
            "reports_finance",
            "reports_licences", "reports_lifecycle", "tokens"]

@@ -50,10 +50,11 @@ def holder() -> TokenHolder:
     return found
 
 
-def roles_required(*roles: str) -> Callable[[View], View]:
+def roles_required(*roles: str, file_body: bool = False) -> Callable[[View], View]:
     """Let an operation run only for a token whose user holds one of ``roles``; with no roles,
     any authenticated user. The roles are published in the OpenAPI document (``x-roles``). For
-    a caller with the role, a request body must then be a JSON object (415/400/422 otherwise)."""
+    a caller with the role, a request body must then be a JSON object (415/400/422 otherwise),
+    unless the operation takes a file (``file_body``: an upload, read by the view itself)."""
     needed = frozenset(roles)
 
     def decorator(view: View) -> View:
@@ -63,7 +64,8 @@ def roles_required(*roles: str) -> Callable[[View], View]:
                 raise ApiError(403, "forbidden",
                                "this operation is for the role(s): " + ", ".join(sorted(needed)))
             # Only then is the body read: a caller without the role learns nothing about it.
-            check_request_body(request)
+            if not file_body:
+                check_request_body(request)
             return view(*args, **kwargs)
 
         guarded.api_roles = tuple(sorted(needed))  # type: ignore[attr-defined]

@@ -213,6 +213,12 @@ LINKS: dict[str, dict[str, dict[str, tuple[str, dict[str, str]]]]] = {
     "createToken": {"201": {
         "RevokeToken": ("revokeToken", {"token_id": "$response.body#/id"}),
     }},
+    "createImport": {"200": {
+        "AcceptImport": ("acceptImport", {"import_id": "$response.body#/id"}),
+    }},
+    "acceptImport": {"201": {
+        "GetChange": ("getChange", {"key": "$response.body#/key"}),
+    }},
 }
 # operationId -> response code -> header -> description
 RESPONSE_HEADERS: dict[str, dict[str, dict[str, str]]] = {
@@ -223,7 +229,17 @@ RESPONSE_HEADERS: dict[str, dict[str, dict[str, str]]] = {
     "createChange": {"201": {"ETag": "the change's version",
                              "Location": "the new change's URL"}},
     "createToken": {"201": {"Location": "the token list of its user"}},
+    "acceptImport": {"201": {"Location": "the registered change's URL"}},
+    **{op: {"200": {"Content-Disposition": "attachment; filename=\"NAME.csv\" (or .xlsx)"}}
+       for op in ("exportItems", "exportItemHistory", "exportChanges")},
 }
+_FILE = {"type": "string", "format": "binary"}
+# operationId -> response code -> the file media types it answers with (spectree knows only JSON).
+FILE_RESPONSES: dict[str, dict[str, tuple[str, ...]]] = {
+    op: {"200": ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+    for op in ("exportItems", "exportItemHistory", "exportChanges")}
+# Operations that also take the file itself as the raw body (beside their multipart form).
+RAW_FILE_BODIES = {"createImport"}
 # Operations whose JSON body may be left out entirely.
 OPTIONAL_BODIES = {"moveChange"}
 
@@ -243,6 +259,12 @@ def openapi_document() -> dict[str, Any]:
                 operation["description"] = f"{text}\n\nRoles: {who}." if text else f"Roles: {who}."
             if op_id in OPTIONAL_BODIES and "requestBody" in operation:
                 operation["requestBody"]["required"] = False
+            if op_id in RAW_FILE_BODIES:
+                operation["requestBody"]["content"]["application/octet-stream"] = {
+                    "schema": _FILE}
+            for code, media_types in FILE_RESPONSES.get(op_id, {}).items():
+                operation["responses"][code]["content"] = {
+                    media_type: {"schema": _FILE} for media_type in media_types}
             for code, links in LINKS.get(op_id, {}).items():
                 operation["responses"][code]["links"] = {
                     name: {"operationId": target, "parameters": params}

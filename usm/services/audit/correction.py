@@ -9,7 +9,7 @@ from typing import Any
 
 from bir.errors import FieldError, ValidationFailed
 from usm.services import changes
-from usm.services.audit.found import ImportFailed
+from usm.services.audit.found import ImportFailed, ImportProblem
 from usm.services.audit.mapping import IDENTITY, ColumnMapping, shipped_mapping
 from usm.services.audit.readers import open_rows
 from usm.services.audit.reconcile import DEFAULT_MATCH_ORDER, Reconciliation, reconcile
@@ -38,14 +38,24 @@ def reconcile_file(db: Database, path: Path, fmt: str, *,
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     reader, default_mapping = FORMATS[fmt]
     rows = open_rows(path, reader)
-    with db.reading() as session:
-        rec = reconcile(session, rows, file=path.name, mapping=mapping or default_mapping(),
-                        match_order=match_order, progress=progress)
+    try:
+        with db.reading() as session:
+            rec = reconcile(session, rows, file=path.name, mapping=mapping or default_mapping(),
+                            match_order=match_order, progress=progress)
+    except ImportFailed as exc:
+        if not name:
+            raise
+        raise ImportFailed(_named(exc.problems, name)) from exc
     if name:
         rec.file = name
-        rec.problems = [type(p)(name, p.row, p.column, p.message) for p in rec.problems]
-        rec.duplicates = [type(p)(name, p.row, p.column, p.message) for p in rec.duplicates]
+        rec.problems = _named(rec.problems, name)
+        rec.duplicates = _named(rec.duplicates, name)
     return rec
+
+
+def _named(problems: list[ImportProblem], name: str) -> list[ImportProblem]:
+    """Problems naming the file as its user knows it (an upload is stored under a token)."""
+    return [ImportProblem(name, p.row, p.column, p.message) for p in problems]
 
 
 def correction_operations(rec: Reconciliation, accepted: Iterable[str]) -> list[dict[str, Any]]:

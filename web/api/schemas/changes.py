@@ -177,11 +177,16 @@ class IfMatch(BaseModel):
         Field(None, alias="If-Match", description='the ETag of the change you read, e.g. "3"')
 
 
-class ChangesQuery(Query):
+class ChangeFilters(Query):
+    """The filters of a change listing (also what a changes export takes)."""
+
     open: bool = Field(True, description="only changes not closed, rejected or withdrawn")
     step: Literal[STEPS] | None = None  # type: ignore[valid-type]
     model: Annotated[str, StringConstraints(max_length=48)] | None = None
     coordinator: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class ChangesQuery(ChangeFilters):
     limit: Limit = 50
     cursor: Cursor | None = None
 

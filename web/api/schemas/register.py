@@ -15,7 +15,9 @@ Status = Literal[STATUSES]  # type: ignore[valid-type]
 Filter = Annotated[str, StringConstraints(max_length=200)]
 
 
-class ItemsQuery(Query):
+class ItemFilters(Query):
+    """The filters of a register listing (also what an items export takes)."""
+
     q: Filter | None = Field(None, description="free text in key, name, serial number, asset "
                                                "tag or host name")
     class_code: Annotated[str, StringConstraints(max_length=64)] | None = Field(
@@ -27,6 +29,9 @@ class ItemsQuery(Query):
     cost_centre: Filter | None = None
     as_of: Moment | None = Field(None, description="read the register as it was at this "
                                                    "moment (ISO 8601 date-time with offset)")
+
+
+class ItemsQuery(ItemFilters):
     limit: Limit = 50
     cursor: Cursor | None = None
 

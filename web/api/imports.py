@@ -1,0 +1,146 @@
+"""Imports over the API: reconcile a file of discovered inventory with the register (nothing is
+written), then accept chosen differences as ONE audit-correction change, run through CHM.
+
+The upload is kept in the web screen's upload store (``usm.services.audit.uploads``) between the
+two calls, with the options it was reconciled with; an upload is accepted at most once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request, url_for
+
+from usm.services.audit import uploads
+from usm.services.audit.correction import (
+    correction_operations,
+    reconcile_file,
+    register_correction,
+)
+from usm.services.audit.found import ImportFailed, ImportProblem
+from usm.services.audit.reconcile import DRIFT, NOT_SEEN, UNREGISTERED, parse_match_order
+from web import access
+from web.api.auth import holder, roles_required
+from web.api.blueprint import bp
+from web.api.errors import ApiError
+from web.api.schemas.audit import (
+    AcceptImport,
+    DifferenceCounts,
+    DifferenceOut,
+    ImportAccepted,
+    ImportQuery,
+    ImportUpload,
+    ReconciliationOut,
+)
+from web.api.spec import api_spec, responses
+from web.context import database
+
+TAGS = ["imports"]
+GONE = "no such upload (uploads are kept for a day); post the file again"
+
+
+def _refused(problems: list[ImportProblem], more: int = 0) -> ApiError:
+    """Bad input: every problem named by file, row and column; nothing kept."""
+    extra = f" (and {more} more)" if more else ""
+    return ApiError(422, "import_failed",
+                    f"the file cannot be reconciled: {len(problems) + more} problem(s){extra}; "
+                    "nothing was registered",
+                    [(f"{p.file}, row {p.row}, column {p.column}", p.message) for p in problems])
+
+
+def _stored_upload(query: ImportQuery) -> tuple[str, str]:
+    """The posted file, saved in the upload store: its token and its name."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise ApiError(422, "invalid_request", "send the file in the part named file",
+                           [("file", "is missing")])
+        return uploads.store_upload(upload.stream), query.name or upload.filename or "upload"
+    return uploads.store_upload(request.stream), query.name or f"upload.{query.format}"
+
+
+@bp.post("/imports")
+@roles_required(*access.CHANGE_EDITORS, file_body=True)
+@api_spec.validate(query=ImportQuery, form=ImportUpload, resp=responses(
+    "HTTP_413", HTTP_200=ReconciliationOut), tags=TAGS, operation_id="createImport")
+def create_import(query: ImportQuery) -> ReconciliationOut:
+    """Reconcile a file of discovered inventory with the register (writes nothing)
+
+    Send the file as `multipart/form-data` (part `file`) or as the raw body (any other media
+    type, e.g. `text/csv`). The answer lists every difference (unregistered items found,
+    registered items not seen, drift per field) with its id; accept the ones wanted with
+    `POST /imports/{import_id}/accept`. A bad file (malformed, unknown column, wrong type,
+    unknown class, duplicate key) is a 422 naming file, row and column of each problem.
+    """
+    try:
+        order = parse_match_order(query.match)
+    except ValueError as exc:
+        raise ApiError(422, "invalid_request", f"match: {exc}", [("match", str(exc))]) from exc
+    token, name = _stored_upload(query)
+    try:
+        rec = _reconcile(token, query.format, order, name)
+    except ApiError:
+        uploads.discard_upload(token)
+        raise
+    uploads.save_options(token, {"format": query.format, "match": ",".join(order),
+                                 "name": name})
+    counts = {kind: len(rec.of_kind(kind)) for kind in (UNREGISTERED, NOT_SEEN, DRIFT)}
+    return ReconciliationOut(
+        id=token, file=rec.file, format=query.format, match_order=list(rec.match_order),
+        rows=rec.rows, matched=rec.matched, counts=DifferenceCounts(**counts),
+        differences=[DifferenceOut(id=d.id, kind=d.kind, summary=d.summary,  # type: ignore[arg-type]
+                                   item_key=d.item_key, row=d.row, field=d.field,
+                                   registered=d.registered, found=d.found,
+                                   operations=list(d.operations))
+                     for d in rec.differences])
+
+
+def _reconcile(token: str, fmt: str, order: tuple[str, ...], name: str) -> Any:
+    path = uploads.upload_path(token)
+    if path is None:
+        raise ApiError(404, "not_found", GONE)
+    try:
+        rec = reconcile_file(database(), path, fmt, match_order=order, name=name)
+    except ImportFailed as exc:
+        raise _refused(exc.problems) from exc
+    if not rec.ok:
+        raise _refused(rec.problems + rec.duplicates, rec.more_problems)
+    return rec
+
+
+@bp.post("/imports/<import_id>/accept")
+@roles_required(*access.CHANGE_EDITORS)
+@api_spec.validate(json=AcceptImport, resp=responses(
+    "HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415", HTTP_201=ImportAccepted), tags=TAGS,
+    operation_id="acceptImport")
+def accept_import(import_id: str, json: AcceptImport) -> Any:
+    """Accept differences of a reconciliation: registers ONE audit-correction change
+
+    The file is reconciled again against the register as it is now, and the accepted
+    differences become the change set of one change of the model audit-correction, which then
+    goes through the CHM steps like any change. An upload is accepted once: a second accept is
+    a 409 naming the change it became.
+    """
+    done = uploads.accepted_as(import_id)
+    if done is not None:
+        raise ApiError(409, "conflict", f"this upload was already accepted as {done}" if done
+                       else "this upload is being accepted by another request")
+    options = uploads.upload_options(import_id)
+    if options is None or uploads.upload_path(import_id) is None:
+        raise ApiError(404, "not_found", GONE)
+    if not uploads.claim_upload(import_id):
+        raise ApiError(409, "conflict", "this upload is being accepted by another request")
+    try:
+        rec = _reconcile(import_id, options["format"], tuple(options["match"].split(",")),
+                         options["name"])
+        chosen = [d.id for d in rec.differences] if json.accept == "all" else json.accept
+        summary = register_correction(database(), holder().username, rec, chosen,
+                                      title=json.title)
+    except BaseException:
+        uploads.release_claim(import_id)
+        raise
+    uploads.record_acceptance(import_id, summary.key)
+    operations = len(correction_operations(rec, chosen))
+    return ImportAccepted(key=summary.key, title=summary.title, accepted=len(set(chosen)),
+                          operations=operations), 201, {
+        "Location": url_for("api.get_change", key=summary.key)}

@@ -1,0 +1,93 @@
+"""Schemas of exports (register, item history, changes as CSV or XLSX) and of imports
+(reconciliation of discovered inventory, and accepting its differences)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+from spectree.model_adapter.pydantic_adapter import BaseFile
+
+from web.api.schemas.changes import ChangeFilters
+from web.api.schemas.common import Body, Query
+from web.api.schemas.register import ItemFilters
+
+ExportFormat = Literal["csv", "xlsx"]
+ImportFormat = Literal["csv", "json", "snipeit", "netbox", "cyclonedx"]
+DifferenceId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class ExportFormatQuery(Query):
+    format: ExportFormat = Field("csv", description="csv (UTF-8 with BOM) or xlsx")
+
+
+class ItemsExportQuery(ItemFilters):
+    format: ExportFormat = Field("csv", description="csv (UTF-8 with BOM) or xlsx")
+
+
+class ChangesExportQuery(ChangeFilters):
+    format: ExportFormat = Field("csv", description="csv (UTF-8 with BOM) or xlsx")
+
+
+class ImportQuery(Query):
+    format: ImportFormat = Field(description="csv and json: BIR fields; snipeit and netbox: "
+                                             "those tools' CSV exports; cyclonedx: an SBOM")
+    match: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, description="natural keys to match on, in order, comma-separated (default "
+                          "key,asset_tag,serial_number,hostname)")
+    name: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, description="the file's name in problems and in the change (default: the "
+                          "uploaded file's name)")
+
+
+class ImportUpload(BaseModel):
+    """A multipart upload: the file in the part ``file``."""
+
+    file: BaseFile
+
+
+class DifferenceOut(BaseModel):
+    id: str = Field(description="what to send in accept")
+    kind: Literal["unregistered", "not_seen", "drift"]
+    summary: str
+    item_key: str | None
+    row: int | None = Field(description="the file's row (a CSV's header line is row 1)")
+    field: str | None
+    registered: Any = None
+    found: Any = None
+    operations: list[dict[str, Any]] = Field(description="the change-set operations accepting "
+                                                         "it adds")
+
+
+class DifferenceCounts(BaseModel):
+    unregistered: int
+    not_seen: int
+    drift: int
+
+
+class ReconciliationOut(BaseModel):
+    id: str = Field(description="the upload; accept differences with POST "
+                                "/imports/{import_id}/accept (kept for a day)")
+    file: str
+    format: ImportFormat
+    match_order: list[str]
+    rows: int = Field(description="rows read")
+    matched: int = Field(description="rows that matched a registered item")
+    counts: DifferenceCounts
+    differences: list[DifferenceOut]
+
+
+class AcceptImport(Body):
+    accept: list[DifferenceId] | Literal["all"] = Field(
+        description="the ids of the differences to accept, or \"all\"")
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=200)] | None = Field(
+        None, description="the change's title (default: Audit correction from <file>)")
+
+
+class ImportAccepted(BaseModel):
+    key: str = Field(description="the audit-correction change, registered (it now goes "
+                                 "through the CHM steps)")
+    title: str
+    accepted: int = Field(description="differences accepted")
+    operations: int = Field(description="operations in its change set")
