@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from tests.helpers import at, implement_normal_change, laptop
 from tests.web_support import csrf_token, login
 from usm.services import changes
+from usm.services.audit.uploads import claim_upload, release_claim
 from usm.services.database import Database
 
 
@@ -63,6 +64,24 @@ def test_upload_reconcile_tick_and_accept(web_client: FlaskClient, web_db: Datab
     assert detail.operations[1]["fields"] == {"owner": "carl"}
     again = web_client.post(action, data={**hidden, "accept": ["new:3"]})
     assert again.status_code == 404  # the upload is used up: no second change from it
+
+
+def test_an_accept_already_running_is_refused(web_client: FlaskClient, web_db: Database,
+                                              two_laptops: None) -> None:
+    login(web_client, "carol")
+    html = _upload(web_client, b"class,name,serial_number\nhardware.laptop,New,SN-W-9\n"
+                   ).get_data(as_text=True)
+    action = re.search(r'action="(/audit/import/([0-9a-f]+)/accept)"', html)
+    hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', html))
+    before = len(changes.list_changes(web_db, open_only=False))
+    assert claim_upload(action.group(2))  # another request is accepting it right now
+    refused = web_client.post(action.group(1), data={**hidden, "accept": ["new:2"]})
+    assert refused.status_code == 409
+    assert len(changes.list_changes(web_db, open_only=False)) == before
+    release_claim(action.group(2))  # that request failed: this one may try again
+    assert web_client.post(action.group(1), data={**hidden, "accept": ["new:2"]}
+                           ).status_code == 302
+    assert len(changes.list_changes(web_db, open_only=False)) == before + 1
 
 
 def test_bad_file_names_row_and_column_and_accepts_nothing(web_client: FlaskClient,

@@ -11,7 +11,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from usm.services.audit.correction import FORMATS, reconcile_file, register_correction
 from usm.services.audit.found import ImportFailed, ImportProblem
 from usm.services.audit.reconcile import DEFAULT_MATCH_ORDER, parse_match_order
-from usm.services.audit.uploads import discard_upload, store_upload, upload_path
+from usm.services.audit.uploads import (
+    claim_upload,
+    discard_upload,
+    record_acceptance,
+    release_claim,
+    store_upload,
+    upload_path,
+)
 from usm.services.changes import ValidationFailed
 from web import access
 from web.context import database
@@ -100,16 +107,24 @@ def accept(token: str) -> ResponseReturnValue:
         abort(404, description="this upload is gone (uploads are kept for a day); upload the "
                                "file again")
     chosen = request.form.getlist("accept")
+    # One accept per upload, even when two submits arrive together (the same claim as the API's).
+    if not claim_upload(token):
+        abort(409, description="this upload is being accepted by another request")
     try:
         rec = reconcile_file(database(), path, fmt, match_order=order, name=name)
         summary = register_correction(database(), current_user.username, rec, chosen,
                                       title=request.form.get("title") or None)
     except ImportFailed as exc:
+        release_claim(token)
         return _reconciliation(token, name, fmt, order, error=str(exc))
     except ValidationFailed as exc:
+        release_claim(token)
         return _reconciliation(token, name, fmt, order,
                                error="; ".join(f"{e.field}: {e.message}" for e in exc.errors))
-    discard_upload(token)
+    except BaseException:
+        release_claim(token)
+        raise
+    record_acceptance(token, summary.key)
     flash(f"{summary.key} registered: the accepted differences now go through the CHM steps.",
           "success")
     return redirect(url_for("changes.detail", key=summary.key))
