@@ -82,6 +82,10 @@ def load_mapping(path: Path) -> ColumnMapping:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise MappingError(f"{path.name}: {exc}") from exc
+    except ValueError as exc:  # not UTF-8, or a scalar YAML resolves but cannot build (2001-13-01)
+        raise MappingError(f"{path.name}: not a valid mapping file: {exc}") from exc
+    except RecursionError as exc:
+        raise MappingError(f"{path.name}: not a valid mapping file: nested too deeply") from exc
     return parse_mapping(data, path.name)
 
 
