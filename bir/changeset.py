@@ -407,3 +407,16 @@ def touched_keys(planned: list[dict[str, Any]]) -> list[str]:
             if isinstance(value, str) and not value.startswith("@") and value not in keys:
                 keys.append(value)
     return keys
+
+
+def as_raw(op: dict[str, Any]) -> dict[str, Any]:
+    """A planned operation back in the input form a person writes (fields inline, no versions):
+    to plan it again against today's register, or to show it in a form."""
+    raw: dict[str, Any] = {"op": op["op"]}
+    for name in ("ref", "class", "item", "status", "kind", "source", "target"):
+        if op.get(name) is not None:
+            raw[name] = op[name]
+    raw.update(op.get("fields") or {})
+    if op.get("attributes"):
+        raw["attributes"] = op["attributes"]
+    return raw

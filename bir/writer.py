@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from bir.changeset import plan_change_set
+from bir.changeset import as_raw, plan_change_set
 from bir.classes import ClassCatalogue
 from bir.errors import FieldError, StaleChangeSet, ValidationFailed
 from bir.items import RECORD_FIELDS, Item, ItemFields, ItemVersion
@@ -82,18 +82,6 @@ class AppliedChangeSet:
         if self.relations_removed:
             parts.append(f"{self.relations_removed} relation(s) removed")
         return "; ".join(parts) or "no register edits"
-
-
-def as_raw(op: dict[str, Any]) -> dict[str, Any]:
-    """Turn a planned operation back into its input form, to plan it again against today's register."""
-    raw: dict[str, Any] = {"op": op["op"]}
-    for name in ("ref", "class", "item", "status", "kind", "source", "target"):
-        if op.get(name) is not None:
-            raw[name] = op[name]
-    raw.update(op.get("fields") or {})
-    if op.get("attributes"):
-        raw["attributes"] = op["attributes"]
-    return raw
 
 
 def apply_change_set(

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from bir.changeset import OP_KINDS
+from bir.changeset import OP_KINDS, as_raw
 from bir.classes import ClassCatalogue
 from bir.errors import FieldError
 from bir.items import Item, ItemFields
@@ -262,7 +262,7 @@ class ChangeSetRows:
         rows = cls()
         rest: list[dict[str, Any]] = []
         for op in operations:
-            raw = raw_operation(op)
+            raw = as_raw(op)
             kind = raw["op"]
             if kind == "create_item" and set(op["fields"]) <= set(CREATE_FIELDS):
                 row = {k: _text(raw.get(k)) for k in ROW_FIELDS["create"]}
@@ -297,18 +297,6 @@ def _blank(row: dict[str, str], ignore: tuple[str, ...]) -> bool:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def raw_operation(op: dict[str, Any]) -> dict[str, Any]:
-    """A planned operation back in the input form a person writes (fields inline, no versions)."""
-    raw: dict[str, Any] = {"op": op["op"]}
-    for name in ("ref", "class", "item", "status", "kind", "source", "target"):
-        if op.get(name) is not None:
-            raw[name] = op[name]
-    raw.update(op.get("fields") or {})
-    if op.get("attributes"):
-        raw["attributes"] = op["attributes"]
-    return raw
 
 
 def parse_yaml_operations(text: str) -> tuple[list[dict[str, Any]], list[FieldError]]:
@@ -405,5 +393,5 @@ def _input_for(error: FieldError, origins: list[Origin], rows: ChangeSetRows,
 __all__ = [
     "CREATE_FIELDS", "AttributeInput", "ChangeFormSpec", "ChangeSetRows", "ClassChoice",
     "ModelChoice", "ModelNotFound", "Origin", "ROW_FIELDS", "change_form_spec", "form_spec",
-    "input_errors", "list_models", "parse_yaml_operations", "raw_operation", "rows_from_form",
+    "input_errors", "list_models", "parse_yaml_operations", "rows_from_form",
 ]
