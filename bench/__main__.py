@@ -20,25 +20,31 @@ from bench.report import RESULTS, Figure, machine, table, write_json
 from bench.scratch import ScratchTables
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_ITEMS = {"sqlite": 100_000, "postgresql": 1_000_000}
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--items", type=int, default=2000,
-                        help="items in the synthetic register (default 2000, a smoke run)")
+    parser.add_argument("--items", type=int, default=None,
+                        help="items in the synthetic register (default 100,000 on SQLite and "
+                             "1,000,000 on PostgreSQL; --items 2000 is a smoke run of seconds)")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--pg-url", default=os.environ.get("USM_BENCH_POSTGRES_URL", DEFAULT_PG),
                         help="server to create the scratch database on (PostgreSQL)")
     parser.add_argument("--touch", type=int, default=10_000,
                         help="items one change updates in figure 4 (at most --items)")
-    parser.add_argument("--transitions", type=int, default=300,
-                        help="change transitions timed in figure 5")
+    parser.add_argument("--transitions", type=int, default=100_000,
+                        help="change transitions timed in figure 5 (the memory growth over them "
+                             "is reported)")
     parser.add_argument("--clients", type=int, default=8,
                         help="concurrent clients in figure 6 (0 skips it)")
     parser.add_argument("--requests", type=int, default=200, help="requests in figure 6")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers in figure 6")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.items is None:
+        args.items = DEFAULT_ITEMS[args.db]
+    return args
 
 
 def _pg_database(admin_url: str) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bir.batches import batches
 from bir.classes import ClassCatalogue
 from bir.errors import FieldError, ValidationFailed
 from bir.items import Item, ItemFields
@@ -63,6 +64,7 @@ class _Plan:
     errors: list[FieldError] = field(default_factory=list)
     allowed_ops: frozenset[str] | None = None
     allowed_classes: tuple[str, ...] | None = None
+    fields_checked: bool = False
 
     def within_model(self, class_code: str, path: str, subject: str) -> bool:
         """Whether the change model may touch items of this class; records the error if not."""
@@ -99,9 +101,14 @@ def plan_change_set(
     *,
     allowed_ops: frozenset[str] | None = None,
     allowed_classes: tuple[str, ...] | None = None,
+    fields_checked: bool = False,
 ) -> list[dict[str, Any]]:
     """Check a change set against the current register; return it normalised (JSON-safe values,
     ``base_version`` recorded on every operation that touches an existing item).
+
+    ``fields_checked`` is for a change set this planner normalised before (implementation plans
+    it again): the item fields' own rules do not depend on the register, so they are not parsed a
+    second time; everything the register decides (items, classes, statuses, relations) is.
 
     Raises ``ValidationFailed`` naming each bad operation and field.
     """
@@ -109,7 +116,7 @@ def plan_change_set(
         raise ValidationFailed([FieldError("operations", "must be a list of operations")])
     catalogue = ClassCatalogue.load(session)
     plan = _Plan(catalogue, _load_existing(session, operations), allowed_ops=allowed_ops,
-                 allowed_classes=allowed_classes)
+                 allowed_classes=allowed_classes, fields_checked=fields_checked)
     plan.current_edges = _load_current_edges(session, plan.existing)
     planned: list[dict[str, Any]] = []
     for index, raw in enumerate(operations):
@@ -151,15 +158,14 @@ def _load_existing(session: Session, operations: list[Any]) -> dict[str, _Subjec
     keys = _referenced_keys(operations)
     if not keys:
         return {}
-    rows = session.execute(
-        select(Item.key, Item.class_code, Item.status, Item.id, Item.version).where(
-            Item.key.in_(sorted(keys))
-        )
-    )
-    return {
-        key: _Subject(key, class_code, status, item_id, version)
-        for key, class_code, status, item_id, version in rows
-    }
+    found: dict[str, _Subject] = {}
+    for batch in batches(sorted(keys)):
+        rows = session.execute(
+            select(Item.key, Item.class_code, Item.status, Item.id, Item.version)
+            .where(Item.key.in_(batch)))
+        found.update((key, _Subject(key, class_code, status, item_id, version))
+                     for key, class_code, status, item_id, version in rows)
+    return found
 
 
 def _load_current_edges(
@@ -168,12 +174,13 @@ def _load_current_edges(
     ids = [s.item_id for s in existing.values() if s.item_id is not None]
     if not ids:
         return set()
-    rows = session.execute(
-        select(Relation.kind, Relation.source_id, Relation.target_id).where(
-            Relation.valid_to.is_(None), Relation.source_id.in_(ids)
-        )
-    )
-    return {tuple(row) for row in rows}  # type: ignore[misc]
+    edges: set[tuple[str, int, int]] = set()
+    for batch in batches(ids):
+        rows = session.execute(
+            select(Relation.kind, Relation.source_id, Relation.target_id).where(
+                Relation.valid_to.is_(None), Relation.source_id.in_(batch)))
+        edges.update(tuple(row) for row in rows)  # type: ignore[misc]
+    return edges
 
 
 def _unknown_keys(plan: _Plan, raw: dict[str, Any], kind: str, path: str,
@@ -187,6 +194,8 @@ def _unknown_keys(plan: _Plan, raw: dict[str, Any], kind: str, path: str,
 
 def _item_fields(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] | None:
     values = {k: v for k, v in raw.items() if k in _ITEM_FIELD_NAMES}
+    if plan.fields_checked:
+        return values
     try:
         parsed = ItemFields.model_validate(values)
     except ValidationError as exc:

@@ -78,6 +78,8 @@ class ClassCatalogue:
 
     def __init__(self, classes: list[ItemClass]):
         self.by_code = {c.code: c for c in classes}
+        # Parsed once per class: a change creating 100,000 items asks for the same few classes.
+        self._specs: dict[str, dict[str, AttributeSpec]] = {}
 
     @classmethod
     def load(cls, session: Session) -> ClassCatalogue:
@@ -96,11 +98,14 @@ class ClassCatalogue:
         return list(reversed(chain))
 
     def specs(self, code: str) -> dict[str, AttributeSpec]:
-        merged: dict[str, AttributeSpec] = {}
-        for klass in self.lineage(code):
-            for spec in klass.attribute_specs():
-                merged[spec.name] = spec
-        return merged
+        merged = self._specs.get(code)
+        if merged is None:
+            merged = {}
+            for klass in self.lineage(code):
+                for spec in klass.attribute_specs():
+                    merged[spec.name] = spec
+            self._specs[code] = merged
+        return dict(merged)
 
     def is_a(self, code: str, ancestor: str) -> bool:
         return any(c.code == ancestor for c in self.lineage(code))
@@ -111,17 +116,24 @@ class ClassCatalogue:
         """Check class-specific attributes; return them normalised to JSON-safe values.
 
         ``partial`` checks only the given attributes (an update), not that required ones are present.
+        An attribute the class does not have may only be set to ``None``, which removes the value an
+        item kept after the attribute was removed from its class.
         """
         specs = self.specs(code)
         errors: list[FieldError] = []
         clean: dict[str, Any] = {}
         for name, value in values.items():
             spec = specs.get(name)
+            if spec is None and value is None:
+                # Clearing a value the class no longer has (or never had) is always allowed.
+                clean[name] = None
+                continue
             if spec is None:
                 known = ", ".join(sorted(specs)) or "none"
                 errors.append(
                     FieldError(f"{field}.{name}", f"class {code} has no attribute '{name}' "
-                               f"(known: {known})")
+                               f"(known: {known}); a value the class no longer has can only be "
+                               "cleared (null)")
                 )
                 continue
             if value is None or value == "":

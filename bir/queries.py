@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from bir.batches import batches
 from bir.classes import ItemClass
 from bir.errors import NotFound, NotYetRegistered
 from bir.items import NATURAL_KEYS, RECORD_FIELDS, Item, ItemVersion
@@ -275,16 +276,6 @@ def count_items(session: Session, flt: ItemFilter | None = None, at: datetime | 
     return session.scalar(_filtered(select(func.count(Item.id)), Item, flt)) or 0
 
 
-def register_as_of(session: Session, at: datetime, flt: ItemFilter | None = None, *,
-                   after: str | None = None, limit: int = PAGE_SIZE) -> list[ItemVersion]:
-    """One page of the whole register as it stood at ``at``."""
-    stmt = _filtered(select(ItemVersion), ItemVersion, flt).where(valid_at(ItemVersion, at))
-    if after:
-        stmt = stmt.where(ItemVersion.key > after)
-    stmt = stmt.order_by(ItemVersion.key).limit(max(1, min(limit, MAX_PAGE_SIZE)))
-    return list(session.scalars(stmt))
-
-
 def count_as_of(session: Session, at: datetime, flt: ItemFilter | None = None) -> int:
     stmt = _filtered(select(func.count(ItemVersion.id)), ItemVersion, flt)
     return session.scalar(stmt.where(valid_at(ItemVersion, at))) or 0
@@ -293,7 +284,8 @@ def count_as_of(session: Session, at: datetime, flt: ItemFilter | None = None) -
 def items_by_key(session: Session, keys: list[str]) -> dict[str, Item]:
     if not keys:
         return {}
-    return {i.key: i for i in session.scalars(select(Item).where(Item.key.in_(keys)))}
+    return {i.key: i for batch in batches(keys)
+            for i in session.scalars(select(Item).where(Item.key.in_(batch)))}
 
 
 def rows_by_id(session: Session, item_ids: set[int], at: datetime | None = None
@@ -358,6 +350,6 @@ __all__ = [
     "CHOICE_FIELDS", "RECORD_FIELDS", "SERVICE_CLASS", "SORT_COLUMNS", "FieldChange",
     "HistoryEntry", "ItemFilter", "Position", "RelatedItem", "SearchRow", "count_as_of",
     "count_items", "flatten", "get_item", "is_service_class", "item_as_of", "item_history",
-    "items_by_key", "list_items", "register_as_of", "relations_of", "rows_by_id",
+    "items_by_key", "list_items", "relations_of", "rows_by_id",
     "search_choices", "search_items", "service_condition", "valid_at",
 ]

@@ -35,6 +35,10 @@ ACCESS: dict[str, set[str]] = {
     "listDefinitions": {DESIGNER, COORDINATOR}, "getDefinition": {DESIGNER, COORDINATOR},
     "createDefinitionDraft": {DESIGNER}, "updateDefinitionDraft": {DESIGNER},
     "publishDefinition": {DESIGNER}, "retireDefinition": {DESIGNER},
+    "listItemClassVersions": {DESIGNER}, "getItemClassVersion": {DESIGNER},
+    "exportItemClassVersion": {DESIGNER}, "createItemClassDraft": {DESIGNER},
+    "updateItemClassDraft": {DESIGNER}, "publishItemClass": {DESIGNER},
+    "retireItemClass": {DESIGNER},
     "getMe": EVERYONE, "listTokens": EVERYONE, "createToken": EVERYONE, "revokeToken": EVERYONE,
     # the report readers: service owners and coordinators
     "getBookValues": CHANGES, "getDepreciationSchedule": CHANGES, "getServiceCosts": CHANGES,
@@ -44,6 +48,7 @@ ACCESS: dict[str, set[str]] = {
     # downloads as on the web; imports (reconcile, accept) for coordinators only
     "exportItems": REGISTER, "exportItemHistory": REGISTER, "exportChanges": CHANGES,
     "createImport": {COORDINATOR}, "acceptImport": {COORDINATOR},
+    "listImportDifferences": {COORDINATOR},
 }
 SAMPLES = {"key": "LAP-000003", "code": "hardware.laptop", "trigger": "assess",
            "token_id": "999999", "version": "999"}
@@ -53,6 +58,7 @@ SAMPLE_BY_OPERATION = {
     "approveChange": {"key": "CHG-000022"}, "editChange": {"key": "CHG-000022"},
     "commentChange": {"key": "CHG-000022"},
     "getDefinition": {"code": "normal-change"},
+    "getItemClassVersion": {"version": "1"}, "exportItemClassVersion": {"version": "1"},
     "getLicenceProduct": {"product": "Adobe Acrobat Pro"},
     "acceptImport": {"import_id": "0" * 32},
 }
@@ -64,7 +70,14 @@ def demo_api(tmp_path_factory: pytest.TempPathFactory, templates) -> Iterator[Ap
     shutil.copyfile(templates.sqlite(), path)
     app = make_app(f"sqlite:///{path}")
     load_demo(app.extensions["usm_db"])
-    yield ApiClient(app)
+    client = ApiClient(app)
+    with pytest.MonkeyPatch.context() as env:  # an import upload, for its differences' pages
+        env.setenv("USM_INSTANCE_PATH", str(path.parent / "instance"))
+        upload = client.post("/imports", COORDINATOR, query_string={"format": "csv"},
+                             data=b"class,name\nhardware.laptop,Found\n", content_type="text/csv")
+        env.setitem(SAMPLE_BY_OPERATION, "listImportDifferences",
+                    {"import_id": upload.get_json()["id"]})
+        yield client
     app.extensions["usm_db"].dispose()
 
 

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from tests.helpers import at, implement_normal_change, laptop
 from tests.test_api_support import ApiClient, error_of
-from tests.web_support import login
+from tests.web_support import login, make_app
 from usm.services import changes
 from usm.services.database import Database
 
@@ -26,6 +26,15 @@ FOUND = (b"class,name,serial_number,owner\nhardware.laptop,Laptop SN-A-1,SN-A-1,
 @pytest.fixture(autouse=True)
 def _instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("USM_INSTANCE_PATH", str(tmp_path / "instance"))
+
+
+@pytest.fixture
+def web_app(db_url: str):  # type: ignore[no-untyped-def]
+    """The app on each backend (not only SQLite): an accept by kind registers a large change set,
+    which both databases must take."""
+    app = make_app(db_url)
+    yield app
+    app.extensions["usm_db"].dispose()
 
 
 @pytest.fixture
@@ -206,3 +215,64 @@ def test_round_trip_export_then_import_finds_no_differences(api: ApiClient,
     assert response.status_code == 200, response.get_json()
     rec = response.get_json()
     assert (rec["rows"], rec["matched"], rec["differences"]) == (2, 2, [])
+
+
+def _many_new(count: int) -> bytes:
+    """SN-A-1 with a drifted owner (row 2), SN-A-2 not seen, ``count`` new laptops (rows 3...)."""
+    return FOUND.splitlines(keepends=True)[0] + FOUND.splitlines(keepends=True)[1] + "".join(
+        f"hardware.laptop,Found {n},SN-Z-{n:04},\n" for n in range(count)).encode()
+
+
+def test_differences_come_in_pages_and_are_accepted_by_kind(
+        api: ApiClient, web_db: Database, two_laptops: None) -> None:
+    response = _upload(api, _many_new(250), match="serial_number")
+    assert response.status_code == 200, response.get_json()
+    rec = response.get_json()
+    assert rec["counts"] == {"unregistered": 250, "not_seen": 1, "drift": 1}
+    assert [d["id"] for d in rec["differences"]] == [
+        "drift:LAP-000001:owner", *(f"new:{n}" for n in range(3, 102))]  # the first 100
+    assert rec["next"] == f"/api/v1/imports/{rec['id']}/differences?page=2&limit=100"
+    second = api.get(rec["next"]).get_json()
+    assert (second["page"], second["pages"], second["total"]) == (2, 3, 252)
+    assert [d["id"] for d in second["differences"]][:2] == ["new:102", "new:103"]
+    assert second["next"].endswith("page=3&limit=100")
+    third = api.get(second["next"]).get_json()
+    assert [d["id"] for d in third["differences"]][-2:] == ["new:252", "missing:LAP-000002"]
+    assert third["next"] is None
+    kind = api.get(f"/imports/{rec['id']}/differences",
+                   query_string={"kind": "unregistered", "page": "2", "limit": "200"}).get_json()
+    assert (kind["kind"], kind["total"], len(kind["differences"]), kind["next"]) == (
+        "unregistered", 250, 50, None)
+    assert kind["differences"][0]["operations"][0]["op"] == "create_item"
+    assert api.get(f"/imports/{rec['id']}/differences", "sam").status_code == 403
+    assert api.get("/imports/" + "0" * 32 + "/differences").status_code == 404
+    assert api.get(f"/imports/{rec['id']}/differences",
+                   query_string={"kind": "sideways"}).status_code == 422
+
+    accepted = api.post(f"/imports/{rec['id']}/accept",
+                        json={"kinds": ["unregistered"], "accept": ["drift:LAP-000001:owner"]})
+    assert accepted.status_code == 201, accepted.get_json()
+    body = accepted.get_json()
+    assert (body["accepted"], body["operations"]) == (251, 251)
+    ops = changes.change_detail(web_db, body["key"]).operations
+    assert [o["op"] for o in ops] == ["create_item"] * 250 + ["update_item"]
+    assert api.get(rec["next"]).status_code == 404  # the upload is used up
+
+
+def test_accept_by_an_unknown_kind_is_a_422_naming_it(api: ApiClient, web_db: Database,
+                                                      two_laptops: None) -> None:
+    token = _upload(api, FOUND, match="serial_number").get_json()["id"]
+    unknown = api.post(f"/imports/{token}/accept", json={"kinds": ["drift", "unregisterd"]})
+    assert unknown.status_code == 422
+    [problem] = error_of(unknown)["fields"]
+    assert problem["field"] == "kinds" and "'unregisterd'" in problem["message"]
+    with_all = api.post(f"/imports/{token}/accept", json={"accept": "all", "kinds": ["x"]})
+    assert with_all.status_code == 422 and "'x'" in error_of(with_all)["fields"][0]["message"]
+    bad_id = api.post(f"/imports/{token}/accept", json={"kinds": ["drift"], "accept": ["new:9"]})
+    assert error_of(bad_id)["fields"][0]["field"] == "accept"
+    assert api.post(f"/imports/{token}/accept", json={}).status_code == 422
+    assert changes.list_changes(web_db, model="audit-correction") == []
+    only_drift = api.post(f"/imports/{token}/accept", json={"kinds": ["drift"]})
+    assert only_drift.status_code == 201, only_drift.get_json()
+    ops = changes.change_detail(web_db, only_drift.get_json()["key"]).operations
+    assert [(o["op"], o.get("item")) for o in ops] == [("update_item", "LAP-000001")]

@@ -81,12 +81,14 @@ def test_a_change_set_reaches_the_register_only_through_implementation(api: ApiC
 
 def test_no_operation_writes_to_the_register_directly(api: ApiClient) -> None:
     document = api.client.get("/api/v1/openapi.json").get_json()
-    # Change models and tokens are process and account data, not register records; an import
-    # only reconciles (reads) and its accept registers a change (tests/test_api_audit.py).
+    # Change models, item-class definitions and tokens are process and account data, not register
+    # records (a class version rewrites no item); an import only reconciles (reads) and its
+    # accept registers a change (tests/test_api_audit.py).
     writes = [f"{method.upper()} {path}" for path, methods in document["paths"].items()
               for method in methods if method != "get"
               and not path.startswith(("/api/v1/changes", "/api/v1/tokens",
-                                       "/api/v1/workflow-definitions", "/api/v1/imports"))]
+                                       "/api/v1/workflow-definitions", "/api/v1/item-classes",
+                                       "/api/v1/imports"))]
     assert writes == []
 
 

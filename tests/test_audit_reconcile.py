@@ -11,7 +11,7 @@ import pytest
 from bir.errors import ValidationFailed
 from tests.helpers import at, implement_normal_change, laptop
 from usm.services import changes, register
-from usm.services.audit.correction import reconcile_file, register_correction
+from usm.services.audit.correction import accepted_ids, reconcile_file, register_correction
 from usm.services.audit.found import ImportFailed
 from usm.services.audit.reconcile import parse_match_order
 from usm.services.database import Database
@@ -122,3 +122,41 @@ def walk(db: Database, key: str) -> None:
     changes.move_change(db, key, "authorise", "carol")
     changes.move_change(db, key, "start_correction", "carol")
     changes.move_change(db, key, "implement", "carol")
+
+
+def test_accepting_by_kind_with_chosen_ids_and_ignored_kinds(db: Database,
+                                                             tmp_path: Path) -> None:
+    """What web, API and CLI send: whole kinds, plus ids ticked one by one, less ignored kinds."""
+    a, b = _register_two(db)
+    path = _write(tmp_path, HEADER
+                  + "hardware.laptop,Laptop SN-A,SN-A,AT-1,lap-a,in_use,carl,8\n"
+                  + "".join(f"hardware.laptop,New {n},SN-N{n},,,,,\n" for n in range(5)))
+    rec = reconcile_file(db, path, "csv")
+    assert rec.counts() == {"unregistered": 5, "not_seen": 1, "drift": 2}
+    drift = [f"drift:{a}:owner", f"drift:{a}:attributes.cores"]  # the reconciliation's order
+    assert accepted_ids(rec, kinds=["drift"]) == drift
+    assert accepted_ids(rec, kinds=["drift"], ids=["new:4", "new:6", "new:4"]) == [
+        *drift, "new:4", "new:6"]
+    assert accepted_ids(rec, kinds=["unregistered", "not_seen"], ignore=["unregistered"],
+                        ids=["new:3"]) == [f"missing:{b}"]
+    with pytest.raises(ValidationFailed) as bad_kind:
+        accepted_ids(rec, kinds=["drift", "unregisterd"])
+    assert (bad_kind.value.errors[0].field, "'unregisterd'" in bad_kind.value.errors[0].message) \
+        == ("kinds", True)
+    with pytest.raises(ValidationFailed) as bad_id:
+        accepted_ids(rec, kinds=["drift"], ids=["new:99"])
+    assert bad_id.value.errors[0].field == "accept" and "new:99" in bad_id.value.errors[0].message
+
+
+def test_pages_of_differences_per_kind(db: Database, tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + "".join(f"hardware.laptop,New {n},SN-P{n:03},,,,,\n"
+                                             for n in range(250)))
+    rec = reconcile_file(db, path, "csv")
+    first, last = rec.page("unregistered", 1, 100), rec.page("unregistered", 3, 100)
+    assert (first.total, first.pages, len(first.differences)) == (250, 3, 100)
+    assert [d.id for d in first.differences[:2]] == ["new:2", "new:3"]
+    assert (last.number, [d.id for d in last.differences][-1], len(last.differences)) == (
+        3, "new:251", 50)
+    assert rec.page("unregistered", 99, 100).number == 3  # past the end: the last page
+    empty = rec.page("drift", 1, 100)
+    assert (empty.total, empty.pages, empty.differences) == (0, 1, [])

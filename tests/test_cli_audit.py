@@ -113,3 +113,18 @@ def test_bad_file_is_named_and_nothing_registered(run, register: Database,
     assert result.exit_code == 1
     assert "bad.csv, row 2, column colour: unknown column" in result.output
     assert changes.list_changes(register, model="audit-correction") == []
+
+
+def test_import_accepts_chosen_kinds_only(run, register: Database, tmp_path: Path) -> None:
+    found = tmp_path / "found.csv"
+    found.write_text("class,name,serial_number,owner\nhardware.laptop,Laptop,SN-RT-1,carol\n"
+                     "hardware.laptop,Spare,SN-NEW-9,\n", encoding="utf-8")
+    bad = run("import", str(found), "--format", "csv", "--accept", "unregisterd", "--as", "carol")
+    assert bad.exit_code == 2 and "unregisterd" in bad.output
+    result = run("import", str(found), "--format", "csv", "--accept", "unregistered",
+                 "--accept", "drift", "--as", "carol")
+    assert result.exit_code == 0, result.output
+    assert "with 3 accepted differences" in result.output
+    [change] = changes.list_changes(register, model="audit-correction")
+    ops = [o["op"] for o in changes.change_detail(register, change.key).operations]
+    assert ops == ["create_item", "update_item"]  # LAP-000002, not seen, is left alone

@@ -3,8 +3,8 @@
 On PostgreSQL, eight threads (time-bounded) implement overlapping changes, race to move the same
 changes and comment on them. Every call either succeeds or ends in a clear conflict; afterwards
 each item's history is contiguous, holds exactly the implemented edits (no lost update) and every
-key is unique. On SQLite, concurrent writers wait their turn or get a clear "busy" refusal, and the
-database stays intact.
+key is unique. On SQLite, concurrent writers wait their turn (a write transaction takes the write
+lock when it begins), none is refused, and the database stays intact.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def test_concurrent_coordinators_lose_nothing_on_postgresql(pg_url: str) -> None
         db.dispose()
 
 
-def test_concurrent_writers_on_sqlite_wait_or_are_told_busy(sqlite_url: str) -> None:
+def test_concurrent_writers_on_sqlite_wait_their_turn(sqlite_url: str) -> None:
     db = Database.connect(sqlite_url)
     try:
         start = at("2026-02-01")
@@ -188,8 +188,8 @@ def test_concurrent_writers_on_sqlite_wait_or_are_told_busy(sqlite_url: str) -> 
         _run_all(tasks)
 
         assert tally.unexpected == []
-        assert set(tally.outcomes) <= {"implement: done", "implement: busy", "comment: done",
-                                       "comment: busy"}
+        # Each writer waited for the write lock (within busy_timeout); none was turned away.
+        assert tally.outcomes == {"implement: done": THREADS, "comment: done": THREADS}
         implemented = [key for what, key in tally.done if what == "implement"]
         with db.reading() as session:
             assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"

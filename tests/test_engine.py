@@ -147,20 +147,28 @@ def test_one_machine_per_definition_version_and_no_models_kept(db: Database) -> 
 
 
 def _race(db_url: str, key: str, trigger: str) -> list[object]:
-    """Two coordinators fire ``trigger`` on the same change at the same moment."""
+    """Two coordinators fire ``trigger`` on the same change at the same moment.
+
+    On PostgreSQL both have read the change before either moves it. On SQLite a write transaction
+    holds the write lock from its start, so the two start together and the second reads the
+    change only after the first committed."""
     barrier = threading.Barrier(2)
     outcomes: list[object] = []
+    serialised = db_url.startswith("sqlite")
 
     def attempt() -> None:
         racer = Database.connect(db_url)
         try:
+            if serialised:
+                barrier.wait(timeout=10)
             with racer.transaction() as session:
                 change = session.scalar(select(Change).where(Change.key == key))
                 actor = engine.Actor("carol", frozenset({"change_coordinator"}))
-                barrier.wait(timeout=10)
+                if not serialised:
+                    barrier.wait(timeout=10)
                 engine.move(session, change, trigger, actor)
             outcomes.append("moved")
-        except (ChangeConflict, OperationalError) as exc:
+        except (ChangeConflict, TransitionRefused, OperationalError) as exc:
             outcomes.append(exc)
         finally:
             racer.dispose()
@@ -183,8 +191,9 @@ def test_concurrent_implementation_exactly_one_wins(db: Database, db_url: str) -
     if db_url.startswith("postgresql"):
         assert isinstance(loser, ChangeConflict)
         assert "moved by someone else" in str(loser)
-    else:  # SQLite has one writer: the other gets a conflict or a 'locked' refusal, never both
-        assert isinstance(loser, ChangeConflict | OperationalError)
+    else:  # SQLite has one writer: the other waits, then finds the change implemented already
+        assert isinstance(loser, TransitionRefused)
+        assert "not possible from implemented" in str(loser)
     assert _count(db, Item) == 2 and _count(db, ItemVersion) == 2
     assert changes.change_detail(db, key).summary.state == "implemented"
 

@@ -178,7 +178,7 @@ def test_item_page_shows_attributes_money_and_history(
     html = client.get("/items/LAP-000001").get_data(as_text=True)
 
     assert "SN-1001" in html  # serial number (configuration)
-    assert "999.00 EUR" in html  # purchase cost with its currency (financial)
+    assert "€999.00" in html  # purchase cost with its currency (financial)
     assert "CPU cores" in html  # class-specific attribute, by its class label
     assert f'href="/changes/{first}"' in html and f'href="/changes/{second}"' in html
     assert "Hand laptop to bob" in html
@@ -253,7 +253,7 @@ def test_change_page_shows_steps_log_approvals_and_change_set(
 
     assert 'class="current" aria-current="step">Implementation' in html
     assert 'class="done">Authorisation' in html and 'class="todo">Evaluation' in html
-    assert "Create item" in html and "999.00 EUR" in html  # change set, money with currency
+    assert "Create item" in html and "€999.00" in html  # change set, money with currency
     assert "<td>sam</td><td>approved</td>" in html  # approvals
     assert "submit_for_approval" in html and "register: created LAP-000001" in html  # step log
     assert "Impacted services" in html

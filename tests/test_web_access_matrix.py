@@ -6,12 +6,17 @@ adds a screen decides who may open it.
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from tests.web_support import login
+from usm.services.audit.uploads import save_options, store_upload
 from usm.services.database import Database
 from usm.services.demo import load_demo
 
@@ -42,12 +47,15 @@ ACCESS: dict[str, set[str] | None] = {
     "designer_edit.edit": {DESIGNER}, "designer_edit.diff": {DESIGNER},
     "designer_edit.download": {DESIGNER}, "designer_edit.import_form": {DESIGNER},
     "designer_dry_run.dry_run": {DESIGNER},
+    "designer_classes.classes": {DESIGNER}, "designer_classes.class_page": {DESIGNER},
+    "designer_classes.edit": {DESIGNER}, "designer_classes.diff": {DESIGNER},
+    "designer_classes.download": {DESIGNER}, "designer_classes.import_form": {DESIGNER},
     "reports.index": REPORTS,
     "reports.finance_page": REPORTS, "reports.finance_export": REPORTS, "reports.item_schedule": REPORTS, "reports.item_schedule_export": REPORTS,  # noqa: E501
     "reports.licences": REPORTS, "reports.licence_product": REPORTS, "reports.licence_export": REPORTS,
     "reports.lifecycle": REPORTS, "reports.lifecycle_export": REPORTS, "reports.spares": REPORTS, "reports.spares_export": REPORTS,  # noqa: E501
     "admin.users": {ADMIN},
-    "audit.upload_form": {COORDINATOR},
+    "audit.upload_form": {COORDINATOR}, "audit.reconciliation": {COORDINATOR},
     "downloads.items": REGISTER, "downloads.history": REGISTER, "downloads.changes": CHANGES,
     "admin.new_user": {ADMIN},
     "admin.user": {ADMIN},
@@ -58,6 +66,8 @@ SAMPLES = {
 }
 SAMPLE_BY_ENDPOINT = {
     "changes.detail": {"key": "CHG-000001"},
+    **{f"designer_classes.{page}": {"code": "hardware.laptop"}
+       for page in ("class_page", "edit", "diff", "download")},
     "register.service": {"key": "SVC-000001"},
     "reports.finance_export": {"table": "book-by-class", "fmt": "csv"}, "reports.item_schedule_export": {"fmt": "xlsx"},  # noqa: E501
     "reports.licence_product": {"product": "Adobe Acrobat Pro"},
@@ -77,8 +87,21 @@ def matrix_app(tmp_path_factory: pytest.TempPathFactory, templates):  # type: ig
     app = make_app(f"sqlite:///{path}")
     db: Database = app.extensions["usm_db"]
     load_demo(db)
-    yield app
+    with stored_import(path.parent):
+        yield app
     db.dispose()
+
+
+@contextmanager
+def stored_import(folder: Path) -> Iterator[None]:
+    """An import upload in an instance folder under ``folder``, named in the samples: the
+    reconciliation page's URL needs one (the folder stays set while the app is used)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("USM_INSTANCE_PATH", str(folder / "instance"))
+        token = store_upload(io.BytesIO(b"class,name\nhardware.laptop,Found\n"))
+        save_options(token, {"format": "csv", "match": "serial_number", "name": "found.csv"})
+        env.setitem(SAMPLE_BY_ENDPOINT, "audit.reconciliation", {"token": token})
+        yield
 
 
 def _get_rules(app: Flask) -> list[tuple[str, str]]:

@@ -13,9 +13,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from werkzeug.datastructures import MultiDict
 
 from tests.helpers import at, implement_normal_change, laptop
-from tests.web_support import csrf_token, login
+from tests.web_support import csrf_token, login, make_app
 from usm.services import changes
 from usm.services.audit.uploads import claim_upload, release_claim
 from usm.services.database import Database
@@ -24,6 +25,15 @@ from usm.services.database import Database
 @pytest.fixture(autouse=True)
 def _instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("USM_INSTANCE_PATH", str(tmp_path / "instance"))
+
+
+@pytest.fixture
+def web_app(db_url: str):  # type: ignore[no-untyped-def]
+    """The web app on each backend (not only SQLite): accepting a reconciliation of thousands of
+    rows registers one large change set, which both databases must take."""
+    app = make_app(db_url)
+    yield app
+    app.extensions["usm_db"].dispose()
 
 
 @pytest.fixture
@@ -135,3 +145,120 @@ def test_download_links_give_the_whole_result(web_app: Flask, web_client: FlaskC
     assert link is not None and "all=1" in unescape(link.group(1))
     listing = web_client.get(unescape(link.group(1))).data.decode("utf-8-sig")
     assert [r["model"] for r in csv.DictReader(io.StringIO(listing))] == ["normal-change"]
+
+
+def _big_file(unregistered: int) -> bytes:
+    """One drifted laptop (SN-W-1's owner), SN-W-2 not seen, and ``unregistered`` new rows
+    (rows 3 onwards, so their differences are new:3, new:4, ...)."""
+    lines = ["class,name,serial_number,owner", "hardware.laptop,Laptop SN-W-1,SN-W-1,carl"]
+    lines += [f"hardware.laptop,Found {n},SN-X-{n:05},ann" for n in range(unregistered)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _posted_form(html: str) -> list[tuple[str, str]]:
+    """What a browser posts from the accept form as rendered: hidden fields, the selected option
+    of each select, ticked boxes and the title."""
+    form = html[html.index('<form method="post" action="/audit/import/'):]
+    form = form[:form.index("</form>")]
+    fields = re.findall(r'<input type="hidden" name="([\w-]+)" value="([^"]*)"', form)
+    for name, options in re.findall(r'<select id="[^"]+" name="([\w-]+)">(.*?)</select>', form,
+                                    re.S):
+        fields.append((name, re.search(r'value="(\w+)" selected', options).group(1)))
+    fields += [("accept", v) for v in re.findall(
+        r'type="checkbox" name="accept" value="([^"]+)"[^>]* checked', form)]
+    return fields
+
+
+def _with(fields: list[tuple[str, str]], **changes: str) -> list[tuple[str, str]]:
+    names = {k.replace("_", "-", 1) for k in changes}
+    return [f for f in fields if f[0] not in names] + [
+        (k.replace("_", "-", 1), v) for k, v in changes.items()]
+
+
+def _ids_shown(html: str, kind: str) -> list[str]:
+    section = html[html.index(f'<section aria-labelledby="h-{kind}"'):]
+    section = section[:section.index("</section>")]
+    return re.findall(r'type="checkbox" name="accept" value="([^"]+)"', section)
+
+
+def test_a_large_reconciliation_shows_counts_pages_and_accepts_a_whole_kind(
+        web_client: FlaskClient, web_db: Database, two_laptops: None) -> None:
+    login(web_client, "carol")
+    response = _upload(web_client, _big_file(2500))
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200, html[-2000:]
+    counts = dict(re.findall(r'<td data-kind="(\w+)">([\d,]+)</td>', html))
+    assert counts == {"unregistered": "2,500", "drift": "1", "not_seen": "1", "duplicates": "0"}
+    shown = _ids_shown(html, "unregistered")
+    assert shown == [f"new:{n}" for n in range(3, 103)]  # 100 per page, not 2,500
+    assert "Page 1 of 25; differences 1 to 100." in html
+    token = re.search(r'action="/audit/import/([0-9a-f]+)/accept"', html).group(1)
+
+    # the page buttons post the form to the reconciliation page; GET ?page-<kind>= works too
+    buttons = re.findall(r'formaction="(/audit/import/[0-9a-f]+)#s-unregistered" name="show" '
+                         r'value="(unregistered:\d+)"', html)
+    assert [v for _, v in buttons] == ["unregistered:2", "unregistered:3", "unregistered:25",
+                                       "unregistered:2"]  # 2, 3, ... 25, Next
+    second = web_client.post(buttons[0][0],
+                             data=MultiDict([*_posted_form(html), ("show", buttons[0][1])]))
+    second_html = unescape(second.get_data(as_text=True))
+    assert second.status_code == 200
+    assert _ids_shown(second_html, "unregistered") == [f"new:{n}" for n in range(103, 203)]
+    assert "Page 2 of 25; differences 101 to 200." in second_html
+    last = web_client.get(f"/audit/import/{token}", query_string={"page-unregistered": "25"})
+    assert _ids_shown(unescape(last.get_data(as_text=True)), "unregistered")[-1] == "new:2502"
+
+    fields = _with(_posted_form(html), mode_unregistered="all", mode_drift="ignore",
+                   mode_not_seen="ignore")
+    assert len(fields) < 20  # the form stays small whatever the file's size
+    accepted = web_client.post(f"/audit/import/{token}/accept", data=MultiDict(fields))
+    assert accepted.status_code == 302, unescape(accepted.get_data(as_text=True))[-2000:]
+    detail = changes.change_detail(web_db, accepted.headers["Location"].rsplit("/", 1)[-1])
+    assert detail.summary.model == "audit-correction"
+    assert len(detail.operations) == 2500
+    assert {o["op"] for o in detail.operations} == {"create_item"}
+
+
+def test_mixed_choice_accepts_a_whole_kind_and_the_ids_ticked_on_several_pages(
+        web_client: FlaskClient, web_db: Database, two_laptops: None) -> None:
+    login(web_client, "carol")
+    html = unescape(_upload(web_client, _big_file(2500)).get_data(as_text=True))
+    token = re.search(r'action="/audit/import/([0-9a-f]+)/accept"', html).group(1)
+    choice = _with(_posted_form(html), mode_unregistered="choose", mode_drift="all",
+                   mode_not_seen="ignore")
+    # tick new:5 on page 1, go to page 3: the tick travels along, the choices stay selected
+    third = web_client.post(f"/audit/import/{token}",
+                            data=MultiDict([*choice, ("accept", "new:5"),
+                                           ("show", "unregistered:3")]))
+    third_html = unescape(third.get_data(as_text=True))
+    assert _ids_shown(third_html, "unregistered")[0] == "new:203"
+    assert '<input type="hidden" name="accept" value="new:5">' in third_html
+    assert '<option value="choose" selected>' in third_html
+    # tick new:210 there, and tick a not-seen item too: its kind is ignored, so it stays out
+    fields = [*_posted_form(third_html), ("accept", "new:210"), ("accept", "missing:LAP-000002")]
+    assert len(fields) < 20
+    accepted = web_client.post(f"/audit/import/{token}/accept", data=MultiDict(fields))
+    assert accepted.status_code == 302, unescape(accepted.get_data(as_text=True))[-2000:]
+    detail = changes.change_detail(web_db, accepted.headers["Location"].rsplit("/", 1)[-1])
+    assert [(o["op"], o.get("item"), o.get("fields", {}).get("serial_number"))
+            for o in detail.operations] == [
+        ("create_item", None, "SN-X-00002"), ("create_item", None, "SN-X-00207"),
+        ("update_item", "LAP-000001", None)]
+    assert detail.operations[2]["fields"] == {"owner": "carl"}
+
+
+def test_a_page_of_an_unknown_or_used_upload_is_gone(web_client: FlaskClient,
+                                                     two_laptops: None) -> None:
+    login(web_client, "carol")
+    assert web_client.get("/audit/import/" + "0" * 32).status_code == 404
+    assert web_client.get("/audit/import/not-a-token").status_code == 404
+    html = unescape(_upload(web_client, _big_file(1)).get_data(as_text=True))
+    token = re.search(r'action="/audit/import/([0-9a-f]+)/accept"', html).group(1)
+    assert web_client.post(f"/audit/import/{token}",  # paging posts the form: CSRF applies
+                           data={"show": "drift:1"}).status_code == 400
+    bad = web_client.post(f"/audit/import/{token}/accept",
+                          data=MultiDict(_with(_posted_form(html), mode_drift="sometimes")))
+    assert bad.status_code == 400 and "mode-drift" in bad.get_data(as_text=True)
+    assert web_client.post(f"/audit/import/{token}/accept",
+                           data=MultiDict(_posted_form(html))).status_code == 302
+    assert web_client.get(f"/audit/import/{token}").status_code == 404

@@ -242,7 +242,7 @@ def test_hardware_receipt_from_form_to_register(web_client: FlaskClient,
     assert response.status_code == 302 and response.headers["Location"] == "/changes/CHG-000001"
     detail = web_client.get("/changes/CHG-000001").get_data(as_text=True)
     assert "Registered CHG-000001 “Laptop for the new hire”" in detail
-    assert "5CD-NEW-1" in detail and "1,249.00 EUR" in detail  # the planned change set
+    assert "5CD-NEW-1" in detail and "€1,249.00" in detail  # the planned change set
 
     def move(trigger: str) -> str:
         page = "/changes/CHG-000001"

@@ -70,10 +70,10 @@ def _panels(client: FlaskClient, user: str) -> dict[str, list[list[str]]]:
 def test_service_owner_sees_book_value_cost_licences_and_expiries(
         web_client: FlaskClient, register: None) -> None:
     panels = _panels(web_client, "sam")
-    assert panels["Book value by class (EUR)"] == [["Laptop", "1,500.50 EUR"]]
+    assert panels["Book value by class (EUR)"] == [["Laptop", "€1,500.50"]]
     this_month = f"{TODAY:%Y-%m}"
     cost = next(rows for title, rows in panels.items() if title.startswith("Cost per service"))
-    assert cost == [["Mail", "100.00 EUR"]]
+    assert cost == [["Mail", "€100.00"]]
     assert f"{TODAY.year}-01 to {this_month}" in next(t for t in panels if "Cost per" in t)
     assert panels["Licence position: entitled and consumed"] == [
         ["Acrobat (device)", "1", "2"]]

@@ -56,7 +56,7 @@ def test_search_page_lists_items_with_count_filters_and_help(sam: FlaskClient,
 
     assert "15 items in the register." in html
     assert item_keys(html)[:3] == ["BLD-000001", "CI-000001", "LAP-000001"]
-    assert "Laptop" in html and "1,200.00 EUR" in html and "2025-05-12" in html
+    assert "Laptop" in html and "€1,200.00" in html and "2025-05-12" in html
     assert 'name="q"' in html and "serial number, asset tag or host name" in html  # help text
     for name in ("class", "status", "owner", "location", "cost_centre", "service", "as_of"):
         assert f'name="{name}"' in html, name

@@ -45,23 +45,23 @@ def test_the_page_shows_book_values_costs_and_disposals(web_db: Database, sam: F
     # By class at 31 March: laptop FIN-1 1200 - 2 x 100 = 1000.00 EUR; FIN-2 1000.00 USD; server
     # 3600 - 100 = 3500.00 EUR. Columns: class, items, cost, depreciated, book value.
     assert rows(html, "book-class") == [
-        ["Laptop", "1", "1,200.00 EUR", "200.00 EUR", "1,000.00 EUR"],
-        ["Laptop", "1", "1,000.00 USD", "0.00 USD", "1,000.00 USD"],
-        ["Server", "1", "3,600.00 EUR", "100.00 EUR", "3,500.00 EUR"]]
+        ["Laptop", "1", "€1,200.00", "€200.00", "€1,000.00"],
+        ["Laptop", "1", "$1,000.00", "$0.00", "$1,000.00"],
+        ["Server", "1", "€3,600.00", "€100.00", "€3,500.00"]]
     # Totals per currency, never EUR and USD together: 1200 + 3600 = 4800; 1000 + 3500 = 4500.
     assert rows(html, "book-class", "tfoot") == [
-        ["Total", "2", "4,800.00 EUR", "300.00 EUR", "4,500.00 EUR"],
-        ["Total", "1", "1,000.00 USD", "0.00 USD", "1,000.00 USD"]]
+        ["Total", "2", "€4,800.00", "€300.00", "€4,500.00"],
+        ["Total", "1", "$1,000.00", "$0.00", "$1,000.00"]]
     assert rows(html, "book-cost-centre")[0] == [
-        "CC-A", "1", "1,200.00 EUR", "200.00 EUR", "1,000.00 EUR"]
+        "CC-A", "1", "€1,200.00", "€200.00", "€1,000.00"]
     # March to May, Mail: server 3 x 50 = 150.00; cloud VM 3 x 300 x 0.25 = 225.00 and
     # subscription 3 x 30 = 90.00: recurring 315.00, total 465.00.
     tco = {r[0].split()[0]: r for r in rows(html, "tco-heading")}
-    assert tco["Mail"][1:] == ["3", "150.00 EUR", "315.00 EUR", "465.00 EUR"]
+    assert tco["Mail"][1:] == ["3", "€150.00", "€315.00", "€465.00"]
     # Disposal of FIN-1 on 20 May: 900.00 proceeds - 960.00 book value = -60.00.
     disposal = rows(html, "disposal-heading")[0]
     assert disposal[0].startswith(keys["Laptop FIN-1"])
-    assert disposal[-3:] == ["960.00 EUR", "900.00 EUR", "-60.00 EUR"]
+    assert disposal[-3:] == ["€960.00", "€900.00", "-€60.00"]
     assert "a negative figure is a loss" in html
 
 
@@ -71,7 +71,7 @@ def test_as_of_before_and_after_a_correction_on_the_page(web_db: Database, sam: 
     before = rows(page(sam, "/reports/finance?as_of=2026-04-09"), "book-cost-centre")[0]
     after = rows(page(sam, "/reports/finance?as_of=2026-04-30"), "book-cost-centre")[0]
     # FIN-1: 1200 - 200 = 1000.00 before the correction; 1440 - 3 x 120 = 1080.00 after.
-    assert before[-1] == "1,000.00 EUR" and after[-1] == "1,080.00 EUR"
+    assert before[-1] == "€1,000.00" and after[-1] == "€1,080.00"
 
 
 def test_exports_of_each_table(web_db: Database, sam: FlaskClient) -> None:
@@ -103,10 +103,10 @@ def test_item_schedule_page_and_link_from_the_item(web_db: Database, sam: FlaskC
     assert f'href="/reports/finance/items/{server}"' in item_page
     html = page(sam, f"/reports/finance/items/{server}?as_of=2026-04-15")
     # 3600.00 / 36 = 100.00 a month from 1 Feb: booked 1 Mar and 1 Apr -> 3400.00.
-    assert "3,400.00 EUR" in html
+    assert "€3,400.00" in html
     periods = rows(html, "as_of")  # the first table after the form
-    assert periods[0] == ["1", "2026-02-01", "2026-03-01", "3,600.00 EUR", "100.00 EUR",
-                          "3,500.00 EUR"]
+    assert periods[0] == ["1", "2026-02-01", "2026-03-01", "€3,600.00", "€100.00",
+                          "€3,500.00"]
     assert len(periods) == 36
     csv = sam.get(f"/reports/finance/items/{server}/schedule.csv?as_of=2026-04-15")
     assert csv.get_data(as_text=True).splitlines()[36].startswith("36,2029-01-01,2029-02-01,")

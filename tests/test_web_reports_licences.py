@@ -55,24 +55,24 @@ def test_position_page_shows_shortfalls_with_their_cost_before_and_after_a_chang
     html = page(sam, PAGE, as_of="2026-03-01")
     table = rows(html)
     # Acrobat: devices lap1, lap2, lap3 against 2 entitled: short 1 x 200.00.
-    assert table["Adobe Acrobat / device!"][3:8] == ["2", "3", "1 short", "200.00 EUR",
-                                                     "200.00 EUR"]
+    assert table["Adobe Acrobat / device!"][3:8] == ["2", "3", "1 short", "€200.00",
+                                                     "€200.00"]
     # SQL Server: 16 + 4 + 8 = 28 cores against 20, short 8 x 1250.00 (the dearest price).
-    assert table["SQL Server / core!"][3:8] == ["20", "28", "8 short", "1,250.00 EUR",
-                                                "10,000.00 EUR"]
+    assert table["SQL Server / core!"][3:8] == ["20", "28", "8 short", "€1,250.00",
+                                                "€10,000.00"]
     # vm2 has no vCPU count: its installation is flagged (and not counted in the 28).
     assert table["SQL Server / core!"][8] == "1 installation flagged"
     # Total: 200.00 + 120.50 + 10000.00 + 300.00 + 5000.00 + 160.00 = 15780.50 EUR.
-    assert "15,780.50 EUR" in html
+    assert "€15,780.50" in html
     assert "7 positions (product and metric), 7 in shortfall" in unescape(html)
     assert "2026-03-01" in html and 'type="date"' in html
     assert "How consumption is counted" in html and "Distinct owners of those devices" in html
 
     after = rows(page(sam, PAGE, as_of="2026-04-01"))
     # Both Acrobat installations on lap3 retired: lap1, lap2 against 2, balanced, no cost.
-    assert after["Adobe Acrobat / device"][3:8] == ["2", "2", "balanced", "200.00 EUR", "—"]
+    assert after["Adobe Acrobat / device"][3:8] == ["2", "2", "balanced", "€200.00", "—"]
     # Office: alice, bob, lap4 (no owner) and carol = 4 users against 2: short 2 x 120.50.
-    assert after["Office / user!"][3:8] == ["2", "4", "2 short", "120.50 EUR", "241.00 EUR"]
+    assert after["Office / user!"][3:8] == ["2", "4", "2 short", "€120.50", "€241.00"]
 
 
 def test_product_drill_down_lists_entitlements_and_installations(sam: FlaskClient,
@@ -80,7 +80,7 @@ def test_product_drill_down_lists_entitlements_and_installations(sam: FlaskClien
     html = unescape(page(sam, "/reports/licences/products/sql server", as_of="2026-03-01"))
     assert "<h1>SQL Server" in html
     assert "Entitled <strong>20</strong> · consumed <strong>28</strong>" in html
-    assert "shortfall cost <strong>10,000.00 EUR</strong> (8 × 1,250.00 EUR)" in html
+    assert "shortfall cost <strong>€10,000.00</strong> (8 × €1,250.00)" in html
     assert "Counted: LAP-000001: 8 cores, SRV-000001: 16 cores, VM-000001: 4 cores." in html
     assert "device VM-000002 has no core count: not counted" in html
     for key in ("SRV-000001", "VM-000001", "VM-000002", "LAP-000001"):

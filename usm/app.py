@@ -7,6 +7,7 @@ tables nor runs migrations: Alembic owns the schema and is run by command, not b
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -22,13 +23,16 @@ from web import (
     audit,
     auth,
     changes,
+    converters,
     designer,
+    designer_classes,
     designer_dry_run,
     designer_edit,
     downloads,
     errors,
     formatting,
     home,
+    i18n,
     register,
     reports,
     security,
@@ -39,7 +43,9 @@ from web.navigation import navigation
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please sign in to see this page."
+login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+# Flashed in the language of the request that was sent to sign in.
+login_manager.localize_callback = str
 login_manager.login_message_category = "info"
 csrf = CSRFProtect()
 
@@ -67,10 +73,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     login_manager.init_app(app)
     csrf.init_app(app)
+    i18n.init_app(app)
 
     app.jinja_env.filters.update(formatting.FILTERS)
+    converters.install(app)
     for blueprint in (auth.bp, home.bp, register.bp, changes.bp, designer.bp, admin.bp, reports.bp,
-                      account.bp, designer_edit.bp, designer_dry_run.bp, audit.bp, downloads.bp):
+                      account.bp, designer_edit.bp, designer_dry_run.bp, audit.bp, downloads.bp,
+                      designer_classes.bp):
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     app.register_blueprint(api.bp)

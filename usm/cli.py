@@ -12,6 +12,7 @@ import yaml
 from bir.errors import NotFound
 from usm.cli_audit import export_group, import_file
 from usm.cli_backup import backup, restore
+from usm.cli_designer import classes_group, definitions_group
 from usm.cli_support import cell_text, friendly, open_db, parse_moment, print_table
 from usm.config import database_url
 from usm.services import changes as change_services
@@ -464,6 +465,8 @@ main.add_command(export_group)
 main.add_command(import_file)
 main.add_command(backup)
 main.add_command(restore)
+main.add_command(classes_group)
+main.add_command(definitions_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -11,10 +11,15 @@ import click
 from usm.cli_support import friendly, open_db, print_table
 from usm.services import exports, register_export
 from usm.services import register as register_services
-from usm.services.audit.correction import FORMATS, reconcile_file, register_correction
+from usm.services.audit.correction import (
+    FORMATS,
+    accepted_ids,
+    reconcile_file,
+    register_correction,
+)
 from usm.services.audit.found import ImportFailed
 from usm.services.audit.mapping import MappingError, load_mapping
-from usm.services.audit.reconcile import Reconciliation, parse_match_order
+from usm.services.audit.reconcile import KINDS, Reconciliation, parse_match_order
 from usm.services.change_queue import ChangeFilter
 
 format_option = click.option("--format", "fmt", type=click.Choice(sorted(exports.FORMATS)),
@@ -106,8 +111,9 @@ def _summary(rec: Reconciliation) -> None:
 @click.option("--match", "match", help="Natural keys to match on, in order "
               "(default key,asset_tag,serial_number,hostname)")
 @click.option("--dry-run", is_flag=True, help="Reconcile and report; register nothing")
-@click.option("--accept", type=click.Choice(["all", "unregistered", "drift", "not_seen"]),
-              multiple=True, help="Differences to accept (default: all)")
+@click.option("--accept", type=click.Choice(["all", *KINDS]), multiple=True,
+              help="Kinds of differences to accept, repeatable: --accept unregistered "
+                   "--accept drift (default: all)")
 @click.option("--title", help="Title of the audit-correction change")
 @click.option("--as", "username", envvar="USM_USER", help="Act as this user (or set USM_USER)")
 @friendly
@@ -143,8 +149,8 @@ def import_file(file: Path, fmt: str, mapping: Path | None, match: str | None, d
                 lines.append(f"... and {rec.more_problems} more problems")
             raise click.ClickException("nothing registered; fix these first:\n  "
                                        + "\n  ".join(lines))
-        kinds = set(accept) if accept and "all" not in accept else None
-        chosen = [d.id for d in rec.differences if kinds is None or d.kind in kinds]
+        kinds = KINDS if not accept or "all" in accept else accept
+        chosen = accepted_ids(rec, kinds=kinds)
         if dry_run:
             click.echo("dry run: nothing registered")
             return

@@ -40,10 +40,20 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN")
+        # A write transaction takes SQLite's write lock at its start, so a second writer waits
+        # its turn (busy_timeout) instead of failing when a read transaction tries to write
+        # after another writer committed; readers stay concurrent (WAL).
+        writing = connection.get_execution_options().get(WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
+WRITE_OPTION = "usm_writes"
+
+
+def session_factory(engine: Engine, *, writes: bool = False) -> sessionmaker[Session]:
+    """Sessions for reading, or (``writes``) for transactions that will write."""
+    if writes:
+        engine = engine.execution_options(**{WRITE_OPTION: True})
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

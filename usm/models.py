@@ -1,5 +1,6 @@
 """Imports every table module so the shared metadata is complete (for Alembic and tests)."""
 
+from bir.class_versions import ItemClassVersion
 from bir.classes import ItemClass
 from bir.items import Item, ItemVersion
 from bir.keys import KeyCounter
@@ -16,5 +17,6 @@ from workflows.models import (
 
 __all__ = [
     "ApiToken", "Approval", "Change", "ChangeComment", "ChangeOperation", "Item", "ItemClass",
-    "ItemVersion", "KeyCounter", "Relation", "StepLogEntry", "User", "WorkflowDefinition",
+    "ItemClassVersion", "ItemVersion", "KeyCounter", "Relation", "StepLogEntry", "User",
+    "WorkflowDefinition",
 ]

@@ -1,4 +1,4 @@
-"""A user's own settings: personal API tokens for /api/v1.
+"""A user's own settings: the interface language, and personal API tokens for /api/v1.
 
 Every signed-in user may hold tokens; a token acts with its user's roles, so it needs no role of
 its own. The plain token is shown once, in the answer to the form that made it, and is never put
@@ -9,43 +9,84 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
+from wtforms import DateField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from usm.services import api_tokens
+from usm.services import api_tokens, users
 from usm.services.api_tokens import TokenNotFound
 from usm.services.users import ValidationFailed
+from web import i18n
 from web.context import database
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 class NewTokenForm(FlaskForm):
-    name = StringField("Name", description="What the token is for, e.g. 'discovery agent on "
-                                           "scan-01'; you see it in the list, not the token.")
-    expires_on = DateField("Expires on", validators=[Optional()],
-                           description="The token stops working at the start of this day (UTC). "
-                                       "Leave empty for a token that works until revoked.")
+    name = StringField(_l("Name"), description=_l("What the token is for, e.g. 'discovery agent "
+                                                  "on scan-01'; you see it in the list, not the "
+                                                  "token."))
+    expires_on = DateField(_l("Expires on"), validators=[Optional()],
+                           description=_l("The token stops working at the start of this day "
+                                          "(UTC). Leave empty for a token that works until "
+                                          "revoked."))
+
+
+FOLLOW_BROWSER = ""  # the form's value for "no choice": the browser's Accept-Language decides
+
+
+class LanguageForm(FlaskForm):
+    # Each language is named in itself; the service refuses any other code by name.
+    language = RadioField(_l("Interface language"), choices=[
+        SelectChoice(FOLLOW_BROWSER, _l("Follow my browser")),
+        *(SelectChoice(code, name) for code, name in users.LANGUAGES.items()),
+    ], validate_choice=False)
 
 
 class RevokeForm(FlaskForm):
     """Only the CSRF token (checked app-wide by CSRFProtect before the view runs)."""
 
 
-def _page(form: NewTokenForm, status: int = 200, secret: str | None = None) -> ResponseReturnValue:
+def _page(form: NewTokenForm, status: int = 200, secret: str | None = None,
+          language_form: LanguageForm | None = None) -> ResponseReturnValue:
     tokens = api_tokens.list_tokens(database(), current_user.username)
+    if language_form is None:
+        language_form = LanguageForm(formdata=None,
+                                     language=current_user.language or FOLLOW_BROWSER)
     return render_template("account/tokens.html", form=form, revoke=RevokeForm(), tokens=tokens,
-                           secret=secret), status
+                           secret=secret, language_form=language_form), status
 
 
 @bp.get("/tokens")
 @login_required
 def tokens() -> ResponseReturnValue:
     return _page(NewTokenForm(formdata=None))
+
+
+@bp.post("/language")
+@login_required
+def set_language() -> ResponseReturnValue:
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return _page(NewTokenForm(formdata=None), 400, language_form=form)
+    try:
+        users.set_language(database(), current_user.username, form.language.data)
+    except ValidationFailed as exc:
+        form.language.errors = [error.message for error in exc.errors]
+        return _page(NewTokenForm(formdata=None), 400, language_form=form)
+    # The account's choice now decides; one made on the sign-in page no longer does.
+    session.pop(i18n.SESSION_KEY, None)
+    current_user.language = form.language.data or None
+    refresh()  # the message below is in the language just chosen
+    flash(_("Your language is saved."), "success")
+    return redirect(url_for(".tokens"))
 
 
 @bp.post("/tokens")
@@ -74,6 +115,7 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
         # Only the user's own tokens are found: someone else's is "not found", never revoked.
         revoked = api_tokens.revoke_token(database(), token_id, owner=current_user.username)
     except TokenNotFound:
-        abort(404, description=f"You have no token {token_id}.")
-    flash(f"Token “{revoked.name}” is revoked: it stops working at once.", "success")
+        abort(404, description=_("You have no token %(id)s.", id=token_id))
+    flash(_("Token “%(name)s” is revoked: it stops working at once.", name=revoked.name),
+          "success")
     return redirect(url_for(".tokens"))

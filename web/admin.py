@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, PasswordField, SelectMultipleField, StringField
@@ -19,7 +21,9 @@ from usm.services import users as user_service
 from usm.services.users import ROLES, FieldError, UserNotFound, UserRow, ValidationFailed
 from web import access
 from web.context import database
+from web.formatting import role_label
 from web.security import roles_required
+from web.vocabulary import ROLE_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -38,13 +42,13 @@ def _role_choices() -> list[object]:
     try:  # WTForms 3.3+ wants SelectChoice objects; older versions take (value, label) pairs.
         from wtforms.fields.choices import SelectChoice
     except ImportError:
-        return list(ROLES.items())
-    return [SelectChoice(code, label) for code, label in ROLES.items()]
+        return [(code, ROLE_LABELS.get(code, label)) for code, label in ROLES.items()]
+    return [SelectChoice(code, ROLE_LABELS.get(code, label)) for code, label in ROLES.items()]
 
 
 def _role_field() -> RoleChoices:
-    return RoleChoices("Roles", choices=_role_choices(),
-                       description="A user sees the screens of every role they hold.")
+    return RoleChoices(_l("Roles"), choices=_role_choices(),
+                       description=_l("A user sees the screens of every role they hold."))
 
 
 # The forms check only what is about the form itself (CSRF, the repeated password); the rules
@@ -53,31 +57,33 @@ def _role_field() -> RoleChoices:
 
 class PasswordFields(FlaskForm):
     password = PasswordField(
-        "Password", description=f"At least {user_service.MIN_PASSWORD} characters.",
+        _l("Password"), description=_l("At least %(count)s characters.",
+                                       count=user_service.MIN_PASSWORD),
         render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(
-        "Repeat the password",
-        validators=[EqualTo("password", message="does not match the password above")],
+        _l("Repeat the password"),
+        validators=[EqualTo("password", message=_l("does not match the password above"))],
         render_kw={"autocomplete": "new-password"})
 
 
 class NewUserForm(PasswordFields):
     username = StringField(
-        "User name",
-        description="2 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter. "
-                    "It cannot be changed later.",
+        _l("User name"),
+        description=_l("2 to 64 lower-case letters, digits, '.', '_' or '-', starting with a "
+                       "letter. It cannot be changed later."),
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
-    display_name = StringField("Display name",
-                               description="How the user is shown; the user name if left empty.")
+    display_name = StringField(_l("Display name"),
+                               description=_l("How the user is shown; the user name if left "
+                                              "empty."))
     roles = _role_field()
 
 
 class EditUserForm(FlaskForm):
-    display_name = StringField("Display name")
+    display_name = StringField(_l("Display name"))
     roles = _role_field()
-    active = BooleanField("Active: may sign in",
-                          description="A deactivated user cannot sign in and is signed out at "
-                                      "once. Their changes and approvals keep their name.")
+    active = BooleanField(_l("Active: may sign in"),
+                          description=_l("A deactivated user cannot sign in and is signed out "
+                                         "at once. Their changes and approvals keep their name."))
 
 
 class ResetPasswordForm(PasswordFields):
@@ -107,7 +113,7 @@ def new_user() -> ResponseReturnValue:
         except ValidationFailed as exc:
             _attach(form, exc.errors)
         else:
-            flash(f"User {values[0]} created.", "success")
+            flash(_("User %(user)s created.", user=values[0]), "success")
             return redirect(url_for(".users"))
     elif not _csrf_failed(form):
         # Show the service's objections too, so every problem is listed in one go.
@@ -130,7 +136,8 @@ def user(username: str) -> ResponseReturnValue:
         except ValidationFailed as exc:
             _attach(form, exc.errors)
         else:
-            flash(f"Saved {updated.username}: {_summary(updated)}.", "success")
+            flash(_("Saved %(user)s: %(summary)s.", user=updated.username,
+                    summary=_summary(updated)), "success")
             return redirect(url_for(".user", username=username))
     status = INVALID if form.is_submitted() else 200
     return _user_page(row, form, ResetPasswordForm(formdata=None), status)
@@ -147,8 +154,8 @@ def reset_password(username: str) -> ResponseReturnValue:
         except ValidationFailed as exc:
             _attach(form, exc.errors)
         else:
-            flash(f"New password set for {username}. Give it to them in person or by another "
-                  "safe channel.", "success")
+            flash(_("New password set for %(user)s. Give it to them in person or by another "
+                    "safe channel.", user=username), "success")
             return redirect(url_for(".user", username=username))
     elif not _csrf_failed(form):
         _attach(form, user_service.password_errors(form.password.data))
@@ -168,7 +175,7 @@ def _user_or_404(username: str) -> UserRow:
     try:
         return user_service.user_by_username(database(), username)
     except UserNotFound:
-        abort(404, description=f"There is no user {username}.")
+        abort(404, description=_("There is no user %(user)s.", user=username))
 
 
 def _csrf_failed(form: FlaskForm) -> bool:
@@ -187,5 +194,5 @@ def _attach(form: FlaskForm, errors: list[FieldError]) -> None:
 
 
 def _summary(row: UserRow) -> str:
-    roles = ", ".join(ROLES.get(r, r).lower() for r in row.roles)
-    return f"{roles}; {'active' if row.active else 'deactivated'}"
+    roles = ", ".join(role_label(r).lower() for r in row.roles)
+    return f"{roles}; {_('active') if row.active else _('deactivated')}"

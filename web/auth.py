@@ -7,13 +7,16 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from usm.services.users import authenticate
-from web import login_guard
+from web import i18n, login_guard
 from web.context import database
 
 bp = Blueprint("auth", __name__)
@@ -21,9 +24,9 @@ bp.before_app_request(login_guard.drop_revoked_session)
 
 
 class LoginForm(FlaskForm):
-    username = StringField("User name", validators=[DataRequired(), Length(max=64)],
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)],
                            render_kw={"autocomplete": "username", "autofocus": True})
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
                              render_kw={"autocomplete": "current-password"})
 
 
@@ -50,27 +53,35 @@ def login() -> ResponseReturnValue:
         wait = login_guard.throttle().wait_seconds(username, address)
         if wait:
             minutes = -(-wait // 60)
-            flash(f"Too many failed sign-ins for {username} from your address: try again in "
-                  f"{minutes} minute{'s' if minutes != 1 else ''}.", "error")
+            flash(ngettext("Too many failed sign-ins for %(username)s from your address: try "
+                           "again in %(num)d minute.",
+                           "Too many failed sign-ins for %(username)s from your address: try "
+                           "again in %(num)d minutes.", minutes, username=username), "error")
             return render_template("login.html", form=form, next=target), 429
         user = authenticate(database(), username, form.password.data)
         if user is not None:
             login_guard.throttle().succeeded(username, address)
-            # A fresh session at sign-in: nothing from before the login carries over.
+            # A fresh session at sign-in: nothing from before the login carries over but the
+            # language picked on the sign-in page.
+            language = session.get(i18n.SESSION_KEY)
             session.clear()
+            if language:
+                session[i18n.SESSION_KEY] = language
             login_guard.start_session()
             login_user(user)
             return redirect(target or url_for("home.index"))
         login_guard.throttle().failed(username, address)
-        flash("Unknown user name or wrong password.", "error")
+        flash(_("Unknown user name or wrong password."), "error")
     elif form.is_submitted():
-        flash("Enter your user name and password.", "error")
+        flash(_("Enter your user name and password."), "error")
     return render_template("login.html", form=form, next=target)
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    language = str(get_locale() or i18n.DEFAULT_LANGUAGE)  # the sign-in page keeps speaking it
     logout_user()
     login_guard.end_session()
-    flash("You are signed out.", "info")
+    session[i18n.SESSION_KEY] = language
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -26,7 +27,9 @@ from usm.services.change_forms import ROW_INPUT, ChangeFormSpec, ChangeSetRows
 from usm.services.changes import ChangeConflict, ChangeError, FieldError, ValidationFailed
 from web import access
 from web.context import database
+from web.formatting import label, status_label
 from web.security import roles_required
+from web.vocabulary import ui_reason
 
 bp = Blueprint("changes", __name__)
 
@@ -56,7 +59,7 @@ class FormState:
 
     def add_rows(self, section: str, count: int) -> None:
         rows = self.rows.section(section)
-        rows.extend({} for _ in range(max(0, min(MAX_ROWS, len(rows) + count) - len(rows))))
+        rows.extend({} for _row in range(max(0, min(MAX_ROWS, len(rows) + count) - len(rows))))
 
     def row(self, section: str, index: int) -> dict[str, str]:
         rows = self.rows.section(section)
@@ -73,7 +76,7 @@ class FormState:
 
 def _form_options(spec: ChangeFormSpec) -> dict[str, Any]:
     return {"class_options": [(c.code, f"{c.name} ({c.code})") for c in spec.classes],
-            "status_options": [(s, s.replace("_", " ")) for s in spec.statuses]}
+            "status_options": [(s, status_label(s)) for s in spec.statuses]}
 
 
 def moment_input(value: datetime | None) -> str:
@@ -100,8 +103,8 @@ def _version() -> int:
     try:
         return int(request.form.get("version", ""))
     except ValueError:
-        abort(400, description="The form lacks the version of the change it was made from; "
-                               "reload the page and try again.")
+        abort(400, description=_("The form lacks the version of the change it was made from; "
+                                 "reload the page and try again."))
 
 
 def _detail_url(key: str, anchor: str | None = None) -> str:
@@ -117,11 +120,13 @@ def _conflict_text(key: str, what: str) -> str:
     key = key.upper()
     try:
         now = changes.change_summary(database(), key)
-        where = f" (it is now {now.state_label}, in step {now.step})"
+        return _("%(key)s was changed by someone else meanwhile (it is now %(state)s, in step "
+                 "%(step)s). Your %(what)s was not saved: check the change as it is now and try "
+                 "again.", key=key, state=now.state_label, step=label(now.step).lower(),
+                 what=what)
     except changes.ChangeNotFound:
-        where = ""
-    return (f"{key} was changed by someone else meanwhile{where}. Your {what} was not saved: "
-            "check the change as it is now and try again.")
+        return _("%(key)s was changed by someone else meanwhile. Your %(what)s was not saved: "
+                 "check the change as it is now and try again.", key=key, what=what)
 
 
 # -- the queue -----------------------------------------------------------------------------------
@@ -220,7 +225,7 @@ def update_details(key: str) -> ResponseReturnValue:
         changes.update_change(database(), key, current_user.username, values,
                               expected_version=version)
     except ChangeConflict:
-        return _conflict(key, "edit of the details")
+        return _conflict(key, _("edit of the details"))
     except ValidationFailed as exc:
         return _detail_page(key, 422, details=form.to_dict(), details_errors=_errors(exc))
     except ChangeError as exc:
@@ -239,18 +244,22 @@ def transition(key: str) -> ResponseReturnValue:
         moved = changes.move_change(database(), key, trigger, current_user.username,
                                     comment=comment, expected_version=version)
     except changes.ChangeSetStale as exc:
-        flash(f"{exc} Nothing was registered; the change stays where it was.", "error")
+        flash(_("%(problem)s Nothing was registered; the change stays where it was.", problem=exc),
+              "error")
     except ChangeConflict:
         return _conflict(key, f"“{trigger}”")
     except changes.TransitionRefused as exc:
-        flash(f"{key.upper()}: “{trigger}” is not possible now: {'; '.join(exc.reasons)}.", "error")
+        flash(_("%(key)s: “%(trigger)s” is not possible now: %(reasons)s.", key=key.upper(),
+                trigger=trigger, reasons="; ".join(ui_reason(r) for r in exc.reasons)), "error")
     except ValidationFailed as exc:
-        flash(f"{key.upper()} was not implemented: its change set no longer fits the register "
-              f"({exc}). Nothing was registered; send it back for rework or withdraw it.", "error")
+        flash(_("%(key)s was not implemented: its change set no longer fits the register "
+                "(%(problem)s). Nothing was registered; send it back for rework or withdraw it.",
+                key=key.upper(), problem=exc), "error")
     except ChangeError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"{moved.key} is now {moved.state_label} ({moved.step}).", "success")
+        flash(_("%(key)s is now %(state)s (%(step)s).", key=moved.key, state=moved.state_label,
+                step=label(moved.step).lower()), "success")
     return redirect(_detail_url(key))
 
 
@@ -267,11 +276,12 @@ def approval(key: str) -> ResponseReturnValue:
         changes.approve_change(database(), key, current_user.username, approve=approve,
                                comment=comment, expected_version=version)
     except ChangeConflict:
-        return _conflict(key, "decision")
+        return _conflict(key, _("decision"))
     except ChangeError as exc:
         flash(str(exc), "error")
         return redirect(_detail_url(key))
-    flash(f"{key.upper()}: your {'approval' if approve else 'rejection'} is recorded.", "success")
+    flash(_("%(key)s: your approval is recorded.", key=key.upper()) if approve else
+          _("%(key)s: your rejection is recorded.", key=key.upper()), "success")
     return redirect(_detail_url(key, "approvals"))
 
 
@@ -285,10 +295,10 @@ def comment(key: str) -> ResponseReturnValue:
     except ChangeConflict:
         # The text is kept: the writer reads what changed and posts it again, or not.
         return _detail_page(key, 409, comment=body, comment_errors={"body": [
-            _conflict_text(key, "comment") + " Your text is still below."]})
+            _conflict_text(key, _("comment")) + " " + _("Your text is still below.")]})
     except ValidationFailed as exc:
         return _detail_page(key, 422, comment=body, comment_errors=_errors(exc))
-    flash(f"{key.upper()}: comment posted.", "success")
+    flash(_("%(key)s: comment posted.", key=key.upper()), "success")
     return redirect(_detail_url(key, "comments"))
 
 
@@ -373,12 +383,13 @@ def new_for_model(model: str) -> ResponseReturnValue:
         flash(str(exc), "error")
         return _new_form(spec, state, 503)
     if registered.step == "rejected":
-        flash(f"{registered.key} is recorded, but rejected at once: it names a service that is "
-              "not agreed. Agree the service in CTM first, then register the change again.",
-              "error")
+        flash(_("%(key)s is recorded, but rejected at once: it names a service that is not "
+                "agreed. Agree the service in CTM first, then register the change again.",
+                key=registered.key), "error")
     else:
-        flash(f"Registered {registered.key} “{registered.title}”. It is now "
-              f"{registered.state_label} ({registered.step}).", "success")
+        flash(_("Registered %(key)s “%(title)s”. It is now %(state)s (%(step)s).",
+                key=registered.key, title=registered.title, state=registered.state_label,
+                step=label(registered.step).lower()), "success")
     return redirect(_detail_url(registered.key))
 
 
@@ -390,15 +401,16 @@ def _new_form(spec: ChangeFormSpec, state: FormState, status: int = 200) -> Resp
 def _change_set_page(key: str, state: FormState | None = None, status: int = 200,
                      notice: str | None = None) -> ResponseReturnValue:
     if not set(current_user.roles) & set(access.CHANGE_EDITORS):
-        abort(403, description="Editing a change set is for change coordinators.")
+        abort(403, description=_("Editing a change set is for change coordinators."))
     try:
         view = changes.change_detail(database(), key)
         spec = change_forms.change_form_spec(database(), key)
     except changes.ChangeNotFound as exc:
         abort(404, description=str(exc))
     if not view.change_set_editable:
-        flash(f"{view.summary.key} is in {view.summary.step}: its change set can be edited only "
-              "in registration or assessment.", "error")
+        flash(_("%(key)s is in %(step)s: its change set can be edited only in registration or "
+                "assessment.", key=view.summary.key, step=label(view.summary.step).lower()),
+              "error")
         return redirect(_detail_url(view.summary.key))
     if state is None:
         state = FormState(rows=ChangeSetRows.from_operations(view.operations))
@@ -434,8 +446,9 @@ def change_set(key: str) -> ResponseReturnValue:
                                    expected_version=version)
     except ChangeConflict:
         # Shown with the user's rows; saving again is an informed overwrite of the newer version.
-        return _change_set_page(key, state, 409, notice=_conflict_text(key, "change set") + (
-            " Your rows are kept below; saving them again replaces the change set as it is now."))
+        return _change_set_page(key, state, 409, notice=_conflict_text(key, _("change set")) + (
+            " " + _("Your rows are kept below; saving them again replaces the change set as it is "
+                    "now.")))
     except changes.NotAChange as exc:
         state.errors["operations"] = [str(exc)]
         return _change_set_page(key, state, 422)
@@ -445,7 +458,8 @@ def change_set(key: str) -> ResponseReturnValue:
     except ChangeError as exc:
         flash(str(exc), "error")
         return redirect(_detail_url(key))
-    flash(f"{key.upper()}: change set saved ({len(operations)} operation(s)).", "success")
+    flash(_("%(key)s: change set saved (%(count)s operation(s)).", key=key.upper(),
+            count=len(operations)), "success")
     return redirect(_detail_url(key, "change-set"))
 
 
@@ -458,8 +472,8 @@ def calendar() -> ResponseReturnValue:
     text = request.args.get("month", "").strip()
     match = MONTH.match(text) if text else None
     if text and (not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900):
-        abort(400, description=f"'{text}' is not a month: give it as YYYY-MM, e.g. "
-                               f"{today:%Y-%m}.")
+        abort(400, description=_("'%(text)s' is not a month: give it as YYYY-MM, e.g. "
+                                 "%(example)s.", text=text, example=f"{today:%Y-%m}"))
     first = date(int(match.group(1)), int(match.group(2)), 1) if match else today.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     grid_start = first - timedelta(days=first.weekday())

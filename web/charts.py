@@ -17,6 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 Number = int | Decimal
@@ -37,10 +40,12 @@ class Series:
 
 
 def value_text(value: Number) -> str:
-    """``1,234`` for a count, ``1,234.50`` for a Decimal amount."""
+    """``1,234`` for a count, ``1,234.50`` for a Decimal amount (Dutch: ``1.234,50``)."""
+    locale = get_locale() or "en"
     if isinstance(value, Decimal):
-        return f"{value.quantize(HUNDREDTH, rounding=ROUND_HALF_UP):,.2f}"
-    return f"{value:,}"
+        return format_decimal(value.quantize(HUNDREDTH, rounding=ROUND_HALF_UP), "#,##0.00",
+                              locale=locale)
+    return format_decimal(value, "#,##0", locale=locale)
 
 
 def _coordinate(value: Decimal) -> str:
@@ -71,7 +76,7 @@ def _figure(svg: str, title: str, headers: Sequence[str], rows: Sequence[Sequenc
     table = "".join(
         "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
-    note = '<p class="empty">No data to chart.</p>' if empty else ""
+    note = f'<p class="empty">{escape(_l("No data to chart."))}</p>' if empty else ""
     return Markup(
         f'<figure class="chart">{svg}{note}'
         # The wrapper hides the table: a table itself cannot be shrunk to 1px, and would widen
@@ -89,7 +94,7 @@ def _svg_open(title: str, width: int, height: int) -> str:
 
 def bar_chart(data: Sequence[tuple[str, Number]], *, title: str,
               value_format: Callable[[Number], str] = value_text, width: int = 640,
-              value_header: str = "Value") -> Markup:
+              value_header: str | None = None) -> Markup:
     """Horizontal bars, one per ``(label, value)`` in the order given, each as long as its share
     of the largest value and labelled with the value. Empty data draws an empty chart with a
     note; all-zero data draws no bars but keeps the labels."""
@@ -115,7 +120,8 @@ def bar_chart(data: Sequence[tuple[str, Number]], *, title: str,
     parts.append(f'<line x1="{label_width}" y1="2" x2="{label_width}" y2="{height - 2}" '
                  f'stroke="{AXIS_COLOUR}"/></svg>')
     rows = [(label, value_format(value)) for label, value in data]
-    return _figure("".join(parts), title, ("Label", value_header), rows, not data)
+    return _figure("".join(parts), title, (str(_l("Label")), str(value_header or _l("Value"))),
+                   rows, not data)
 
 
 def _value_label(x: Decimal | int, y: Decimal | int, text: str) -> str:
@@ -180,7 +186,8 @@ def column_chart(labels: Sequence[str], series: Sequence[Series], *, title: str,
     parts.append(f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" '
                  f'stroke="{AXIS_COLOUR}"/></svg>')
     with_total = stacked and len(series) > 1
-    headers = ["Label", *(s.name for s in series)] + (["Total"] if with_total else [])
+    headers = [str(_l("Label")), *(s.name for s in series)] + ([str(_l("Total"))] if with_total
+                                                                else [])
     rows = [[label, *(value_format(s.values[i]) for s in series)]
             + ([value_format(totals[i])] if with_total else [])
             for i, label in enumerate(labels)]

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from usm.services import changes, definitions, finance, licences, lifecycle, users
 from usm.services.database import Database
 from web import access
-from web.charts import Series, bar_chart, column_chart, value_text
+from web.charts import Series, bar_chart, column_chart
+from web.formatting import money
+from web.vocabulary import ROLE_LABELS, ui
 
 MAX_BARS = 10
 
@@ -34,11 +37,11 @@ class Panel:
     title: str
     chart: Markup
     endpoint: str  # the screen behind the figure
-    link_text: str
+    link_text: str  # the whole link, e.g. "See the finance report"
 
 
 def _money(currency: str | None) -> Callable[[int | Decimal], str]:
-    return lambda amount: f"{value_text(amount)} {currency or ''}".strip()
+    return lambda amount: money(amount, currency)
 
 
 def _per_currency(rows: Iterable[tuple[str, str | None, Decimal]]
@@ -54,20 +57,20 @@ def _money_panels(title: str, rows: Iterable[tuple[str, str | None, Decimal]], e
                   link_text: str) -> list[Panel]:
     panels = []
     for currency, data in sorted(_per_currency(rows).items(), key=lambda c: c[0] or ""):
-        heading = f"{title} ({currency or 'no currency'})"
+        heading = f"{title} ({currency or _('no currency')})"
         panels.append(Panel(heading, bar_chart(data, title=heading, value_format=_money(currency),
-                                               value_header=currency or "Amount"),
+                                               value_header=currency or _("Amount")),
                             endpoint, link_text))
     return panels
 
 
 def _expiries(db: Database, today: date) -> Panel:
     months = lifecycle.lifecycle_report(db, today).months
-    title = "Warranty and lease expiries per month"
+    title = _("Warranty and lease expiries per month")
     chart = column_chart([m.month.strftime("%Y-%m") for m in months],
-                         [Series("Warranty ends", [m.warranty for m in months]),
-                          Series("Lease ends", [m.lease for m in months])], title=title)
-    return Panel(title, chart, "reports.lifecycle", "Lifecycle report")
+                         [Series(_("Warranty ends"), [m.warranty for m in months]),
+                          Series(_("Lease ends"), [m.lease for m in months])], title=title)
+    return Panel(title, chart, "reports.lifecycle", _("See the lifecycle report"))
 
 
 def owner_panels(db: Database, today: date) -> list[Panel]:
@@ -75,20 +78,21 @@ def owner_panels(db: Database, today: date) -> list[Panel]:
     start, end = finance.default_period(today)
     costs = finance.service_costs(db, start, end)
     positions = licences.licence_position(db, today).positions[:MAX_BARS]
-    licence_title = "Licence position: entitled and consumed"
+    licence_title = _("Licence position: entitled and consumed")
     licence_chart = column_chart(
         [f"{p.product} ({p.metric})" for p in positions],
-        [Series("Entitled", [p.entitled for p in positions]),
-         Series("Consumed", [p.consumed for p in positions])],
+        [Series(_("Entitled"), [p.entitled for p in positions]),
+         Series(_("Consumed"), [p.consumed for p in positions])],
         title=licence_title, stacked=False)
     return [
-        *_money_panels("Book value by class", ((g.label, g.currency, g.book_value)
-                                               for g in book.by_class),
-                       "reports.finance_page", "Finance report"),
-        *_money_panels(f"Cost per service, {start:%Y-%m} to {end - timedelta(days=1):%Y-%m}",
+        *_money_panels(_("Book value by class"), ((g.label, g.currency, g.book_value)
+                                                  for g in book.by_class),
+                       "reports.finance_page", _("See the finance report")),
+        *_money_panels(_("Cost per service, %(start)s to %(end)s", start=f"{start:%Y-%m}",
+                         end=f"{end - timedelta(days=1):%Y-%m}"),
                        ((c.label, c.currency, c.total) for c in costs),
-                       "reports.finance_page", "Finance report"),
-        Panel(licence_title, licence_chart, "reports.licences", "Licence report"),
+                       "reports.finance_page", _("See the finance report")),
+        Panel(licence_title, licence_chart, "reports.licences", _("See the licence report")),
         _expiries(db, today),
     ]
 
@@ -96,27 +100,28 @@ def owner_panels(db: Database, today: date) -> list[Panel]:
 def coordinator_panels(db: Database, today: date) -> list[Panel]:
     queue = changes.change_queue(db, changes.ChangeFilter(open_only=True), limit=1)
     overdue = changes.change_queue(db, changes.ChangeFilter(overdue_only=True), limit=1).total
-    title = f"Open changes per step ({overdue} overdue)"
-    chart = bar_chart([(label, count) for _step, label, count in queue.by_step], title=title,
-                      value_header="Changes")
-    return [Panel(title, chart, "changes.queue", "Change queue"), _expiries(db, today)]
+    title = _("Open changes per step (%(overdue)s overdue)", overdue=overdue)
+    chart = bar_chart([(ui(label), count) for _step, label, count in queue.by_step], title=title,
+                      value_header=_("Changes"))
+    return [Panel(title, chart, "changes.queue", _("See the change queue")), _expiries(db, today)]
 
 
 def designer_panels(db: Database) -> list[Panel]:
     models = definitions.list_models(db)
     data = sorted(((m.name, sum(v.change_count for v in m.versions)) for m in models),
                   key=lambda r: (-r[1], r[0]))[:MAX_BARS]
-    title = "Changes per change model (all versions)"
-    return [Panel(title, bar_chart(data, title=title, value_header="Changes"),
-                  "designer.definitions", "Change models")]
+    title = _("Changes per change model (all versions)")
+    return [Panel(title, bar_chart(data, title=title, value_header=_("Changes")),
+                  "designer.definitions", _("See the change models"))]
 
 
 def admin_panels(db: Database) -> list[Panel]:
     counts = Counter(role for u in users.list_users(db) if u.active for role in u.roles)
-    data = [(label, counts.get(code, 0)) for code, label in users.ROLES.items()]
-    title = "Active users per role"
-    return [Panel(title, bar_chart(data, title=title, value_header="Users"), "admin.users",
-                  "Users")]
+    data = [(str(ROLE_LABELS.get(code, label)), counts.get(code, 0))
+            for code, label in users.ROLES.items()]
+    title = _("Active users per role")
+    return [Panel(title, bar_chart(data, title=title, value_header=_("Users")), "admin.users",
+                  _("See the users"))]
 
 
 def panels_for(db: Database, roles: set[str], today: date) -> list[Panel]:

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from usm.services import dry_run as dry_runs
 from usm.services.definition_versions import MAX_VERSION
@@ -14,6 +15,7 @@ from usm.services.definitions import DefinitionNotFound, definition_detail
 from web import access
 from web.context import database
 from web.security import roles_required
+from web.vocabulary import ROLE_LABELS
 
 bp = Blueprint("designer_dry_run", __name__, url_prefix="/designer")
 MAX_PATH = 50
@@ -23,17 +25,18 @@ MAX_PATH = 50
 @roles_required(*access.DESIGNERS)
 def dry_run(code: str, version: int) -> ResponseReturnValue:
     if version > MAX_VERSION:
-        abort(404, description=f"There is no change model {code} version {version}.")
+        abort(404, description=_("There is no change model %(code)s version %(version)s.",
+                                 code=code, version=version))
     args = request.args
     errors: dict[str, str] = {}
     fresh = "role" not in args  # first visit: sensible defaults for the checkboxes
     role = args.get("role", "change_coordinator")
     if role not in dry_runs.ROLES:
-        errors["role"] = f"unknown role '{role}'"
+        errors["role"] = _("unknown role '%(role)s'", role=role)
         role = "change_coordinator"
     risk = args.get("risk") or None
     if risk is not None and risk not in dry_runs.RISK_LEVELS:
-        errors["risk"] = f"choose one of {', '.join(dry_runs.RISK_LEVELS)}"
+        errors["risk"] = _("choose one of %(levels)s", levels=", ".join(dry_runs.RISK_LEVELS))
         risk = None
     cost = _decimal(args.get("cost", ""), errors)
     approvals = _count(args.get("approvals", "0"), errors)
@@ -47,13 +50,14 @@ def dry_run(code: str, version: int) -> ResponseReturnValue:
     try:
         detail = definition_detail(database(), code, version)
         if detail.problems:
-            abort(409, description="This version does not pass the checks; fix it first.")
+            abort(409, description=_("This version does not pass the checks; fix it first."))
         result = dry_runs.dry_run(database(), code, version, facts,
                                   [*path, chosen] if chosen else path)
     except DefinitionNotFound as exc:
         abort(404, description=f"{str(exc).capitalize()}.")
     return render_template("designer/dry_run.html", d=detail, r=result, facts=facts,
-                           errors=errors, roles=list(dry_runs.ROLES.items()),
+                           errors=errors, roles=[(code, ROLE_LABELS.get(code, name))
+                                                  for code, name in dry_runs.ROLES.items()],
                            risk_levels=dry_runs.RISK_LEVELS,
                            text_fields=[*dry_runs.TEXT_FIELDS, *(f.name for f in detail.fields)],
                            cost=args.get("cost", ""))
@@ -67,7 +71,7 @@ def _decimal(text: str, errors: dict[str, str]) -> Decimal | None:
     except InvalidOperation:
         value = Decimal("NaN")
     if not value.is_finite() or value < 0 or value >= 10**12:
-        errors["cost"] = "give an amount such as 1250.00"
+        errors["cost"] = _("give an amount such as 1250.00")
         return None
     return value
 
@@ -78,6 +82,6 @@ def _count(text: str, errors: dict[str, str]) -> int:
     except ValueError:
         value = -1
     if not 0 <= value <= 20:
-        errors["approvals"] = "a whole number from 0 to 20"
+        errors["approvals"] = _("a whole number from 0 to 20")
         return 0
     return value

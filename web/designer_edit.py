@@ -21,6 +21,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from usm.services import definition_versions as versions
@@ -31,7 +33,9 @@ from usm.services.definition_versions import DefinitionError, DefinitionNotFound
 from web import access
 from web.context import database
 from web.diagram import render_svg
+from web.live_check import problems_answer
 from web.security import roles_required
+from web.yaml_upload import uploaded_yaml
 
 bp = Blueprint("designer_edit", __name__, url_prefix="/designer")
 MAX_UPLOAD_BYTES = 512 * 1024
@@ -48,6 +52,18 @@ def edit(code: str, version: int) -> ResponseReturnValue:
 @roles_required(*access.DESIGNERS)
 def save_yaml(code: str, version: int) -> ResponseReturnValue:
     return _save(code, version, request.form.get("source", ""))
+
+
+@bp.post(f"{VERSION}/check")
+@roles_required(*access.DESIGNERS)
+def check(code: str, version: int) -> ResponseReturnValue:
+    """The YAML being typed, checked as a save would check it; nothing is stored."""
+    _known_version(code, version)
+    try:
+        return problems_answer(
+            lambda source: versions.draft_problems(database(), code, version, source))
+    except DefinitionNotFound as exc:
+        abort(404, description=f"{str(exc).capitalize()}.")
 
 
 @bp.post(f"{VERSION}/transition")
@@ -94,9 +110,10 @@ def new_draft(code: str, version: int) -> ResponseReturnValue:
     except DefinitionNotFound as exc:
         abort(404, description=f"{str(exc).capitalize()}.")
     except (DefinitionError, DefinitionRefused) as exc:
-        flash(f"No draft was made: {exc}", "error")
+        flash(_("No draft was made: %(problem)s", problem=exc), "error")
         return redirect(url_for("designer.definition", code=code, version=version))
-    flash(f"Draft version {saved.version} made from version {version}; edit it here.", "success")
+    flash(_("Draft version %(draft)s made from version %(version)s; edit it here.",
+            draft=saved.version, version=version), "success")
     return redirect(url_for("designer_edit.edit", code=code, version=saved.version))
 
 
@@ -104,16 +121,16 @@ def new_draft(code: str, version: int) -> ResponseReturnValue:
 @roles_required(*access.DESIGNERS)
 def publish(code: str, version: int) -> ResponseReturnValue:
     return _status_change(code, version, versions.publish,
-                          "Version {v} is published: new changes start on it, and it no longer "
-                          "changes. Changes already under way keep their version.")
+                          _l("Version %(v)s is published: new changes start on it, and it no "
+                             "longer changes. Changes already under way keep their version."))
 
 
 @bp.post(f"{VERSION}/retire")
 @roles_required(*access.DESIGNERS)
 def retire(code: str, version: int) -> ResponseReturnValue:
     return _status_change(code, version, versions.retire,
-                          "Version {v} is retired: no new change starts on it; changes under way "
-                          "keep it.")
+                          _l("Version %(v)s is retired: no new change starts on it; changes under "
+                             "way keep it."))
 
 
 @bp.post(f"{VERSION}/discard")
@@ -126,7 +143,8 @@ def discard(code: str, version: int) -> ResponseReturnValue:
     except DefinitionRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for("designer.definition", code=code, version=version))
-    flash(f"Draft version {version} of {code} is discarded.", "success")
+    flash(_("Draft version %(version)s of %(code)s is discarded.", version=version, code=code),
+          "success")
     return redirect(url_for("designer.definitions"))
 
 
@@ -158,27 +176,17 @@ def import_form() -> ResponseReturnValue:
 @bp.post("/definitions/import")
 @roles_required(*access.DESIGNERS)
 def import_file() -> ResponseReturnValue:
-    upload = request.files.get("file")
-    name = "the pasted text"
-    if upload is not None and upload.filename:
-        name = upload.filename
-        raw = upload.read(MAX_UPLOAD_BYTES + 1)
-        if len(raw) > MAX_UPLOAD_BYTES:
-            return _import_problems([f"{name}: larger than {MAX_UPLOAD_BYTES // 1024} KiB"], "")
-        try:
-            source = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return _import_problems([f"{name}: not UTF-8 text"], "")
-    else:
-        source = request.form.get("source", "")
-    if not source.strip():
-        return _import_problems(["file: choose a YAML file or paste the definition"], source)
+    name, source, problems = uploaded_yaml(
+        MAX_UPLOAD_BYTES, _("file: choose a YAML file or paste the definition"))
+    if problems:
+        return _import_problems(problems, source)
     try:
         saved = versions.save_new_draft(database(), source, where=name)
     except (DefinitionError, DefinitionRefused) as exc:
         problems = exc.problems if isinstance(exc, DefinitionError) else [str(exc)]
         return _import_problems(problems, source)
-    flash(f"Imported {name} as draft version {saved.version} of {saved.code}.", "success")
+    flash(_("Imported %(name)s as draft version %(version)s of %(code)s.", name=name,
+            version=saved.version, code=saved.code), "success")
     return redirect(url_for("designer_edit.edit", code=saved.code, version=saved.version))
 
 
@@ -195,14 +203,15 @@ def _save(code: str, version: int, source: str) -> ResponseReturnValue:
         return _editor(code, version, problems=[str(exc)], source=source, status=409)
     except DefinitionError as exc:
         return _editor(code, version, problems=exc.problems, source=source, status=422)
-    flash(f"Saved draft version {version}: it passes every check against the CHM skeleton.",
+    flash(_("Saved draft version %(version)s: it passes every check against the CHM skeleton.",
+            version=version),
           "success")
     return redirect(url_for("designer_edit.edit", code=code, version=version))
 
 
 def _status_change(code: str, version: int,
                    action: Callable[[Database, str, int], versions.SavedVersion],
-                   message: str) -> ResponseReturnValue:
+                   message: object) -> ResponseReturnValue:
     try:
         action(database(), code, version)
     except DefinitionNotFound as exc:
@@ -210,16 +219,17 @@ def _status_change(code: str, version: int,
     except DefinitionRefused as exc:
         flash(str(exc), "error")
     except DefinitionError as exc:
-        flash("Not published: " + "; ".join(exc.problems), "error")
+        flash(_("Not published: %(problems)s", problems="; ".join(exc.problems)), "error")
     else:
-        flash(message.format(v=version), "success")
+        flash(str(message) % {"v": version}, "success")
     return redirect(url_for("designer.definition", code=code, version=version))
 
 
 def _known_version(code: str, version: int) -> None:
     """A version number no database column can hold names no version (404, not a failure)."""
     if version > versions.MAX_VERSION:
-        abort(404, description=f"There is no change model {code} version {version}.")
+        abort(404, description=_("There is no change model %(code)s version %(version)s.",
+                                 code=code, version=version))
 
 
 def _current_source(code: str, version: int) -> str:

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from flask import render_template
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 
 HANDLED = (400, 403, 404, 405, 500)
+# Werkzeug's own names and explanations, in the page's language; a view's own explanation
+# (``abort(404, description=...)``) is written translated where it is raised.
+TITLES = {
+    400: _l("Bad Request"), 403: _l("Forbidden"), 404: _l("Not Found"),
+    405: _l("Method Not Allowed"), 413: _l("Request Entity Too Large"), 429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
+}
+DESCRIPTIONS = {
+    400: _l("The browser (or proxy) sent a request that this server could not understand."),
+    403: _l("You don't have the permission to access the requested resource. It is either "
+            "read-protected or not readable by the server."),
+    404: _l("The requested URL was not found on the server. If you entered the URL manually "
+            "please check your spelling and try again."),
+    405: _l("The method is not allowed for the requested URL."),
+    500: _l("The server encountered an internal error and was unable to complete your request. "
+            "Either the server is overloaded or there is an error in the application."),
+}
 
 
 def render_error(error: Exception) -> ResponseReturnValue:
@@ -15,5 +33,8 @@ def render_error(error: Exception) -> ResponseReturnValue:
     code = error.code or 500
     # An unexpected failure's own text may reveal internals; show only the generic message.
     description = (InternalServerError.description if code == 500 else error.description)
-    return render_template("error.html", code=code, title=error.name,
+    default = default_exceptions.get(code)
+    if code in DESCRIPTIONS and default is not None and description == default.description:
+        description = DESCRIPTIONS[code]
+    return render_template("error.html", code=code, title=TITLES.get(code, error.name),
                            description=description), code

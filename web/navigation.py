@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from web import access
@@ -13,21 +14,22 @@ from web import access
 
 @dataclass(frozen=True)
 class NavEntry:
-    label: str
+    label: str  # a lazy translation: read in the request's language
     endpoint: str
     roles: tuple[str, ...]
 
 
 NAVIGATION = (
-    NavEntry("Change queue", "changes.queue", access.CHANGE_PARTICIPANTS),
-    NavEntry("New change", "changes.new", access.CHANGE_EDITORS),
-    NavEntry("Calendar", "changes.calendar", access.CHANGE_PARTICIPANTS),
-    NavEntry("Register", "register.search", access.REGISTER_READERS),
-    NavEntry("Services", "register.services", access.REGISTER_READERS),
-    NavEntry("Import", "audit.upload_form", access.CHANGE_EDITORS),
-    NavEntry("Reports", "reports.index", access.REPORT_READERS),
-    NavEntry("Change models", "designer.definitions", access.DESIGNERS),
-    NavEntry("Users", "admin.users", access.ADMINISTRATORS),
+    NavEntry(_l("Change queue"), "changes.queue", access.CHANGE_PARTICIPANTS),
+    NavEntry(_l("New change"), "changes.new", access.CHANGE_EDITORS),
+    NavEntry(_l("Calendar"), "changes.calendar", access.CHANGE_PARTICIPANTS),
+    NavEntry(_l("Register"), "register.search", access.REGISTER_READERS),
+    NavEntry(_l("Services"), "register.services", access.REGISTER_READERS),
+    NavEntry(_l("Import"), "audit.upload_form", access.CHANGE_EDITORS),
+    NavEntry(_l("Reports"), "reports.index", access.REPORT_READERS),
+    NavEntry(_l("Change models"), "designer.definitions", access.DESIGNERS),
+    NavEntry(_l("Item classes"), "designer_classes.classes", access.DESIGNERS),
+    NavEntry(_l("Users"), "admin.users", access.ADMINISTRATORS),
 )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from usm.services import register
@@ -20,9 +21,9 @@ bp = Blueprint("register", __name__)
 
 # Result columns a user can sort by: (sort name, header).
 SORTABLE_COLUMNS = (
-    ("key", "Key"), ("name", "Name"), ("class", "Class"), ("status", "Status"), ("owner", "Owner"),
-    ("location", "Location"), ("cost_centre", "Cost centre"), ("purchase_cost", "Purchase cost"),
-    ("acquired_on", "Acquired on"),
+    ("key", _l("Key")), ("name", _l("Name")), ("class", _l("Class")), ("status", _l("Status")),
+    ("owner", _l("Owner")), ("location", _l("Location")), ("cost_centre", _l("Cost centre")),
+    ("purchase_cost", _l("Purchase cost")), ("acquired_on", _l("Acquired on")),
 )
 
 
@@ -97,7 +98,7 @@ def item(key: str) -> ResponseReturnValue:
         history = register.item_history(db, view.key)
     except register.NotFound as exc:
         abort(404, description=str(exc))
-    labels = [(name, text) for name, text, _value, _unit in view.attributes]
+    labels = list(view.attribute_labels.items())
     return render_template(
         "register/item.html", item=view, groups=item_groups(view),
         timeline=[(row, history_changes(row, labels)) for row in reversed(history)],

@@ -19,7 +19,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from bir.base import to_money, utcnow
@@ -168,7 +168,6 @@ def register_change(
         services=services, fields=clean.pop("fields", None) or {}, created_at=at,
         updated_at=at, step_entered_at=at, approval_round=1, **clean,
     )
-    change.operations = _operation_rows(planned)
     change.log.append(StepLogEntry(at=at, actor=requester.username, trigger="register",
                                    from_state=None, to_state=change.state, from_step=None,
                                    to_step=change.step, comment=f"registered from {source}"))
@@ -177,6 +176,7 @@ def register_change(
     if outside:
         _reject_at_registration(change, definition, at, outside)
     session.flush()
+    _store_operations(session, change, planned)
     if not outside:
         run_automatic(session, change, at)
     return change
@@ -283,16 +283,18 @@ def replace_change_set(session: Session, change: Change, actor: Actor,
         if "base_version" in op and _unversioned(op) in earlier:
             op["base_version"] = earlier[_unversioned(op)]
     was = len(change.operations)
-    change.operations.clear()
     # The old rows must be gone before the new ones take their (change, seq) places.
-    session.flush()
-    change.operations = _operation_rows(planned)
+    session.execute(delete(ChangeOperation).where(ChangeOperation.change_id == change.id)
+                    .execution_options(synchronize_session=False))
+    _store_operations(session, change, planned)
     at = now or utcnow()
     change.updated_at = at
-    change.log.append(StepLogEntry(
+    entry = StepLogEntry(
         at=at, actor=actor.username, trigger="edit_change_set", from_state=change.state,
         to_state=change.state, from_step=change.step, to_step=change.step,
-        comment=f"change set replaced: {len(planned)} operation(s), was {was}"))
+        comment=f"change set replaced: {len(planned)} operation(s), was {was}")
+    entry.change_id = change.id  # not through change.log, which would read the whole log first
+    session.add(entry)
     session.flush()
     return change
 
@@ -358,10 +360,13 @@ def count_open_changes(session: Session) -> int:
     return session.scalar(select(func.count(Change.id)).where(Change.step.not_in(finals))) or 0
 
 
-def _operation_rows(planned: list[dict[str, Any]]) -> list[ChangeOperation]:
-    """Rows for a planned change set; only registered items are indexed (an @ref is not a key)."""
-    return [
-        ChangeOperation(seq=i, op=op["op"], payload=op,
-                        item_key=None if str(op.get("item", "@")).startswith("@") else op["item"])
-        for i, op in enumerate(planned)
-    ]
+def _store_operations(session: Session, change: Change, planned: list[dict[str, Any]]) -> None:
+    """Store a planned change set with one batched INSERT (a baseline import holds one operation
+    per item); only registered items are indexed (an @ref is not a key)."""
+    if planned:
+        session.execute(insert(ChangeOperation.__table__), [
+            {"change_id": change.id, "seq": i, "op": op["op"], "payload": op,
+             "item_key": None if str(op.get("item", "@")).startswith("@") else op["item"]}
+            for i, op in enumerate(planned)
+        ])
+    session.expire(change, ["operations"])

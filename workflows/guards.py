@@ -96,7 +96,7 @@ def _risk_at_most(change: Change, params: RiskParams) -> str | None:
 
 
 def _has_change_set(change: Change, params: NoParams) -> str | None:
-    return None if change.operations else "the change set is empty"
+    return None if change.has_change_set() else "the change set is empty"
 
 
 def _window_planned(change: Change, params: NoParams) -> str | None:

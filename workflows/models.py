@@ -7,8 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, inspect, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from bir.base import Base, JSONType, Money, UTCDateTime, utcnow
 
@@ -71,11 +71,14 @@ class Change(Base):
     version: Mapped[int] = mapped_column(Integer)
 
     definition: Mapped[WorkflowDefinition] = relationship(lazy="joined")
+    # Loaded only when read (the change page, implementation): a baseline import's change holds
+    # 100,000 operations, and every move of it must not read them all again (issue 8).
     operations: Mapped[list[ChangeOperation]] = relationship(
-        order_by="ChangeOperation.seq", cascade="all, delete-orphan", lazy="selectin"
+        order_by="ChangeOperation.seq", cascade="all, delete-orphan", lazy="select"
     )
+    # Read only by the moves and pages that need them, not by every move of the change.
     approvals: Mapped[list[Approval]] = relationship(
-        order_by="Approval.id", cascade="all, delete-orphan", lazy="selectin"
+        order_by="Approval.id", cascade="all, delete-orphan", lazy="select"
     )
     log: Mapped[list[StepLogEntry]] = relationship(
         order_by="StepLogEntry.id", cascade="all, delete-orphan", lazy="select"
@@ -88,7 +91,30 @@ class Change(Base):
         return [a for a in self.approvals if a.round == self.approval_round]
 
     def change_set(self) -> list[dict[str, Any]]:
-        return [op.payload for op in self.operations]
+        """The planned operations; read as plain payloads when not loaded yet (no ORM objects for
+        the 100,000 operations of a baseline import)."""
+        session = self._session_for_operations()
+        if session is None:
+            return [op.payload for op in self.operations]
+        return list(session.scalars(
+            select(ChangeOperation.payload).where(ChangeOperation.change_id == self.id)
+            .order_by(ChangeOperation.seq)))
+
+    def has_change_set(self) -> bool:
+        """Whether any operation is planned; one row is enough to tell, not the whole set."""
+        session = self._session_for_operations()
+        if session is None:
+            return bool(self.operations)
+        return session.scalar(select(ChangeOperation.id)
+                              .where(ChangeOperation.change_id == self.id).limit(1)) is not None
+
+    def _session_for_operations(self) -> Session | None:
+        """The session to query the operations with, or None when they are in memory already (a
+        dry run's change, a new change, or a change set read before)."""
+        state = inspect(self)
+        if state.session is None or state.key is None or "operations" not in state.unloaded:
+            return None
+        return state.session
 
 
 class ChangeOperation(Base):

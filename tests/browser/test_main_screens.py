@@ -31,6 +31,8 @@ SCREENS = {
     "pat": [
         ("/designer/definitions", "designer-definitions", "hardware-receipt"),
         ("/designer/definitions/hardware-receipt/1", "designer-definition", "Register in stock"),
+        ("/designer/classes", "designer-classes", "hardware.laptop"),
+        ("/designer/classes/hardware.laptop/1/edit", "designer-class-edit", "Keyboard layout"),
     ],
     "ada": [
         ("/admin/users", "admin-users", "carol"),
@@ -39,7 +41,7 @@ SCREENS = {
 NAVIGATION = {
     "carol": {"Change queue", "New change", "Calendar", "Register", "Services", "Reports", "Import"},
     "sam": {"Change queue", "Calendar", "Register", "Services", "Reports"},
-    "pat": {"Register", "Services", "Change models"},
+    "pat": {"Register", "Services", "Change models", "Item classes"},
     "ada": {"Users"},
 }
 

@@ -4,6 +4,8 @@ makes its authorisation need two approvals in the form, sees the diagram change,
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
 from tests.helpers import laptop
@@ -53,7 +55,7 @@ def test_designer_adds_an_approval_guard_dry_runs_and_publishes_it(  # type: ign
     page.goto("/designer/definitions/normal-change/2/edit")
     page.get_by_role("button", name="Publish", exact=True).click()
     page.get_by_text("Version 2 is published").wait_for()
-    assert page.get_by_role("button", name="New draft from this version").is_visible()
+    expect(page.get_by_role("button", name="New draft from this version")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 
     db = live_app.extensions["usm_db"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot
 from tests.conftest import PASSWORD
 
@@ -19,14 +21,14 @@ def test_wrong_password_then_sign_in_and_out(page) -> None:  # type: ignore[no-u
     page.get_by_label("User name").fill("carol")
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("Unknown user name or wrong password.").is_visible()
+    expect(page.get_by_text("Unknown user name or wrong password.")).to_be_visible()
     screenshot(page, "login-error")
 
     sign_in(page, "carol")
-    assert page.get_by_role("heading", name="Managed infrastructure register").is_visible()
-    assert page.get_by_role("link", name="Change queue", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Managed infrastructure register")).to_be_visible()
+    expect(page.get_by_role("link", name="Change queue", exact=True)).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_text("You are signed out.").is_visible()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
 
 
 def test_pages_fit_a_phone_screen(page) -> None:  # type: ignore[no-untyped-def]
@@ -38,5 +40,5 @@ def test_pages_fit_a_phone_screen(page) -> None:  # type: ignore[no-untyped-def]
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
     page.goto("/")
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     screenshot(page, "home-phone")

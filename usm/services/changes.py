@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -135,8 +135,12 @@ class ChangeDetail:
     coordinators: list[str] = field(default_factory=list)  # who may be named coordinator
 
 
+# Built once: every move, approval and comment loads its change by key (issue 8, figure 5).
+_CHANGE_BY_KEY = select(Change).where(Change.key == bindparam("key"))
+
+
 def load_change(session: Session, key: str) -> Change:
-    change = session.scalar(select(Change).where(Change.key == key.strip().upper()))
+    change = session.scalar(_CHANGE_BY_KEY, {"key": key.strip().upper()})
     if change is None:
         raise ChangeNotFound(f"no change {key}")
     return change

@@ -16,15 +16,16 @@ from usm.db import make_engine, session_factory, unit_of_work
 class Database:
     engine: Engine
     sessions: sessionmaker[Session]
+    writing_sessions: sessionmaker[Session]
 
     @classmethod
     def connect(cls, url: str) -> Database:
         engine = make_engine(url)
-        return cls(engine, session_factory(engine))
+        return cls(engine, session_factory(engine), session_factory(engine, writes=True))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with unit_of_work(self.sessions) as session:
+        with unit_of_work(self.writing_sessions) as session:
             yield session
 
     @contextmanager

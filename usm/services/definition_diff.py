@@ -64,13 +64,15 @@ def structural_changes(old_source: str, new_source: str) -> list[str]:
         return ["one of the versions no longer passes the checks; compare the YAML"]
     result = [f"{name} changed" for name in MODEL_SETTINGS
               if _plain(getattr(old, name)) != _plain(getattr(new, name))]
-    result += _compare("state", {s.name: s for s in old.states}, {s.name: s for s in new.states})
-    result += _compare("transition", {t.trigger: t for t in old.transitions},
-                       {t.trigger: t for t in new.transitions})
+    result += compare_named("state", {s.name: s for s in old.states},
+                            {s.name: s for s in new.states})
+    result += compare_named("transition", {t.trigger: t for t in old.transitions},
+                            {t.trigger: t for t in new.transitions})
     return result
 
 
-def _compare(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def compare_named(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Entries added, removed and changed (field by field) between two name-keyed mappings."""
     result = []
     for name in new:
         if name not in old:

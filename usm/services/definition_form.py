@@ -71,7 +71,7 @@ def set_transition(source: str, form: TransitionForm, *, original: str | None = 
         transitions.append(entry)
     else:
         transitions[at] = entry
-    return _dump(data)
+    return dump_yaml(data)
 
 
 def set_states(source: str, time_targets: Mapping[str, str], new_state: StateForm | None = None
@@ -93,7 +93,7 @@ def set_states(source: str, time_targets: Mapping[str, str], new_state: StateFor
         if new_state.time_target_hours.strip():
             entry["time_target_hours"] = _number(new_state.time_target_hours.strip())
         states.append(entry)
-    return _dump(data)
+    return dump_yaml(data)
 
 
 def _guards(form: TransitionForm) -> list[Any]:
@@ -145,7 +145,8 @@ def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _text)
 
 
-def _dump(data: dict[str, Any]) -> str:
+def dump_yaml(data: dict[str, Any]) -> str:
+    """YAML as a designer writes it: keys in order, multi-line text as blocks."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
                      allow_unicode=True, width=4096)
 

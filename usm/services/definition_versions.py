@@ -26,15 +26,15 @@ from usm.services.definitions import (
     definition_detail,
 )
 from workflows.changes import check_definition
-from workflows.definition import DefinitionError, parse_definition
+from workflows.definition import Definition, DefinitionError, parse_definition
 from workflows.guards import CHANGE_FIELDS, RISK_LEVELS
 from workflows.models import WorkflowDefinition
 from workflows.skeleton import ROLES
 
 __all__ = ["MAX_VERSION", "DefinitionError", "DefinitionNotFound", "DefinitionRefused", "Editor",
            "SavedVersion",
-           "discard_draft", "draft_from", "editor", "publish", "retire", "save_new_draft",
-           "update_draft", "version_source", "with_version"]
+           "discard_draft", "draft_from", "draft_problems", "editor", "publish", "retire",
+           "save_new_draft", "update_draft", "version_source", "with_version"]
 
 MAX_VERSION = 2**31 - 1
 _VERSION_LINE = re.compile(r"^version:[^\n]*$", re.MULTILINE)
@@ -91,17 +91,37 @@ def update_draft(db: Database, code: str, version: int, source: str) -> SavedVer
     text = with_version(source, version)
     with db.transaction() as session:
         row = _row(session, code, version, lock=True)
-        if row.status != "draft":
-            raise DefinitionRefused(
-                f"{code} v{version} is {row.status}: a published version never changes; "
-                "make a new draft from it instead")
-        definition = check_definition(session, text, where=f"{code} v{version}")
-        if definition.code != code:
-            raise DefinitionError([f"code: a draft keeps its model's code '{code}' (the text names "
-                                   f"'{definition.code}'); import it as a new model instead"])
+        definition = _checked_draft_text(session, row, text)
         row.source, row.name = text, definition.name
         row.change_class = definition.change_class.value
     return SavedVersion(code, version, "draft")
+
+
+def draft_problems(db: Database, code: str, version: int, source: str) -> list[str]:
+    """Every problem that saving ``source`` over the draft would meet, storing nothing: the
+    editor checks the text as the designer types. Empty when the save would pass."""
+    with db.reading() as session:
+        row = _row(session, code, version)
+        try:
+            _checked_draft_text(session, row, with_version(source, version))
+        except DefinitionRefused as exc:
+            return [str(exc)]
+        except DefinitionError as exc:
+            return list(exc.problems)
+    return []
+
+
+def _checked_draft_text(session: Session, row: WorkflowDefinition, text: str) -> Definition:
+    code, version = row.code, row.version
+    if row.status != "draft":
+        raise DefinitionRefused(
+            f"{code} v{version} is {row.status}: a published version never changes; "
+            "make a new draft from it instead")
+    definition = check_definition(session, text, where=f"{code} v{version}")
+    if definition.code != code:
+        raise DefinitionError([f"code: a draft keeps its model's code '{code}' (the text names "
+                               f"'{definition.code}'); import it as a new model instead"])
+    return definition
 
 
 def publish(db: Database, code: str, version: int) -> SavedVersion:

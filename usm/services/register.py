@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bir import queries
 from bir.base import to_money
+from bir.class_versions import former_attribute_labels
 from bir.classes import ClassCatalogue, ItemClass
 from bir.errors import NotFound, NotYetRegistered
 from bir.impact import impacted_services, support_links, supporting_item_ids
@@ -27,6 +28,8 @@ from bir.vocabulary import LifecycleStatus
 from usm.services.database import Database
 from workflows.models import Change, ChangeOperation
 from workflows.skeleton import FINAL
+
+NO_LONGER_IN_CLASS = "(no longer in the class)"
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -57,6 +60,8 @@ class ItemView:
     relations: list[queries.RelatedItem]
     services: list[tuple[str, str]]
     pending_changes: list[tuple[str, str, str]]
+    # Labels of the attributes the class has or once had (for the history), by name.
+    attribute_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_service(self) -> bool:
@@ -131,8 +136,9 @@ def item_view(db: Database, key: str, as_of: datetime | None = None) -> ItemView
         record = record_source.record()
         catalogue = ClassCatalogue.load(session)
         specs = catalogue.specs(record["class_code"])
+        labels = attribute_labels(session, catalogue, record["class_code"])
         attributes = [
-            (name, (specs[name].label if name in specs else None) or name, value,
+            (name, labels.get(name, f"{name} {NO_LONGER_IN_CLASS}"), value,
              specs[name].unit if name in specs else None)
             for name, value in sorted(record["attributes"].items())
         ]
@@ -150,7 +156,21 @@ def item_view(db: Database, key: str, as_of: datetime | None = None) -> ItemView
             services=[(s.key, s.name)
                       for s in impacted_services(session, {current.id}, as_of)],
             pending_changes=[(c.key, c.title, c.step) for c in _open_changes(session, [key])],
+            attribute_labels=labels,
         )
+
+
+def attribute_labels(session: Session, catalogue: ClassCatalogue, class_code: str
+                     ) -> dict[str, str]:
+    """Label of every attribute the class has or once had; one removed from the class (its value
+    stays in the item's versions) is marked as no longer in the class."""
+    specs = catalogue.specs(class_code)
+    lineage = [c.code for c in catalogue.lineage(class_code)] or [class_code]
+    labels = {name: f"{text} {NO_LONGER_IN_CLASS}"
+              for name, text in former_attribute_labels(session, lineage).items()
+              if name not in specs}
+    labels.update({name: spec.label or name for name, spec in specs.items()})
+    return labels
 
 
 def item_history(db: Database, key: str) -> list[HistoryRow]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bir.classes import ItemClass, load_class_specs
+from bir.classes import load_class_specs
+from usm.services.class_versions import install_class
 from usm.services.database import Database
 from workflows.changes import store_definition
 from workflows.models import WorkflowDefinition
@@ -23,22 +24,17 @@ class InstallReport:
 
 
 def install_shipped(db: Database) -> InstallReport:
-    """Add shipped classes and definition versions that the database does not have yet; idempotent."""
+    """Add shipped classes and definition versions that the database does not have yet; idempotent.
+
+    A shipped class that differs from its published version is published as a new version only
+    while that version is the shipped one: a process designer's published version is kept."""
     report = InstallReport()
     with db.transaction() as session:
-        existing = {c.code: c for c in session.scalars(select(ItemClass))}
         for spec in load_class_specs():
-            values = dict(parent_code=spec.parent_code, name=spec.name, key_prefix=spec.key_prefix,
-                          abstract=spec.abstract, description=spec.description,
-                          attributes=[a.model_dump(exclude_none=True) for a in spec.attributes])
-            current = existing.get(spec.code)
-            if current is None:
-                session.add(ItemClass(code=spec.code, **values))
-                session.flush()
+            installed = install_class(session, spec)
+            if installed == "added":
                 report.classes_added.append(spec.code)
-            elif any(getattr(current, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(current, k, v)
+            elif installed == "updated":
                 report.classes_updated.append(spec.code)
         known = {(d.code, d.version) for d in session.execute(
             select(WorkflowDefinition.code, WorkflowDefinition.version))}

@@ -16,6 +16,7 @@ from web.api import (
     docs,
     exports,
     imports,
+    item_class_versions,
     register,
     reports_finance,
     reports_licences,
@@ -25,6 +26,6 @@ from web.api import (
 from web.api.blueprint import PREFIX, bp
 
 __all__ = ["PREFIX", "bp", "changes", "definition_drafts", "definitions", "docs", "exports",
-           "imports", "register",
+           "imports", "item_class_versions", "register",
            "reports_finance",
            "reports_licences", "reports_lifecycle", "tokens"]

@@ -13,12 +13,13 @@ from flask import request, url_for
 
 from usm.services.audit import uploads
 from usm.services.audit.correction import (
+    accepted_ids,
     correction_operations,
     reconcile_file,
     register_correction,
 )
 from usm.services.audit.found import ImportFailed, ImportProblem
-from usm.services.audit.reconcile import DRIFT, NOT_SEEN, UNREGISTERED, parse_match_order
+from usm.services.audit.reconcile import KINDS, Difference, Reconciliation, parse_match_order
 from web import access
 from web.api.auth import holder, roles_required
 from web.api.blueprint import bp
@@ -27,6 +28,8 @@ from web.api.schemas.audit import (
     AcceptImport,
     DifferenceCounts,
     DifferenceOut,
+    DifferencePage,
+    DifferencesQuery,
     ImportAccepted,
     ImportQuery,
     ImportUpload,
@@ -37,6 +40,13 @@ from web.context import database
 
 TAGS = ["imports"]
 GONE = "no such upload (uploads are kept for a day); post the file again"
+FIRST_PAGE = 100
+
+
+def _difference(d: Difference) -> DifferenceOut:
+    return DifferenceOut(id=d.id, kind=d.kind, summary=d.summary,  # type: ignore[arg-type]
+                         item_key=d.item_key, row=d.row, field=d.field, registered=d.registered,
+                         found=d.found, operations=list(d.operations))
 
 
 def _refused(problems: list[ImportProblem], more: int = 0) -> ApiError:
@@ -67,9 +77,10 @@ def create_import(query: ImportQuery) -> ReconciliationOut:
     """Reconcile a file of discovered inventory with the register (writes nothing)
 
     Send the file as `multipart/form-data` (part `file`) or as the raw body (any other media
-    type, e.g. `text/csv`). The answer lists every difference (unregistered items found,
-    registered items not seen, drift per field) with its id; accept the ones wanted with
-    `POST /imports/{import_id}/accept`. A bad file (malformed, unknown column, wrong type,
+    type, e.g. `text/csv`). The answer counts the differences per kind (unregistered items
+    found, registered items not seen, drift per field) and holds the first page of them with
+    their ids; `next` pages on through `GET /imports/{import_id}/differences`. Accept by id or
+    by kind with `POST /imports/{import_id}/accept`. A bad file (malformed, unknown column, wrong type,
     unknown class, duplicate key) is a 422 naming file, row and column of each problem.
     """
     try:
@@ -84,18 +95,42 @@ def create_import(query: ImportQuery) -> ReconciliationOut:
         raise
     uploads.save_options(token, {"format": query.format, "match": ",".join(order),
                                  "name": name})
-    counts = {kind: len(rec.of_kind(kind)) for kind in (UNREGISTERED, NOT_SEEN, DRIFT)}
+    page = rec.page(None, 1, FIRST_PAGE)
     return ReconciliationOut(
         id=token, file=rec.file, format=query.format, match_order=list(rec.match_order),
-        rows=rec.rows, matched=rec.matched, counts=DifferenceCounts(**counts),
-        differences=[DifferenceOut(id=d.id, kind=d.kind, summary=d.summary,  # type: ignore[arg-type]
-                                   item_key=d.item_key, row=d.row, field=d.field,
-                                   registered=d.registered, found=d.found,
-                                   operations=list(d.operations))
-                     for d in rec.differences])
+        rows=rec.rows, matched=rec.matched, counts=DifferenceCounts(**rec.counts()),
+        differences=[_difference(d) for d in page.differences],
+        next=url_for("api.list_import_differences", import_id=token, page=2,
+                     limit=FIRST_PAGE) if page.pages > 1 else None)
 
 
-def _reconcile(token: str, fmt: str, order: tuple[str, ...], name: str) -> Any:
+@bp.get("/imports/<import_id>/differences")
+@roles_required(*access.CHANGE_EDITORS)
+@api_spec.validate(query=DifferencesQuery, resp=responses("HTTP_404", HTTP_200=DifferencePage),
+                   tags=TAGS, operation_id="listImportDifferences")
+def list_import_differences(import_id: str, query: DifferencesQuery) -> DifferencePage:
+    """A page of an upload's differences, of one kind or of all
+
+    The stored file is reconciled again against the register as it is now (once per call), so
+    the ids are the ones an accept will find. A page past the last answers the last page.
+    """
+    options = uploads.upload_options(import_id)
+    if options is None or uploads.upload_path(import_id) is None:
+        raise ApiError(404, "not_found", GONE)
+    rec = _reconcile(import_id, options["format"], tuple(options["match"].split(",")),
+                     options["name"])
+    page = rec.page(query.kind, query.page, query.limit)
+    next_url = None
+    if page.number < page.pages:
+        args = {"kind": query.kind} if query.kind else {}
+        next_url = url_for("api.list_import_differences", import_id=import_id,
+                           page=page.number + 1, limit=query.limit, **args)
+    return DifferencePage(kind=query.kind, page=page.number, pages=page.pages,
+                          total=page.total, differences=[_difference(d) for d in page.differences],
+                          next=next_url)
+
+
+def _reconcile(token: str, fmt: str, order: tuple[str, ...], name: str) -> Reconciliation:
     path = uploads.upload_path(token)
     if path is None:
         raise ApiError(404, "not_found", GONE)
@@ -116,8 +151,9 @@ def _reconcile(token: str, fmt: str, order: tuple[str, ...], name: str) -> Any:
 def accept_import(import_id: str, json: AcceptImport) -> Any:
     """Accept differences of a reconciliation: registers ONE audit-correction change
 
-    The file is reconciled again against the register as it is now, and the accepted
-    differences become the change set of one change of the model audit-correction, which then
+    Name the differences by id (`accept`, or `"all"`), by kind (`kinds`: every difference of
+    those kinds), or both. The file is reconciled again against the register as it is now, and
+    the accepted differences become the change set of one change of the model audit-correction, which then
     goes through the CHM steps like any change. An upload is accepted once: a second accept is
     a 409 naming the change it became.
     """
@@ -133,7 +169,9 @@ def accept_import(import_id: str, json: AcceptImport) -> Any:
     try:
         rec = _reconcile(import_id, options["format"], tuple(options["match"].split(",")),
                          options["name"])
-        chosen = [d.id for d in rec.differences] if json.accept == "all" else json.accept
+        every = json.accept == "all"
+        chosen = accepted_ids(rec, kinds=[*(json.kinds or ()), *(KINDS if every else ())],
+                              ids=() if every or json.accept is None else json.accept)
         summary = register_correction(database(), holder().username, rec, chosen,
                                       title=json.title)
     except BaseException:
@@ -141,6 +179,6 @@ def accept_import(import_id: str, json: AcceptImport) -> Any:
         raise
     uploads.record_acceptance(import_id, summary.key)
     operations = len(correction_operations(rec, chosen))
-    return ImportAccepted(key=summary.key, title=summary.title, accepted=len(set(chosen)),
+    return ImportAccepted(key=summary.key, title=summary.title, accepted=len(chosen),
                           operations=operations), 201, {
         "Location": url_for("api.get_change", key=summary.key)}

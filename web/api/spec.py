@@ -210,6 +210,14 @@ LINKS: dict[str, dict[str, dict[str, tuple[str, dict[str, str]]]]] = {
     "listDefinitions": {"200": {
         "GetDefinition": ("getDefinition", {"code": "$response.body#/definitions/0/code"}),
     }},
+    "createItemClassDraft": {"201": {
+        "GetItemClassVersion": ("getItemClassVersion", {
+            "code": "$response.body#/code", "version": "$response.body#/version"}),
+        "UpdateItemClassDraft": ("updateItemClassDraft", {
+            "code": "$response.body#/code", "version": "$response.body#/version"}),
+        "PublishItemClass": ("publishItemClass", {
+            "code": "$response.body#/code", "version": "$response.body#/version"}),
+    }},
     "createToken": {"201": {
         "RevokeToken": ("revokeToken", {"token_id": "$response.body#/id"}),
     }},

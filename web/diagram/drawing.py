@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from flask_babel import gettext as _
+
 from usm.services.definitions import STEP_COLUMNS, DefinitionDetail, TransitionView
 from web.diagram.layout import (
     COLUMNS,
@@ -35,6 +37,7 @@ from web.diagram.style import (
     TITLE_PT,
 )
 from web.diagram.text import clean, hours, num, text_width
+from web.vocabulary import ui
 
 # -- drawing ----------------------------------------------------------------------------------------
 
@@ -61,8 +64,9 @@ class Drawing:
         header_base = lay.top - 12
         top = header_base - 12 - MARGIN
         self.el(self.root, "title", self.title, id="chm-diagram-title")
-        self.el(self.root, "desc", "States of the change model in the columns of the CHM steps; "
-                "arrows are the transitions with the roles that may trigger them and their guards.",
+        self.el(self.root, "desc", _("States of the change model in the columns of the CHM "
+                                     "steps; arrows are the transitions with the roles that may "
+                                     "trigger them and their guards."),
                 id="chm-diagram-desc")
         self._markers()
         bands = self.el(self.root, "g", class_="columns")
@@ -73,7 +77,7 @@ class Drawing:
             x = col_x(col)
             self.el(bands, "rect", x=x - 10, y=header_base - 22, width=BOX_W + 20,
                     height=lay.bottom - header_base + 22, rx=6, fill=BAND)
-            text = f"{column.number}. {column.label}" if column.number else "Outcome"
+            text = f"{column.number}. {ui(column.label)}" if column.number else _("Outcome")
             self.el(bands, "text", text, x=x + BOX_W / 2, y=header_base, text_anchor="middle",
                     font_size=12, font_weight=700, fill=MUTED)
         lines = self.el(self.root, "g", class_="transitions", fill="none", stroke_width=1.5)
@@ -186,9 +190,9 @@ class Drawing:
         s = box.state
         kind = s.step if s.final else "working"
         group = self.el(parent, "g", class_=f"state {kind}")
-        tip = f"{s.label} ({s.name}) · {s.step_label}"
+        tip = f"{s.label} ({s.name}) · {ui(s.step_label)}"
         if s.time_target_hours:
-            tip += f" · time target {hours(s.time_target_hours)}"
+            tip += " · " + _("time target %(hours)s", hours=hours(s.time_target_hours))
         if s.initial:
             tip += " · initial state"
         self.el(group, "title", tip)
@@ -203,7 +207,8 @@ class Drawing:
                     font_size=LABEL_PT, font_weight=700, fill=INK)
             y += LABEL_PT * LINE
         if target:
-            self.el(group, "text", f"target {hours(target)}", x=box.cx, y=y + 2 + META_PT * 0.95,
+            self.el(group, "text", _("target %(hours)s", hours=hours(target)), x=box.cx,
+                    y=y + 2 + META_PT * 0.95,
                     text_anchor="middle", font_size=META_PT, fill=MUTED)
 
     def transition_label(self, parent: ET.Element, placed: PlacedLabel) -> None:
@@ -221,12 +226,12 @@ class Drawing:
     def _legend(self, y: float, width: float) -> float:
         legend = self.el(self.root, "g", class_="legend", font_size=META_PT, fill=MUTED)
         items = [
-            ("forward", None, "transition, with who may trigger it"),
-            ("forward", "5 4", "automatic"),
-            ("back", None, "back for rework"),
-            ("rejected", None, "ends as rejected"),
-            ("withdrawn", None, "ends as withdrawn"),
-            (None, None, "[…] guard: must hold to move on"),
+            ("forward", None, _("transition, with who may trigger it")),
+            ("forward", "5 4", _("automatic")),
+            ("back", None, _("back for rework")),
+            ("rejected", None, _("ends as rejected")),
+            ("withdrawn", None, _("ends as withdrawn")),
+            (None, None, _("[…] guard: must hold to move on")),
         ]
         x = MARGIN
         for colour, dash, text in items:
@@ -249,9 +254,11 @@ def _attr(value: object) -> str:
 
 def render_svg(detail: DefinitionDetail) -> str:
     """The model's diagram as an ``<svg>`` element, to put inline in a page."""
-    title = f"{detail.name} (version {detail.version}): diagram"
+    title = _("%(model)s (version %(version)s): diagram", model=detail.name,
+              version=detail.version)
     if not detail.states:
-        return _empty_svg(title, "This version cannot be drawn: its definition does not validate.")
+        return _empty_svg(title, _("This version cannot be drawn: its definition does not "
+                                   "validate."))
     return Drawing(Layout(detail), title).render()
 
 

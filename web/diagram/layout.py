@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from usm.services.definitions import STEP_COLUMNS, DefinitionDetail, StateView, TransitionView
 from web.diagram.style import (
     BOX_W,
@@ -18,6 +20,7 @@ from web.diagram.style import (
     TITLE_PT,
 )
 from web.diagram.text import text_width, wrap
+from web.vocabulary import ui
 
 # -- layout -----------------------------------------------------------------------------------------
 
@@ -138,7 +141,7 @@ class Lane:
 
 
 def who_moves(t: TransitionView) -> str:
-    return "automatic" if t.auto else ", ".join(r.lower() for r in t.role_labels)
+    return _("automatic") if t.auto else ", ".join(ui(r).lower() for r in t.role_labels)
 
 
 def transition_label(t: TransitionView, width: float) -> Label:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from usm.services import exports, finance
@@ -24,10 +25,10 @@ from web.context import database
 from web.reports.blueprint import TOPICS, Topic, bp
 from web.security import roles_required
 
-TOPICS.append(Topic("reports.finance_page", "Finance",
-                    "Book value by class and cost centre at any date, depreciation schedules, "
-                    "total cost of ownership per service, cost per cost centre, disposals with "
-                    "gain or loss."))
+TOPICS.append(Topic("reports.finance_page", _l("Finance"),
+                        _l("Book value by class and cost centre at any date, depreciation schedules, "
+                        "total cost of ownership per service, cost per cost centre, disposals with "
+                        "gain or loss.")))
 
 
 

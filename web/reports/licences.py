@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 
 from usm.services import licence_audit, licences
 from usm.services.report_input import BadReportInput, parse_day
@@ -15,9 +16,9 @@ from web.context import database
 from web.reports.blueprint import TOPICS, Topic, bp
 from web.security import roles_required
 
-TOPICS.append(Topic("reports.licences", "Licences",
-                    "The licence position per product and metric: entitled, consumed, surplus or "
-                    "shortfall and its cost; the audit export for a vendor."))
+TOPICS.append(Topic("reports.licences", _l("Licences"),
+                        _l("The licence position per product and metric: entitled, consumed, surplus or "
+                        "shortfall and its cost; the audit export for a vendor.")))
 
 
 def _day() -> tuple[date | None, str | None]:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from usm.services import exports, lifecycle
 from usm.services.lifecycle import LifecycleItem, LifecycleReport
@@ -14,20 +16,25 @@ from usm.services.report_input import BadReportInput, parse_day, parse_whole
 from web import access
 from web.charts import Series, bar_chart, column_chart
 from web.context import database
-from web.formatting import status_label
+from web.formatting import status_label, when
 from web.reports.blueprint import TOPICS, Topic, bp
 from web.security import roles_required
 
-TOPICS.append(Topic("reports.lifecycle", "Lifecycle",
-                    "Warranties and leases about to expire, items past end of life, stock per "
-                    "class and location, items in use without owner or cost centre, counts by "
-                    "status."))
+TOPICS.append(Topic("reports.lifecycle", _l("Lifecycle"),
+                        _l("Warranties and leases about to expire, items past end of life, stock per "
+                        "class and location, items in use without owner or cost centre, counts by "
+                        "status.")))
 
 ITEM_HEADERS = ("Key", "Name", "Class", "Status", "Owner", "Location", "Cost centre")
 
 
+def _export_status(status: str) -> str:
+    """A status in an export: the same English words whatever the screen's language."""
+    return status.replace("_", " ").capitalize()
+
+
 def _item_cells(item: LifecycleItem) -> list[str | None]:
-    return [item.key, item.name, item.class_name, status_label(item.status), item.owner,
+    return [item.key, item.name, item.class_name, _export_status(item.status), item.owner,
             item.location, item.cost_centre]
 
 
@@ -49,7 +56,7 @@ def _sheets(report: LifecycleReport) -> dict[str, Callable[[], exports.Sheet]]:
             [[*_item_cells(m.item), ", ".join(m.missing)] for m in report.data_quality]),
         "status": lambda: exports.Sheet(
             "Counts by status", ("Status", "Items"),
-            [[status_label(s), n] for s, n in report.status_counts]),
+            [[_export_status(s), n] for s, n in report.status_counts]),
         "expiries-by-month": lambda: exports.Sheet(
             "Expiries by month", ("Month", "Warranties", "Leases", "Total"),
             [[m.month.strftime("%Y-%m"), m.warranty, m.lease, m.warranty + m.lease]
@@ -76,12 +83,12 @@ def lifecycle_page() -> ResponseReturnValue:
                                form=request.args), 400
     months_chart = column_chart(
         [m.month.strftime("%Y-%m") for m in report.months],
-        [Series("Warranty ends", [m.warranty for m in report.months]),
-         Series("Lease ends", [m.lease for m in report.months])],
-        title=f"Warranty and lease expiries per month from {report.as_of}")
+        [Series(_("Warranty ends"), [m.warranty for m in report.months]),
+         Series(_("Lease ends"), [m.lease for m in report.months])],
+        title=_("Warranty and lease expiries per month from %(day)s", day=when(report.as_of)))
     status_chart = bar_chart([(status_label(s), n) for s, n in report.status_counts],
-                             title=f"Items by status as of {report.as_of}",
-                             value_header="Items")
+                             title=_("Items by status as of %(day)s", day=when(report.as_of)),
+                             value_header=_("Items"))
     return render_template("reports/lifecycle.html", error=None, report=report,
                            form={"as_of": report.as_of.isoformat(), "days": report.days},
                            months_chart=months_chart, status_chart=status_chart)

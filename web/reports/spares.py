@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 
 from usm.services import exports, spares
 from usm.services.report_input import BadReportInput
@@ -18,10 +19,10 @@ from web.reports.blueprint import TOPICS, Topic, bp
 from web.reports.lifecycle import download
 from web.security import roles_required
 
-TOPICS.append(Topic("reports.spares", "Spares",
-                    "How many spare devices a pool needs so the SLA's share of replacement "
-                    "requests is served from stock: a Poisson base-stock calculation from the "
-                    "measured failure rate and replenishment lead time."))
+TOPICS.append(Topic("reports.spares", _l("Spares"),
+                        _l("How many spare devices a pool needs so the SLA's share of replacement "
+                        "requests is served from stock: a Poisson base-stock calculation from the "
+                        "measured failure rate and replenishment lead time.")))
 
 DEFAULT_CLASS = spares.DEFAULT_CLASS
 FORM_FIELDS = ("class", "location", "as_of", "window_days", "service_level", "growth_percent",

@@ -12,7 +12,7 @@ from usm.services import changes
 from usm.services.audit.found import ImportFailed, ImportProblem
 from usm.services.audit.mapping import IDENTITY, ColumnMapping, shipped_mapping
 from usm.services.audit.readers import open_rows
-from usm.services.audit.reconcile import DEFAULT_MATCH_ORDER, Reconciliation, reconcile
+from usm.services.audit.reconcile import DEFAULT_MATCH_ORDER, KINDS, Reconciliation, reconcile
 from usm.services.change_queue import ChangeSummary
 from usm.services.database import Database
 
@@ -58,6 +58,26 @@ def _named(problems: list[ImportProblem], name: str) -> list[ImportProblem]:
     return [ImportProblem(name, p.row, p.column, p.message) for p in problems]
 
 
+def accepted_ids(rec: Reconciliation, *, kinds: Iterable[str] = (), ids: Iterable[str] = (),
+                 ignore: Iterable[str] = ()) -> list[str]:
+    """The differences a coordinator accepts, named by kind rather than one by one: every
+    difference of ``kinds``, plus ``ids``, less any of an ``ignore``d kind. Web, API and CLI choose
+    this way, so accepting all 100k unregistered rows posts one kind, not 100k ids.
+    ``ValidationFailed`` names an unknown kind (field ``kinds``) or id (field ``accept``)."""
+    every_kind, chosen_ids, ignored = set(kinds), set(ids), set(ignore)
+    unknown_kinds = sorted((every_kind | ignored) - set(KINDS))
+    if unknown_kinds:
+        raise ValidationFailed([FieldError("kinds", f"{unknown_kinds[0]!r} is not a kind of "
+                                           f"difference ({', '.join(KINDS)})")])
+    unknown = chosen_ids - {d.id for d in rec.differences}
+    if unknown:
+        raise ValidationFailed([FieldError("accept", f"{sorted(unknown)[0]} is not a difference "
+                                           "of this reconciliation (the register or the file "
+                                           "changed meanwhile?)")])
+    return [d.id for d in rec.differences if d.kind not in ignored
+            and (d.kind in every_kind or d.id in chosen_ids)]
+
+
 def correction_operations(rec: Reconciliation, accepted: Iterable[str]) -> list[dict[str, Any]]:
     """The change set that makes the BIR match the accepted differences: creates first, then one
     update per drifted item (its fields merged), then status moves and relations."""
@@ -94,11 +114,14 @@ def register_correction(db: Database, username: str, rec: Reconciliation,
     or duplicates; ``ValidationFailed`` when nothing, or something unknown, was accepted."""
     if not rec.ok:
         raise ImportFailed(rec.problems + rec.duplicates)
-    operations = correction_operations(rec, accepted)
+    chosen = set(accepted)  # built once, not per difference (that was quadratic in the rows)
+    operations = correction_operations(rec, chosen)
     if not operations:
         raise ValidationFailed([FieldError("accept", "accept at least one difference")])
-    counts = {kind: sum(1 for d in rec.differences if d.kind == kind and d.id in set(accepted))
-              for kind in ("unregistered", "drift", "not_seen")}
+    counts = dict.fromkeys(("unregistered", "drift", "not_seen"), 0)
+    for difference in rec.differences:
+        if difference.id in chosen:
+            counts[difference.kind] += 1
     description = (f"Reconciliation of {rec.file} ({rec.rows} rows, matched on "
                    f"{', '.join(rec.match_order)}): {counts['unregistered']} unregistered items "
                    f"registered, {counts['drift']} drifted fields corrected, "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -32,9 +32,10 @@ MAX_PROBLEMS = 200
 PRESENT = ("in_stock", "in_use", "maintenance")
 
 UNREGISTERED, NOT_SEEN, DRIFT = "unregistered", "not_seen", "drift"
+KINDS = (UNREGISTERED, NOT_SEEN, DRIFT)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a baseline import holds one per row
 class Difference:
     """One thing the file and the BIR disagree on; ``id`` is stable for the same file and
     register, so a screen can post back the ones a coordinator accepts."""
@@ -48,6 +49,18 @@ class Difference:
     registered: Any = None
     found: Any = None
     operations: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DifferencePage:
+    """What a screen or an API answer holds of a reconciliation at a time."""
+
+    kind: str | None
+    number: int
+    size: int
+    total: int  # differences of the kind, on every page
+    pages: int
+    differences: list[Difference]
 
 
 @dataclass
@@ -69,10 +82,29 @@ class Reconciliation:
     def of_kind(self, kind: str) -> list[Difference]:
         return [d for d in self.differences if d.kind == kind]
 
-    def add_problems(self, problems: Iterable[ImportProblem]) -> None:
+    def counts(self) -> dict[str, int]:
+        """Kind -> how many differences of it (every kind, zero included)."""
+        counts = dict.fromkeys(KINDS, 0)
+        for difference in self.differences:
+            counts[difference.kind] += 1
+        return counts
+
+    def page(self, kind: str | None, number: int, size: int) -> DifferencePage:
+        """Page ``number`` (from 1) of the differences of ``kind`` (``None``: every kind), so a
+        screen or an API answer holds ``size`` of a 100k-row reconciliation, not all of them."""
+        chosen = self.differences if kind is None else self.of_kind(kind)
+        pages = max(1, -(-len(chosen) // size))
+        number = min(max(number, 1), pages)
+        return DifferencePage(kind, number, size, len(chosen), pages,
+                              chosen[(number - 1) * size:number * size])
+
+    def add_problems(self, problems: Iterable[ImportProblem], *,
+                     duplicates: bool = False) -> None:
+        """Keep the first ``MAX_PROBLEMS`` problems and duplicates; count the rest (a file of
+        100k copies of one row must not hold 100k messages)."""
         for p in problems:
             if len(self.problems) + len(self.duplicates) < MAX_PROBLEMS:
-                self.problems.append(p)
+                (self.duplicates if duplicates else self.problems).append(p)
             else:
                 self.more_problems += 1
 
@@ -90,13 +122,24 @@ def parse_match_order(text: str | None) -> tuple[str, ...]:
     return order
 
 
+class _Known(NamedTuple):
+    """A registered item as matching and "not seen" need it, without its fields."""
+
+    id: int
+    key: str
+    name: str
+    status: str
+
+
 class _Matcher:
     def __init__(self, session: Session, rec: Reconciliation) -> None:
         self.session, self.rec = session, rec
-        self.seen_values: dict[tuple[str, str], int] = {}  # (key field, value) -> first row
+        # key field -> {value (lower case) -> first row}: the key sets duplicates are found in
+        self.seen_values: dict[str, dict[str, int]] = {}
         self.matched_ids: dict[int, int] = {}  # item id -> row
         self.classes: set[str] = set()
         self.devices: dict[str, Item | None] = {}
+        self.installed: dict[int, dict[str, _Known]] = {}  # device id -> product -> installation
         self.new_refs = 0
 
     def duplicates(self, found: FoundItem) -> bool:
@@ -111,11 +154,12 @@ class _Matcher:
         for name, column, value in keys:
             if value in (None, ""):
                 continue
-            first = self.seen_values.setdefault((name, str(value).lower()), found.row)
+            seen = self.seen_values.setdefault(name, {})
+            first = seen.setdefault(str(value).lower(), found.row)
             if first != found.row:
-                self.rec.duplicates.append(ImportProblem(
+                self.rec.add_problems([ImportProblem(
                     found.file, found.row, column, f"duplicate key {value!r}: row {first} has it "
-                                                   "too"))
+                                                   "too")], duplicates=True)
                 dup = True
         return dup
 
@@ -157,9 +201,9 @@ class _Matcher:
             return
         first = self.matched_ids.setdefault(item.id, found.row)
         if first != found.row:
-            self.rec.duplicates.append(ImportProblem(
+            self.rec.add_problems([ImportProblem(
                 found.file, found.row, "-", f"matches {item.key}, which row {first} matches "
-                                            "too"))
+                                            "too")], duplicates=True)
             return
         self.rec.matched += 1
         registered = _comparable_record(item)
@@ -209,6 +253,7 @@ class _Matcher:
         return self.devices[name]
 
     def _software(self, batch: list[FoundItem]) -> None:
+        known: list[tuple[FoundItem, Item, _Known | None]] = []
         for found in batch:
             device = self._device(found.installed_on or "")
             if device is None:
@@ -218,24 +263,31 @@ class _Matcher:
                     "name)")])
                 continue
             self.classes.add(found.class_code)
-            installed = self._installations(device)
-            item = installed.get(str(found.attributes.get("product")))
-            if item is None:
+            known.append((found, device, self._installations(device).get(
+                str(found.attributes.get("product")))))
+        ids = sorted({k.id for _, _, k in known if k is not None})
+        items = {i.id: i for i in self.session.scalars(select(Item).where(Item.id.in_(ids)))} \
+            if ids else {}
+        for found, device, installed in known:
+            if installed is None:
                 self._unregistered(found, ({"op": "add_relation", "kind": "installed_on",
                                             "target": device.key},))
             else:
-                self._compare(found, item)
+                self._compare(found, items[installed.id])
 
-    def _installations(self, device: Item) -> dict[str, Item]:
-        cache = getattr(self, "_installed", {})
-        self._installed = cache
-        if device.id not in cache:
-            rows = self.session.scalars(
-                select(Item).join(Relation, Relation.source_id == Item.id)
+    def _installations(self, device: Item) -> dict[str, _Known]:
+        """Product -> the installation on ``device``; only what matching and "not seen" need
+        (whole items are loaded a batch at a time, for those a row matches)."""
+        if device.id not in self.installed:
+            rows = self.session.execute(
+                select(Item.id, Item.key, Item.name, Item.status,
+                       Item.attributes["product"].as_string())
+                .join(Relation, Relation.source_id == Item.id)
                 .where(Relation.target_id == device.id, Relation.kind == "installed_on",
                        Relation.valid_to.is_(None)))
-            cache[device.id] = {str((i.attributes or {}).get("product")): i for i in rows}
-        return cache[device.id]
+            self.installed[device.id] = {str(product): _Known(item_id, key, name, status)
+                                         for item_id, key, name, status, product in rows}
+        return self.installed[device.id]
 
     def not_seen(self) -> None:
         """Registered, present items of the classes the file covers that no row matched; for an
@@ -247,13 +299,15 @@ class _Matcher:
                                       Item.status.in_(PRESENT)).order_by(Item.key)
             if software_devices:
                 stmt = stmt.where(Item.class_code != "software.installation")
-            self._report_missing(self.session.scalars(stmt.execution_options(yield_per=BATCH)))
+            self._report_missing(self.session.execute(
+                stmt.with_only_columns(Item.id, Item.key, Item.name, Item.status)
+                .execution_options(yield_per=BATCH)))
         for device_id in software_devices:
-            self._report_missing(i for i in getattr(self, "_installed", {}).get(device_id,
-                                                                                 {}).values()
+            self._report_missing(i for i in self.installed.get(device_id, {}).values()
                                  if i.status in PRESENT)
 
-    def _report_missing(self, items: Iterable[Item]) -> None:
+    def _report_missing(self, items: Iterable[Any]) -> None:
+        """Each of ``items`` (id, key, name, status) that no row matched is not seen."""
         for item in items:
             if item.id in self.matched_ids:
                 continue

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 from spectree.model_adapter.pydantic_adapter import BaseFile
 
 from web.api.schemas.changes import ChangeFilters
-from web.api.schemas.common import Body, Query
+from web.api.schemas.common import Body, Limit, Query
 from web.api.schemas.register import ItemFilters
 
 ExportFormat = Literal["csv", "xlsx"]
 ImportFormat = Literal["csv", "json", "snipeit", "netbox", "cyclonedx"]
 DifferenceId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+DifferenceKind = Literal["unregistered", "not_seen", "drift"]
+# A kind as a client names it: checked by the service, so an unknown one is a 422 naming it.
+KindName = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 
 class ExportFormatQuery(Query):
@@ -48,7 +51,7 @@ class ImportUpload(BaseModel):
 
 class DifferenceOut(BaseModel):
     id: str = Field(description="what to send in accept")
-    kind: Literal["unregistered", "not_seen", "drift"]
+    kind: DifferenceKind
     summary: str
     item_key: str | None
     row: int | None = Field(description="the file's row (a CSV's header line is row 1)")
@@ -74,15 +77,43 @@ class ReconciliationOut(BaseModel):
     rows: int = Field(description="rows read")
     matched: int = Field(description="rows that matched a registered item")
     counts: DifferenceCounts
+    differences: list[DifferenceOut] = Field(description="the first page of the differences "
+                                                         "(every kind, 100 at most)")
+    next: str | None = Field(description="URL of the next page of differences (GET "
+                                         "/imports/{import_id}/differences); null when this "
+                                         "page holds them all")
+
+
+class DifferencesQuery(Query):
+    kind: DifferenceKind | None = Field(None, description="only differences of this kind")
+    page: int = Field(1, ge=1, le=1_000_000, description="page number, from 1")
+    limit: Limit = 100
+
+
+class DifferencePage(BaseModel):
+    kind: DifferenceKind | None
+    page: int = Field(description="this page's number (the last one when asked for more)")
+    pages: int
+    total: int = Field(description="differences of the kind (or of every kind), on all pages")
     differences: list[DifferenceOut]
+    next: str | None = Field(description="URL of the next page; null on the last page")
 
 
 class AcceptImport(Body):
-    accept: list[DifferenceId] | Literal["all"] = Field(
-        description="the ids of the differences to accept, or \"all\"")
+    accept: list[DifferenceId] | Literal["all"] | None = Field(
+        None, description="the ids of the differences to accept, or \"all\"")
+    kinds: list[KindName] | None = Field(
+        None, max_length=10, description="accept every difference of these kinds "
+                                         "(unregistered, not_seen, drift); combines with accept")
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                             max_length=200)] | None = Field(
         None, description="the change's title (default: Audit correction from <file>)")
+
+    @model_validator(mode="after")
+    def _something_accepted(self) -> AcceptImport:
+        if self.accept is None and self.kinds is None:
+            raise ValueError("give accept (ids or \"all\"), kinds, or both")
+        return self
 
 
 class ImportAccepted(BaseModel):

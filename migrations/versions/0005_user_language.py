@@ -1,0 +1,25 @@
+"""a user's chosen interface language
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-23 16:20:00.000000
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0005'
+down_revision: str | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('usm_user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('usm_user', schema=None) as batch_op:
+        batch_op.drop_column('language')

@@ -1,0 +1,154 @@
+"""Editing item classes over the API: save a draft (new class or a new version), replace a
+draft's definition, publish it (the register uses it from then on; it never changes again),
+retire a draft or an unused class, read and export versions. For process designers.
+
+A refused definition is a 422 whose fields list every problem, each naming the class and the
+attribute; editing a version that is not a draft is a 409. Nothing is stored on a refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Response, url_for
+
+from usm.services import class_versions as versions
+from usm.services.class_versions import ClassDefinitionError, ClassNotFound, ClassVersionRefused
+from web import access
+from web.api.auth import holder, roles_required
+from web.api.blueprint import bp
+from web.api.errors import ApiError
+from web.api.schemas.item_classes import (
+    ClassAttributeOut,
+    ClassSource,
+    ClassVersionDetail,
+    ClassVersionList,
+    ClassVersionSummary,
+)
+from web.api.spec import api_spec, responses
+from web.context import database
+
+TAGS = ["item classes"]
+T = TypeVar("T")
+# No upper bound in the route: GET and PUT share this path, and a number a bounded converter
+# refuses would be a 405 for PUT (werkzeug notes the GET rule first); the service answers any
+# version outside the column's range as not found (404).
+VERSION = "/item-classes/<code>/versions/<int(max=None):version>"
+
+
+@bp.get("/item-classes/<code>/versions")
+@roles_required(*access.DESIGNERS)
+@api_spec.validate(resp=responses("HTTP_404", HTTP_200=ClassVersionList), tags=TAGS,
+                   operation_id="listItemClassVersions")
+def list_class_versions(code: str) -> ClassVersionList:
+    """Every version of a class, newest first, with its status"""
+    found = next((c for c in versions.list_classes(database()) if c.code == code), None)
+    if found is None:
+        raise ApiError(404, "not_found", f"there is no item class {code}")
+    return ClassVersionList(code=found.code, published_version=found.published_version,
+                            versions=[ClassVersionSummary(**vars(v)) for v in found.versions])
+
+
+@bp.get(VERSION)
+@roles_required(*access.DESIGNERS)
+@api_spec.validate(resp=responses("HTTP_404", HTTP_200=ClassVersionDetail), tags=TAGS,
+                   operation_id="getItemClassVersion")
+def get_class_version(code: str, version: int) -> ClassVersionDetail:
+    """One version of a class: its definition, status and YAML"""
+    return _detail(code, version)
+
+
+@bp.get(f"{VERSION}/export")
+@roles_required(*access.DESIGNERS)
+@api_spec.validate(resp=responses("HTTP_404", HTTP_200=None), tags=TAGS,
+                   operation_id="exportItemClassVersion")
+def export_class_version(code: str, version: int) -> Response:
+    """Download a version as a YAML file (what `POST /item-classes` and `usm classes import`
+    read back)"""
+    source = _refusals(lambda: versions.version_yaml(database(), code, version))
+    return Response(source, mimetype="application/yaml", headers={
+        "Content-Disposition": f'attachment; filename="{code}-v{version}.yaml"'})
+
+
+@bp.post("/item-classes")
+@roles_required(*access.DESIGNERS)
+@api_spec.validate(json=ClassSource, resp=responses(
+    "HTTP_400", "HTTP_409", "HTTP_415", HTTP_201=ClassVersionDetail), tags=TAGS,
+    operation_id="createItemClassDraft")
+def create_class_draft(json: ClassSource) -> Any:
+    """Save a class (YAML) as a new draft: the class's next version, or version 1 of a new class
+
+    A dotted code makes a subclass of a published class (`hardware.tablet`). The definition is
+    checked on its own and against the items registered now; a refused one stores nothing.
+    """
+    saved = _refusals(lambda: versions.save_new_draft(database(), json.source,
+                                                      by=holder().username, where="source"))
+    detail = _detail(saved.code, saved.version)
+    return detail, 201, {"Location": url_for("api.get_class_version", code=saved.code,
+                                             version=saved.version)}
+
+
+@bp.put(VERSION)
+@roles_required(*access.DESIGNERS)
+@api_spec.validate(json=ClassSource, resp=responses(
+    "HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415", HTTP_200=ClassVersionDetail), tags=TAGS,
+    operation_id="updateItemClassDraft")
+def update_class_draft(code: str, version: int, json: ClassSource) -> ClassVersionDetail:
+    """Replace the definition of a draft
+
+    Only a draft changes: a published, superseded or retired version is a 409. The code stays.
+    """
+    _refusals(lambda: versions.update_draft(database(), code, version, json.source))
+    return _detail(code, version)
+
+
+@bp.post(f"{VERSION}/publish")
+@roles_required(*access.DESIGNERS)
+@api_spec.validate(resp=responses("HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415",
+                                  HTTP_200=ClassVersionDetail), tags=TAGS,
+                   operation_id="publishItemClass")
+def publish_class(code: str, version: int) -> ClassVersionDetail:
+    """Publish a draft: the register validates items against it from now on
+
+    The version it replaces is kept as "superseded". Checked again against the items registered
+    now (422 when they no longer fit).
+    """
+    _refusals(lambda: versions.publish(database(), code, version, by=holder().username))
+    return _detail(code, version)
+
+
+@bp.post(f"{VERSION}/retire")
+@roles_required(*access.DESIGNERS)
+@api_spec.validate(resp=responses("HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415",
+                                  HTTP_200=ClassVersionDetail), tags=TAGS,
+                   operation_id="retireItemClass")
+def retire_class(code: str, version: int) -> ClassVersionDetail:
+    """Retire a draft, or the published version of a class nothing uses (no item ever, no
+    subclass, no change model naming it): 409 otherwise"""
+    _refusals(lambda: versions.retire(database(), code, version))
+    return _detail(code, version)
+
+
+def _refusals(action: Callable[[], T]) -> T:
+    """Run a service call, answering its refusals in the API's error shape."""
+    try:
+        return action()
+    except ClassNotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from exc
+    except ClassVersionRefused as exc:
+        raise ApiError(409, "refused", str(exc)) from exc
+    except ClassDefinitionError as exc:
+        raise ApiError(422, "validation_failed", "the class definition was refused",
+                       [("source", problem) for problem in exc.problems]) from exc
+
+
+def _detail(code: str, version: int) -> ClassVersionDetail:
+    view = _refusals(lambda: versions.class_version(database(), code, version))
+    spec = view.spec
+    return ClassVersionDetail(
+        code=view.code, version=view.version, status=view.status, created_by=view.created_by,
+        created_at=view.created_at, published_at=view.published_at, name=spec.name,
+        parent_code=spec.parent_code, key_prefix=spec.key_prefix, abstract=spec.abstract,
+        description=spec.description, source=view.yaml,
+        attributes=[ClassAttributeOut(**a.model_dump(mode="json")) for a in spec.attributes])
