@@ -102,6 +102,7 @@ def plan_change_set(
     allowed_ops: frozenset[str] | None = None,
     allowed_classes: tuple[str, ...] | None = None,
     fields_checked: bool = False,
+    known_items: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Check a change set against the current register; return it normalised (JSON-safe values,
     ``base_version`` recorded on every operation that touches an existing item).
@@ -109,13 +110,16 @@ def plan_change_set(
     ``fields_checked`` is for a change set this planner normalised before (implementation plans
     it again): the item fields' own rules do not depend on the register, so they are not parsed a
     second time; everything the register decides (items, classes, statuses, relations) is.
+    ``known_items`` are current rows by key the caller has just read (and locked); they are not
+    read again.
 
     Raises ``ValidationFailed`` naming each bad operation and field.
     """
     if not isinstance(operations, list):
         raise ValidationFailed([FieldError("operations", "must be a list of operations")])
     catalogue = ClassCatalogue.load(session)
-    plan = _Plan(catalogue, _load_existing(session, operations), allowed_ops=allowed_ops,
+    plan = _Plan(catalogue, _load_existing(session, operations, known_items or {}),
+                 allowed_ops=allowed_ops,
                  allowed_classes=allowed_classes, fields_checked=fields_checked)
     plan.current_edges = _load_current_edges(session, plan.existing)
     planned: list[dict[str, Any]] = []
@@ -154,12 +158,12 @@ def _referenced_keys(operations: list[Any]) -> set[str]:
     return keys
 
 
-def _load_existing(session: Session, operations: list[Any]) -> dict[str, _Subject]:
+def _load_existing(session: Session, operations: list[Any], known: dict[str, dict[str, Any]]
+                   ) -> dict[str, _Subject]:
     keys = _referenced_keys(operations)
-    if not keys:
-        return {}
-    found: dict[str, _Subject] = {}
-    for batch in batches(sorted(keys)):
+    found = {key: _Subject(key, row["class_code"], row["status"], row["id"], row["version"])
+             for key in keys if (row := known.get(key)) is not None}
+    for batch in batches(sorted(keys - found.keys())):
         rows = session.execute(
             select(Item.key, Item.class_code, Item.status, Item.id, Item.version)
             .where(Item.key.in_(batch)))

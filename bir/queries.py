@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, literal, or_, select, union_all
+from sqlalchemy import Row, Select, and_, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from bir.batches import batches
@@ -220,6 +221,16 @@ def _after(column: Any, key_column: Any, position: Position, *, descending: bool
     return or_(values_beyond, column.is_(None)) if nulls_after else values_beyond
 
 
+def _order(column: Any, key_column: Any, *, descending: bool, nulls_after: bool) -> list[Any]:
+    """ORDER BY ``column`` (empty values after or before the rest), then by key."""
+    order = []
+    if column is not key_column:
+        value_order = column.desc() if descending else column.asc()
+        order.append(value_order.nulls_last() if nulls_after else value_order.nulls_first())
+    order.append(key_column.desc() if descending else key_column.asc())
+    return order
+
+
 def search_items(session: Session, flt: ItemFilter | None = None, *, sort: str = "key",
                  descending: bool = False, after: Position | None = None,
                  before: Position | None = None, limit: int = PAGE_SIZE,
@@ -245,11 +256,7 @@ def search_items(session: Session, flt: ItemFilter | None = None, *, sort: str =
     if position is not None:
         stmt = stmt.where(_after(column, model.key, position, descending=read_descending,
                                  nulls_after=nulls_after))
-    order = []
-    if column is not model.key:
-        value_order = column.desc() if read_descending else column.asc()
-        order.append(value_order.nulls_last() if nulls_after else value_order.nulls_first())
-    order.append(model.key.desc() if read_descending else model.key.asc())
+    order = _order(column, model.key, descending=read_descending, nulls_after=nulls_after)
     size = max(1, min(limit, MAX_PAGE_SIZE))
     rows = [SearchRow(record, name)
             for record, name in session.execute(stmt.order_by(*order).limit(size + 1))]
@@ -258,6 +265,32 @@ def search_items(session: Session, flt: ItemFilter | None = None, *, sort: str =
     if backwards:
         rows.reverse()
     return rows, more
+
+
+SNAPSHOT_BATCH = 2000
+
+
+def snapshot_rows(session: Session, flt: ItemFilter | None = None, *, sort: str = "key",
+                  descending: bool = False, at: datetime | None = None) -> Iterator[Row[Any]]:
+    """Every matching item (now, or as it stood at ``at``) as plain rows of ``key``,
+    ``class_code``, the record fields and ``attributes``, in the order of ``search_items``.
+
+    One streamed query rather than keyset pages of ORM objects: a whole-register read (an export,
+    an as-of snapshot) then costs little more than the bare SELECT, and holds one batch in memory.
+    """
+    if sort not in SORT_COLUMNS:
+        raise ValueError(f"unknown sort column {sort!r}")
+    model: Any = Item if at is None else ItemVersion
+    columns = [model.key, model.class_code, *(getattr(model, f) for f in RECORD_FIELDS),
+               model.attributes]
+    stmt = _filtered(select(*columns), model, flt)
+    if at is not None:
+        stmt = stmt.where(valid_at(ItemVersion, at))
+    stmt = stmt.order_by(*_order(getattr(model, SORT_COLUMNS[sort]), model.key,
+                                 descending=descending, nulls_after=True))
+    # Closed however the reader stops (a download cut off), so no server-side cursor lingers.
+    with session.execute(stmt.execution_options(yield_per=SNAPSHOT_BATCH)) as result:
+        yield from result
 
 
 def list_items(session: Session, flt: ItemFilter | None = None, *, after: str | None = None,
@@ -351,5 +384,5 @@ __all__ = [
     "HistoryEntry", "ItemFilter", "Position", "RelatedItem", "SearchRow", "count_as_of",
     "count_items", "flatten", "get_item", "is_service_class", "item_as_of", "item_history",
     "items_by_key", "list_items", "relations_of", "rows_by_id",
-    "search_choices", "search_items", "service_condition", "valid_at",
+    "search_choices", "search_items", "service_condition", "snapshot_rows", "valid_at",
 ]

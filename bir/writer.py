@@ -126,7 +126,8 @@ def _apply(
     100,000 items is a handful of batched statements, not 300,000 ORM objects (issue 8)."""
     current = _lock_touched_items(session, operations)
     # What the register no longer allows at all is named first; then what it would overwrite.
-    planned = plan_change_set(session, [as_raw(op) for op in operations], fields_checked=True)
+    planned = plan_change_set(session, [as_raw(op) for op in operations], fields_checked=True,
+                              known_items=current)
     _refuse_stale(operations, {key: row["version"] for key, row in current.items()})
     result = AppliedChangeSet()
 
@@ -180,7 +181,7 @@ def _lock_touched_items(session: Session, operations: list[dict[str, Any]]
     for batch in batches(keys):
         for row in session.execute(select(_ITEM).where(_ITEM.c.key.in_(batch))
                                    .order_by(_ITEM.c.key).with_for_update()):
-            rows[row.key] = dict(row._mapping)
+            rows[row.key] = row._asdict()
     return rows
 
 

@@ -124,6 +124,24 @@ def test_moving_a_change_does_not_read_its_change_set(db: Database) -> None:
     assert len(seen) <= 8, seen  # BEGIN, user, change, the 'has a change set' probe, writes
 
 
+def test_a_move_writes_the_change_row_once_with_its_version_checked(db: Database) -> None:
+    """A move is one UPDATE of the change (guarded by its version) and one log INSERT: the
+    object is not left dirty for a second write at commit (issue 8, figure 5)."""
+    start = at("2026-03-02")
+    key = changes.register_change(db, "carol", model="normal-change", title="One laptop",
+                                  operations=creating(0, 1), now=start).key
+
+    seen = statements(db, lambda: changes.move_change(db, key, "assess", "carol",
+                                                      now=start + timedelta(minutes=5)))
+
+    updates = [sql for sql in seen if sql.lstrip().upper().startswith("UPDATE CHM_CHANGE ")]
+    assert len(updates) == 1, seen
+    assert "chm_change.version =" in updates[0]
+    assert len([sql for sql in seen if "INSERT INTO chm_step_log" in sql]) == 1, seen
+    summary = changes.change_detail(db, key, "carol").summary
+    assert summary.step == "assessment" and summary.version == 2
+
+
 def test_a_change_touching_more_items_than_one_lookup_holds_is_read_in_slices(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """PostgreSQL takes at most 65,535 parameters per statement: keys go in slices (of 5,000;

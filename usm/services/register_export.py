@@ -1,8 +1,8 @@
 """Downloads of the register: a whole search result (now or as of a moment), an item's history and
 a list of changes, as ``exports.Sheet`` tables for CSV or XLSX.
 
-Results are read a page at a time (keyset), so exporting a large register keeps one page of ORM
-rows in memory. The item columns are the ones ``usm import --format csv`` reads back, so an export
+Results are streamed from one query as plain rows, so exporting a large register keeps one batch
+in memory. The item columns are the ones ``usm import --format csv`` reads back, so an export
 re-imported finds no differences.
 """
 
@@ -26,31 +26,20 @@ HISTORY_COLUMNS = ("key", "version", "valid_from", "valid_to", "change", "change
 CHANGE_COLUMNS = ("key", "title", "model", "model_version", "change_class", "step", "state",
                   "coordinator", "requester", "updated_at", "step_entered_at", "due_at",
                   "overdue")
-EXPORT_PAGE = queries.MAX_PAGE_SIZE
 
 
-def _item_values(record: Any) -> list[Any]:
-    values = record.record()
-    attributes = {k: v for k, v in values["attributes"].items() if v is not None}
-    return [record.key, values["class_code"], *(values[f] for f in RECORD_FIELDS),
+def _item_values(row: Any) -> list[Any]:
+    attributes = {k: v for k, v in (row.attributes or {}).items() if v is not None}
+    return [row.key, row.class_code, *(getattr(row, f) for f in RECORD_FIELDS),
             json.dumps(attributes, sort_keys=True, ensure_ascii=False) if attributes else None]
 
 
 def _item_rows(db: Database, query: register.SearchQuery) -> Iterator[list[Any]]:
-    column = queries.SORT_COLUMNS[query.sort]
     with db.reading() as session:
         flt, _service = register.resolved_filter(session, query)
-        position: queries.Position | None = None
-        while True:
-            rows, more = queries.search_items(
-                session, flt, sort=query.sort, descending=query.descending, after=position,
-                limit=EXPORT_PAGE, at=query.as_of)
-            yield from (_item_values(r.record) for r in rows)
-            if not more or not rows:
-                return
-            last = rows[-1].record
-            position = queries.Position(getattr(last, column), last.key)
-            session.expunge_all()
+        for row in queries.snapshot_rows(session, flt, sort=query.sort,
+                                         descending=query.descending, at=query.as_of):
+            yield _item_values(row)
 
 
 def items_sheet(db: Database, query: register.SearchQuery) -> Sheet:
