@@ -8,6 +8,7 @@ import html
 import io
 
 import pytest
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -53,7 +54,8 @@ def test_only_designers_open_the_editing_pages(web_client: FlaskClient, user: st
 
 
 @pytest.mark.parametrize("action", ["new-draft", "publish", "retire", "discard", "edit",
-                                    "transition", "states"])
+                                    "transition", "states", "transition/remove",
+                                    "states/remove"])
 def test_only_designers_change_versions(web_client: FlaskClient, web_db: Database,
                                         action: str) -> None:
     login(web_client, "carol")
@@ -167,6 +169,91 @@ def test_the_states_form_sets_time_targets_and_adds_a_state(web_client: FlaskCli
                      {"target-registered": "12"}).status_code == 302
     registered = definition_detail(web_db, "normal-change", 2).states[0]
     assert registered.time_target_hours == 12
+
+
+def _with_second_opinion(source: str) -> str:
+    """The draft with a state the assessment may detour through, and its two arrows."""
+    data = yaml.safe_load(source)
+    data["states"].insert(2, {"name": "second_opinion", "step": "assessment"})
+    data["transitions"] += [
+        {"trigger": "ask_second_opinion", "source": "in_assessment", "dest": "second_opinion",
+         "roles": ["change_coordinator"]},
+        {"trigger": "give_opinion", "source": "second_opinion", "dest": "in_assessment",
+         "roles": ["service_owner"]}]
+    withdraw = next(t for t in data["transitions"] if t["trigger"] == "withdraw")
+    withdraw["source"].append("second_opinion")
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_the_form_removes_a_state_with_its_arrows(web_client: FlaskClient,
+                                                  web_db: Database) -> None:
+    _new_draft(web_client)
+    source = _with_second_opinion(versions.version_source(web_db, "normal-change", 2))
+    assert post_form(web_client, EDIT, EDIT, {"source": source}).status_code == 302
+    page = _text(web_client.get(EDIT))
+    assert 'name="remove_state" value="second_opinion"' in page
+    assert 'name="remove_state" value="registered"' not in page, "the initial state stays"
+
+    response = post_form(web_client, EDIT, "/designer/definitions/normal-change/2/states/remove",
+                         {"remove_state": "second_opinion"})
+
+    assert response.status_code == 302
+    assert "State second_opinion is removed, with the transitions ask_second_opinion, " \
+        "give_opinion." in _text(web_client.get(EDIT))
+    detail = definition_detail(web_db, "normal-change", 2)
+    assert "second_opinion" not in [s.name for s in detail.states]
+    assert {t.trigger for t in detail.transitions} == \
+        {t.trigger for t in definition_detail(web_db, "normal-change", 1).transitions}
+    withdraw = next(t for t in detail.transitions if t.trigger == "withdraw")
+    assert "second_opinion" not in withdraw.sources
+
+
+@pytest.mark.parametrize(("state", "problem"), [
+    ("planning", "missing step: no state maps to planning"),
+    ("registered", "state 'registered': changes start there (initial)"),
+    ("nowhere", "state 'nowhere': there is no such state to remove"),
+])
+def test_a_state_removal_that_breaks_the_model_is_refused_by_name(
+        web_client: FlaskClient, web_db: Database, state: str, problem: str) -> None:
+    _new_draft(web_client)
+    before = versions.version_source(web_db, "normal-change", 2)
+
+    response = post_form(web_client, EDIT, "/designer/definitions/normal-change/2/states/remove",
+                         {"remove_state": state})
+
+    assert response.status_code == 422
+    assert problem in _text(response)
+    assert versions.version_source(web_db, "normal-change", 2) == before
+
+
+def test_the_form_removes_a_transition_unless_a_state_then_cannot_be_reached(
+        web_client: FlaskClient, web_db: Database) -> None:
+    _new_draft(web_client)
+    remove = "/designer/definitions/normal-change/2/transition/remove"
+    before = versions.version_source(web_db, "normal-change", 2)
+
+    refused = post_form(web_client, EDIT, remove, {"original": "authorise"})
+    assert refused.status_code == 422
+    assert "state 'planning' is unreachable" in _text(refused)
+    unknown = post_form(web_client, EDIT, remove, {"original": "nope"})
+    assert unknown.status_code == 422
+    assert "transition 'nope': there is no such transition to remove" in _text(unknown)
+    assert versions.version_source(web_db, "normal-change", 2) == before
+
+    assert post_form(web_client, EDIT, remove, {"original": "rework"}).status_code == 302
+    triggers = [t.trigger for t in definition_detail(web_db, "normal-change", 2).transitions]
+    assert "rework" not in triggers and "authorise" in triggers
+
+
+def test_a_published_version_is_not_edited_by_a_removal(web_client: FlaskClient,
+                                                        web_db: Database) -> None:
+    login(web_client, "pat")
+    source = versions.version_source(web_db, "normal-change", 1)
+    response = post_form(web_client, "/designer/definitions/normal-change/1",
+                         "/designer/definitions/normal-change/1/transition/remove",
+                         {"original": "rework"})
+    assert response.status_code == 409
+    assert versions.version_source(web_db, "normal-change", 1) == source
 
 
 def test_publish_makes_the_draft_immutable_and_new_changes_use_it(

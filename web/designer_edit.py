@@ -22,13 +22,21 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from usm.services import definition_versions as versions
 from usm.services.database import Database
 from usm.services.definition_diff import diff_against_published
-from usm.services.definition_form import StateForm, TransitionForm, set_states, set_transition
+from usm.services.definition_form import (
+    StateForm,
+    TransitionForm,
+    remove_state,
+    remove_transition,
+    set_states,
+    set_transition,
+)
 from usm.services.definition_versions import DefinitionError, DefinitionNotFound, DefinitionRefused
 from web import access
 from web.context import database
@@ -77,12 +85,8 @@ def save_transition(code: str, version: int) -> ResponseReturnValue:
         required_fields=form.get("required_fields", ""), approvals=form.get("approvals", ""),
         cost_at_most=form.get("cost_at_most", ""), risk_at_most=form.get("risk_at_most", ""),
         flags=form.getlist("flags"))
-    source = _current_source(code, version)
-    try:
-        text = set_transition(source, proposal, original=form.get("original") or None)
-    except DefinitionError as exc:
-        return _editor(code, version, problems=exc.problems, status=422)
-    return _save(code, version, text)
+    return _save_edit(code, version, lambda source: set_transition(
+        source, proposal, original=form.get("original") or None))
 
 
 @bp.post(f"{VERSION}/states")
@@ -94,12 +98,29 @@ def save_states(code: str, version: int) -> ResponseReturnValue:
     new_state = StateForm(name=form.get("new_name", ""), step=form.get("new_step", ""),
                           label=form.get("new_label", ""),
                           time_target_hours=form.get("new_target", ""))
-    source = _current_source(code, version)
+    return _save_edit(code, version, lambda source: set_states(source, targets, new_state))
+
+
+@bp.post(f"{VERSION}/transition/remove")
+@roles_required(*access.DESIGNERS)
+def drop_transition(code: str, version: int) -> ResponseReturnValue:
+    return _save_edit(code, version,
+                      lambda source: remove_transition(source, request.form.get("original", "")))
+
+
+@bp.post(f"{VERSION}/states/remove")
+@roles_required(*access.DESIGNERS)
+def drop_state(code: str, version: int) -> ResponseReturnValue:
+    name = request.form.get("remove_state", "")
     try:
-        text = set_states(source, targets, new_state)
+        text, triggers = remove_state(_current_source(code, version), name)
     except DefinitionError as exc:
         return _editor(code, version, problems=exc.problems, status=422)
-    return _save(code, version, text)
+    done = ngettext("State %(state)s is removed, with the transition %(triggers)s.",
+                    "State %(state)s is removed, with the transitions %(triggers)s.",
+                    len(triggers), state=name, triggers=", ".join(triggers)) if triggers else \
+        _("State %(state)s is removed.", state=name)
+    return _save(code, version, text, done=done)
 
 
 @bp.post(f"{VERSION}/new-draft")
@@ -194,7 +215,17 @@ def _import_problems(problems: list[str], source: str) -> ResponseReturnValue:
     return render_template("designer/import.html", problems=problems, source=source), 422
 
 
-def _save(code: str, version: int, source: str) -> ResponseReturnValue:
+def _save_edit(code: str, version: int, edit: Callable[[str], str]) -> ResponseReturnValue:
+    """Saves a form edit of the draft's text; an edit the form refuses stores nothing."""
+    try:
+        text = edit(_current_source(code, version))
+    except DefinitionError as exc:
+        return _editor(code, version, problems=exc.problems, status=422)
+    return _save(code, version, text)
+
+
+def _save(code: str, version: int, source: str, *, done: str | None = None
+          ) -> ResponseReturnValue:
     try:
         versions.update_draft(database(), code, version, source)
     except DefinitionNotFound as exc:
@@ -203,6 +234,8 @@ def _save(code: str, version: int, source: str) -> ResponseReturnValue:
         return _editor(code, version, problems=[str(exc)], source=source, status=409)
     except DefinitionError as exc:
         return _editor(code, version, problems=exc.problems, source=source, status=422)
+    if done:
+        flash(done, "success")
     flash(_("Saved draft version %(version)s: it passes every check against the CHM skeleton.",
             version=version),
           "success")

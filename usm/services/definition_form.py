@@ -96,6 +96,53 @@ def set_states(source: str, time_targets: Mapping[str, str], new_state: StateFor
     return dump_yaml(data)
 
 
+def remove_transition(source: str, trigger: str) -> str:
+    """The text without the transition ``trigger``; the save's checks then name any state its
+    loss leaves unreachable or stuck."""
+    data = _load(source)
+    transitions = data.get("transitions") or []
+    kept = [t for t in transitions if not (isinstance(t, dict) and t.get("trigger") == trigger)]
+    if len(kept) == len(transitions):
+        raise DefinitionError([f"transition '{trigger}': there is no such transition to remove"])
+    data["transitions"] = kept
+    return dump_yaml(data)
+
+
+def remove_state(source: str, name: str) -> tuple[str, list[str]]:
+    """The text without the state ``name`` and its arrows, as when a node is deleted from a
+    diagram: transitions to it go, it is dropped from the sources of the others, and a transition
+    left without a source goes too. Returns the text and the triggers removed with the state."""
+    data = _load(source)
+    states = data.get("states") or []
+    kept = [s for s in states if not (isinstance(s, dict) and s.get("name") == name)]
+    if len(kept) == len(states):
+        raise DefinitionError([f"state '{name}': there is no such state to remove"])
+    if data.get("initial") == name:
+        raise DefinitionError([f"state '{name}': changes start there (initial), so it cannot be "
+                               "removed; make another state the initial one first"])
+    removed: list[str] = []
+    transitions: list[Any] = []
+    for transition in data.get("transitions") or []:
+        if not isinstance(transition, dict):
+            transitions.append(transition)
+            continue
+        sources = _names(transition.get("source"))
+        left = [s for s in sources if s != name]
+        if transition.get("dest") == name or not left:
+            removed.append(str(transition.get("trigger")))
+            continue
+        if len(left) < len(sources):
+            transition["source"] = left[0] if len(left) == 1 else left
+        transitions.append(transition)
+    data["states"] = kept
+    data["transitions"] = transitions
+    return dump_yaml(data), removed
+
+
+def _names(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def _guards(form: TransitionForm) -> list[Any]:
     guards: list[Any] = []
     names = [n.strip() for n in form.required_fields.split(",") if n.strip()]
