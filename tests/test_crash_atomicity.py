@@ -1,6 +1,7 @@
-"""Crash atomicity: a fault at any statement of an implementation or of an import acceptance
-leaves the database exactly as it was (no half-applied change set, no orphan history rows, the
-change still in its previous step and version), and the same action succeeds when retried.
+"""Crash atomicity: a fault at any statement of an implementation or of an import acceptance, or
+the process killed (-9) during an implementation or an import, leaves the database exactly as it
+was (no half-applied change set, no orphan history rows, the change still in its previous step and
+version), and the same action succeeds when retried.
 
 The fault is injected before the k-th SQL statement, for every k until the action gets through
 without reaching it, so every statement the action issues is covered, on SQLite and PostgreSQL."""
@@ -156,16 +157,14 @@ def test_the_fault_counter_sees_the_statements(db: Database, k: int) -> None:
     assert _caused_by_fault(failed.value)
 
 
-# -- kill -9: the process dies mid-implementation ------------------------------------------------
+# -- kill -9: the process dies mid-action ------------------------------------------------------
 
-KILLER = """
+KILL_AT = """
 import os, signal, sys
-from datetime import UTC, datetime
 from sqlalchemy import event
-from usm.services import changes
 from usm.services.database import Database
 
-url, key, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
+url, k = sys.argv[1], int(sys.argv[2])
 db = Database.connect(url)
 seen = [0]
 
@@ -178,9 +177,30 @@ def count(*args):
         die()
 
 event.listen(db.engine, "before_cursor_execute", count)
-event.listen(db.engine, "commit", die)  # k past the last statement: die just before COMMIT
-changes.move_change(db, key, "implement", "carol", now=datetime(2026, 3, 1, 9, tzinfo=UTC))
 """
+
+# k past the last statement: the process dies just before COMMIT.
+KILLER = KILL_AT + """
+from datetime import UTC, datetime
+from usm.services import changes
+event.listen(db.engine, "commit", die)
+changes.move_change(db, sys.argv[3], "implement", "carol", now=datetime(2026, 3, 1, 9, tzinfo=UTC))
+"""
+
+# The whole of ``usm import FILE --accept``: reading and reconciling, then registering the change.
+IMPORT_KILLER = KILL_AT + """
+from pathlib import Path
+from usm.services.audit.correction import reconcile_file, register_correction
+rec = reconcile_file(db, Path(sys.argv[3]), "csv")
+event.listen(db.engine, "commit", die)
+register_correction(db, "carol", rec, [d.id for d in rec.differences])
+"""
+
+
+def _killed(script: str, *args: str) -> None:
+    process = subprocess.run([sys.executable, "-c", script, *args],
+                             capture_output=True, text=True, timeout=120)
+    assert process.returncode == -signal.SIGKILL, process.stderr
 
 
 @pytest.mark.parametrize("k", [1, 8, 16, 10_000], ids=["first", "early", "late", "before-commit"])
@@ -194,13 +214,37 @@ def test_kill_9_during_an_implementation_leaves_it_unimplemented(db: Database, d
     db.dispose()
     before = snapshot(db)
 
-    process = subprocess.run([sys.executable, "-c", KILLER, db_url, key, str(k)],
-                             capture_output=True, text=True, timeout=120)
+    _killed(KILLER, db_url, str(k), key)
 
-    assert process.returncode == -signal.SIGKILL, process.stderr
     assert snapshot(db) == before
     summary = changes.change_detail(db, key).summary
     assert (summary.step, summary.version) == ("realisation", planned.version)
     changes.move_change(db, key, "implement", "carol", now=at("2026-03-02"))
     assert register.item_view(db, "LAP-000001").core["owner"] == "bob"
     assert changes.change_detail(db, key).summary.step == "implementation"
+
+
+# Of its 13 (PostgreSQL) to 15 (SQLite) statements: 1-4 read and reconcile the file, 5-11 register
+# the change (reads), 12 on are its INSERTs.
+@pytest.mark.parametrize("k", [1, 3, 7, 12, 10_000],
+                         ids=["reading", "reconciling", "registering", "inserting",
+                              "before-commit"])
+def test_kill_9_during_an_import_registers_nothing(db: Database, db_url: str, tmp_path: Path,
+                                                   k: int) -> None:
+    implement_normal_change(db, [laptop("a", "SN-1", owner="alice")], at("2026-01-10"))
+    path = tmp_path / "found.csv"
+    path.write_text("class,name,serial_number,owner\nhardware.laptop,Laptop SN-1,SN-1,bob\n"
+                    + "".join(f"hardware.laptop,Found {n},SN-F{n},carol\n" for n in range(200)),
+                    encoding="utf-8")
+    db.dispose()
+    before = snapshot(db)
+
+    _killed(IMPORT_KILLER, db_url, str(k), str(path))
+
+    assert snapshot(db) == before
+    assert [c.model for c in changes.list_changes(db, open_only=False)] == ["normal-change"]
+    rec = reconcile_file(db, path, "csv")
+    summary = register_correction(db, "carol", rec, [d.id for d in rec.differences])
+    assert summary.model == "audit-correction"
+    assert len(rec.differences) == 201
+    assert register.item_view(db, "LAP-000001").core["owner"] == "alice"
