@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bir.batches import batches
 from bir.items import Item
 from bir.queries import service_condition, valid_at
 from bir.relations import Relation
@@ -42,7 +43,8 @@ def _walk(session: Session, starts: dict[int, set[int]], *, downstream: bool,
     valid now, or at ``at``), each with the link it was first reached by (``None`` for a start).
 
     Downstream finds what depends on the start, upstream what the start depends on. The groups are
-    walked together: one query per level of the graph, however many groups and items."""
+    walked together: one query per level of the graph and slice of its frontier (5,000 items),
+    however many groups."""
     reached: dict[int, dict[int, Link | None]] = {
         group: dict.fromkeys(ids) for group, ids in starts.items()}
     frontiers = {group: set(ids) for group, ids in starts.items()}
@@ -54,21 +56,23 @@ def _walk(session: Session, starts: dict[int, set[int]], *, downstream: bool,
         frontier = set().union(*frontiers.values())
         if not frontier:
             break
-        rows = session.execute(
-            select(Relation.kind, Relation.source_id, Relation.target_id).where(
-                period,
-                or_(
-                    near_to_source.in_(frontier) & Relation.kind.in_(_TO_SOURCE),
-                    near_to_target.in_(frontier) & Relation.kind.in_(_TO_TARGET),
-                ),
-            )
-        )
         # near item -> (far item, kind, far item is the relation's source)
         edges: dict[int, list[tuple[int, str, bool]]] = defaultdict(list)
-        for kind, source_id, target_id in rows:
-            far_is_source = (kind in _TO_SOURCE) == downstream
-            near, far = (target_id, source_id) if far_is_source else (source_id, target_id)
-            edges[near].append((far, kind, far_is_source))
+        # A relation matches one slice only: its kind decides which end is looked up.
+        for part in batches(sorted(frontier)):
+            rows = session.execute(
+                select(Relation.kind, Relation.source_id, Relation.target_id).where(
+                    period,
+                    or_(
+                        near_to_source.in_(part) & Relation.kind.in_(_TO_SOURCE),
+                        near_to_target.in_(part) & Relation.kind.in_(_TO_TARGET),
+                    ),
+                )
+            )
+            for kind, source_id, target_id in rows:
+                far_is_source = (kind in _TO_SOURCE) == downstream
+                near, far = (target_id, source_id) if far_is_source else (source_id, target_id)
+                edges[near].append((far, kind, far_is_source))
         for group, current in frontiers.items():
             seen = reached[group]
             following: set[int] = set()
@@ -90,11 +94,10 @@ def impacted_services(session: Session, item_ids: set[int], at: datetime | None 
                       ) -> list[Item]:
     """Service items that depend on any of ``item_ids`` (a service itself counts as impacted),
     through the relations valid now or at ``at``."""
-    ids = dependent_item_ids(session, item_ids, at)
-    if not ids:
-        return []
-    stmt = select(Item).where(Item.id.in_(ids), service_condition(Item)).order_by(Item.key)
-    return list(session.scalars(stmt))
+    ids = sorted(dependent_item_ids(session, item_ids, at))
+    found = [service for part in batches(ids) for service in session.scalars(
+        select(Item).where(Item.id.in_(part), service_condition(Item)))]
+    return sorted(found, key=lambda service: service.key)
 
 
 def supporting_item_ids(session: Session, service_id: int, at: datetime | None = None) -> set[int]:

@@ -10,9 +10,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import event, select
 
-from bir.impact import support_links, supporting_item_ids
+from bir import batches
+from bir.impact import (
+    dependent_item_ids,
+    impacted_services,
+    support_links,
+    supporting_item_ids,
+)
 from bir.items import Item
+from bir.queries import service_condition
+from bir.vocabulary import RELATION_KINDS
 from tests.helpers import at, implement_normal_change
 from usm.services import changes, register, register_export
 from usm.services.database import Database
@@ -429,6 +438,34 @@ def test_support_links_of_many_services_match_each_walk(db: Database,
         together = support_links(session, set(ids.values()))
         for service_id in ids.values():
             assert set(together[service_id]) == supporting_item_ids(session, service_id)
+
+
+def test_walks_read_a_frontier_larger_than_one_lookup_in_slices(
+        db: Database, sample: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change touching 100,000 items walks a frontier that no single IN may hold (PostgreSQL
+    takes 65,535 parameters): sliced, the walk reaches the same items by the same links."""
+    with db.reading() as session:
+        ids = set(session.scalars(select(Item.id)))
+        services = {i for i, in session.execute(select(Item.id).where(service_condition(Item)))}
+        whole = (support_links(session, services), dependent_item_ids(session, ids),
+                 [s.key for s in impacted_services(session, ids)])
+        monkeypatch.setattr(batches, "BATCH", 1)
+        widest = [0]
+
+        def count(conn, cursor, statement, parameters, *args) -> None:  # type: ignore[no-untyped-def]
+            widest[0] = max(widest[0], len(parameters or ()))
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            sliced = (support_links(session, services), dependent_item_ids(session, ids),
+                      [s.key for s in impacted_services(session, ids)])
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert sliced == whole
+    kinds = len(RELATION_KINDS)
+    assert widest[0] <= kinds + 4 < len(ids), "no statement holds the whole frontier"
+    assert whole[2] == ["SVC-000001", "SVC-000002"]
+    assert sorted(len(links) for links in whole[0].values()) == [3, 4]  # Payroll, E-mail
 
 
 # Item view
