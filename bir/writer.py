@@ -7,63 +7,27 @@ implementation step, so the register edits and the step move commit together or 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Update, bindparam, event, insert, select, update
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import Date, Update, bindparam, select, update
+from sqlalchemy.orm import Session
 
 from bir.base import Money
 from bir.batches import batches
+from bir.bulk import insert_rows
 from bir.changeset import as_raw, plan_change_set
 from bir.classes import ClassCatalogue
 from bir.errors import FieldError, StaleChangeSet, ValidationFailed
+from bir.guard import RegisterWriteRefused, register_writes
 from bir.items import RECORD_FIELDS, Item, ItemVersion
 from bir.keys import reserve_ids, reserve_keys
 from bir.relations import Relation
 
-_REGISTER_TABLES = frozenset({"bir_item", "bir_item_version", "bir_relation"})
-_applying: ContextVar[bool] = ContextVar("applying_change_set", default=False)
-
-
-class RegisterWriteRefused(RuntimeError):
-    """Something tried to write the register outside the implementation of a change."""
-
-
-@contextmanager
-def _register_writes() -> Iterator[None]:
-    token = _applying.set(True)
-    try:
-        yield
-    finally:
-        _applying.reset(token)
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_unapplied_flush(session: Session, flush_context: Any, instances: Any) -> None:
-    if _applying.get():
-        return
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(obj, "__tablename__", None)
-        if table in _REGISTER_TABLES and (obj not in session.dirty or session.is_modified(obj)):
-            raise RegisterWriteRefused(
-                f"{table} is written only by implementing a change (CHM); use the change engine")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_unapplied_statement(state: ORMExecuteState) -> None:
-    if _applying.get() or state.is_select:
-        return
-    table = getattr(getattr(state.statement, "table", None), "name", None)
-    if table in _REGISTER_TABLES:
-        raise RegisterWriteRefused(
-            f"{table} is written only by implementing a change (CHM); use the change engine")
-
+__all__ = ["AppliedChangeSet", "RegisterWriteRefused", "apply_change_set"]
 
 @dataclass
 class AppliedChangeSet:
@@ -101,7 +65,7 @@ def apply_change_set(
     touches has moved past the operation's ``base_version``, and ``ValidationFailed`` when the
     register no longer allows the operations (either writes nothing the caller keeps, as the
     caller rolls back)."""
-    with _register_writes():
+    with register_writes():
         return _apply(session, operations, change_id=change_id, at=at)
 
 
@@ -160,8 +124,7 @@ def _apply(
     result.updated = list(updated)
     versions_made = [_version_of(row, change_id)
                      for row in [row for _, row in new_rows] + list(updated.values())]
-    if versions_made:
-        session.execute(insert(_VERSION), versions_made)
+    insert_rows(session, _VERSION, versions_made)
     _apply_relations(session, planned, rows, change_id, at, result)
     _forget_register_objects(session)
     return result
@@ -224,12 +187,12 @@ def _new_rows(session: Session, planned: list[dict[str, Any]], catalogue: ClassC
 
 
 def _insert_items(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert new items in one batched statement, each with an id drawn beforehand."""
+    """Insert new items in one go, each with an id drawn beforehand."""
     if not rows:
         return
     for row, item_id in zip(rows, reserve_ids(session, _ITEM, len(rows)), strict=True):
         row["id"] = item_id
-    session.execute(insert(_ITEM), rows)
+    insert_rows(session, _ITEM, rows)
 
 
 def _update_items(session: Session, rows: dict[str, dict[str, Any]],
@@ -303,9 +266,8 @@ def _apply_relations(session: Session, planned: list[dict[str, Any]],
                 .values(valid_to=at, ended_change_id=change_id)
             )
             result.relations_removed += ended.rowcount
-    if added:
-        session.execute(insert(_RELATION), added)
-        result.relations_added = len(added)
+    insert_rows(session, _RELATION, added)
+    result.relations_added = len(added)
 
 
 def _forget_register_objects(session: Session) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import event
 
 from usm.services import changes
 from usm.services.database import Database
@@ -60,3 +64,18 @@ def normal_change_in_realisation(db: Database, operations: list[dict[str, Any]],
                                   operations=operations, now=when).key
     to_realisation(db, key, when)
     return key
+
+
+@contextmanager
+def counted(db: Database) -> Iterator[list[str]]:
+    """The SQL statements sent while the block runs."""
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+        seen.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)

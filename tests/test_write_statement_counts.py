@@ -7,34 +7,19 @@ one, a lazy load per row) makes the large count grow and fails the test.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bir import batches
 from bir.items import Item, ItemVersion
 from bir.relations import Relation
-from tests.helpers import at, laptop, normal_change_in_realisation
+from tests.helpers import at, counted, laptop, normal_change_in_realisation
 from usm.services import changes
 from usm.services.database import Database
-
-
-@contextmanager
-def counted(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
-        seen.append(sql)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def statements(db: Database, work: Callable[[], Any]) -> list[str]:

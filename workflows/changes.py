@@ -19,10 +19,11 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bir.base import to_money, utcnow
+from bir.bulk import insert_rows
 from bir.changeset import plan_change_set
 from bir.classes import ItemClass
 from bir.errors import FieldError, ValidationFailed
@@ -361,12 +362,11 @@ def count_open_changes(session: Session) -> int:
 
 
 def _store_operations(session: Session, change: Change, planned: list[dict[str, Any]]) -> None:
-    """Store a planned change set with one batched INSERT (a baseline import holds one operation
-    per item); only registered items are indexed (an @ref is not a key)."""
-    if planned:
-        session.execute(insert(ChangeOperation.__table__), [
-            {"change_id": change.id, "seq": i, "op": op["op"], "payload": op,
-             "item_key": None if str(op.get("item", "@")).startswith("@") else op["item"]}
-            for i, op in enumerate(planned)
-        ])
+    """Store a planned change set in one go (a baseline import holds one operation per item);
+    only registered items are indexed (an @ref is not a key)."""
+    insert_rows(session, ChangeOperation.__table__, [
+        {"change_id": change.id, "seq": i, "op": op["op"], "payload": op,
+         "item_key": None if str(op.get("item", "@")).startswith("@") else op["item"]}
+        for i, op in enumerate(planned)
+    ])
     session.expire(change, ["operations"])
