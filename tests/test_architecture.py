@@ -63,6 +63,14 @@ def test_only_the_engine_calls_the_register_writer() -> None:
     assert callers == ["workflows/engine.py"]
 
 
+def test_only_the_writer_lifts_the_register_guard() -> None:
+    """``bir.guard.register_writes`` lets a write through; only the writer may hold it."""
+    holders = [path.relative_to(ROOT).as_posix()
+               for package in PACKAGES for path in _modules(package)
+               if "register_writes" in path.read_text(encoding="utf-8")]
+    assert holders == ["bir/guard.py", "bir/writer.py"]
+
+
 def test_the_app_never_creates_tables_itself() -> None:
     offenders = [
         path.relative_to(ROOT).as_posix()
