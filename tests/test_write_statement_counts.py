@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bir import batches
+from bir.errors import ValidationFailed
 from bir.items import Item, ItemVersion
 from bir.relations import Relation
 from tests.helpers import at, counted, laptop, normal_change_in_realisation
@@ -94,6 +95,33 @@ def test_implementing_updates_in_batches(db: Database) -> None:
         open_versions = session.query(ItemVersion).filter(ItemVersion.key == keys[150],
                                                           ItemVersion.valid_to.is_(None)).count()
         assert open_versions == 1
+
+
+def test_planning_reads_relations_only_for_relation_operations(db: Database) -> None:
+    """Whether an edge exists matters only to add_relation and remove_relation: a change that
+    moves items (issue 8, figure 4) reads no relations, one that relates them reads those of
+    the items it starts from."""
+    start = at("2026-03-02")
+    made = normal_change_in_realisation(db, creating(0, 3), start, "Laptops and monitors")
+    changes.move_change(db, made, "implement", "carol", now=start + timedelta(hours=12))
+
+    def relation_reads(ops: list[dict[str, Any]], day: int) -> list[str]:
+        with counted(db) as seen:
+            key = normal_change_in_realisation(db, ops, start + timedelta(days=day), "Plan")
+            changes.move_change(db, key, "implement", "carol",
+                                now=start + timedelta(days=day, hours=12))
+        return [sql for sql in seen if "FROM bir_relation" in sql and " OR " not in sql]
+
+    assert relation_reads([{"op": "update_item", "item": "LAP-000001", "owner": "moved"}], 1) \
+        == []
+    related = relation_reads([{"op": "add_relation", "kind": "connected_to",
+                               "source": "MON-000002", "target": "LAP-000001"}], 2)
+    assert len(related) == 2, related  # at registration and at implementation
+    with pytest.raises(ValidationFailed,
+                       match=r"operations\[0\]: MON-000001 already connected to LAP-000001"):
+        normal_change_in_realisation(db, [
+            {"op": "add_relation", "kind": "connected_to", "source": "MON-000001",
+             "target": "LAP-000001"}], start + timedelta(days=3), "Again")
 
 
 def test_moving_a_change_does_not_read_its_change_set(db: Database) -> None:
