@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -78,11 +79,18 @@ SAMPLE_BY_ENDPOINT = {
 
 @pytest.fixture(scope="module")
 def matrix_app(tmp_path_factory: pytest.TempPathFactory, templates):  # type: ignore[no-untyped-def]
+    yield from demo_app_with_import(tmp_path_factory, templates, "matrix")
+
+
+def demo_app_with_import(tmp_path_factory: pytest.TempPathFactory, templates: Any,
+                         name: str) -> Iterator[Flask]:
+    """The app on a copy of the migrated template with the demo loaded and an import stored,
+    so that every route has something to show (for module-scoped fixtures)."""
     import shutil
 
     from tests.web_support import make_app
 
-    path = tmp_path_factory.mktemp("matrix") / "usm.db"
+    path = tmp_path_factory.mktemp(name) / "usm.db"
     shutil.copyfile(templates.sqlite(), path)
     app = make_app(f"sqlite:///{path}")
     db: Database = app.extensions["usm_db"]

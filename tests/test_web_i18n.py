@@ -21,11 +21,10 @@ from babel.support import Translations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.test_web_access_matrix import ACCESS, _get_rules, stored_import
+from tests.test_web_access_matrix import ACCESS, _get_rules, demo_app_with_import
 from tests.web_support import login, post_form
 from usm.services import api_tokens
 from usm.services.database import Database
-from usm.services.demo import load_demo
 from usm.services.users import ValidationFailed, set_language, user_by_username
 from web import formatting, i18n
 
@@ -82,16 +81,7 @@ def test_the_catalogue_holds_no_stale_entries() -> None:
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory: pytest.TempPathFactory, templates) -> Iterator[Flask]:  # type: ignore[no-untyped-def]  # noqa: E501
-    from tests.web_support import make_app
-
-    path = tmp_path_factory.mktemp("i18n") / "usm.db"
-    shutil.copyfile(templates.sqlite(), path)
-    app = make_app(f"sqlite:///{path}")
-    db: Database = app.extensions["usm_db"]
-    load_demo(db)
-    with stored_import(path.parent):
-        yield app
-    db.dispose()
+    yield from demo_app_with_import(tmp_path_factory, templates, "i18n")
 
 
 @pytest.fixture
