@@ -45,7 +45,9 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
             for row in rows:
-                copy.write_row([value if process is None or value is None else process(value)
+                # None goes through too: a JSON column's processor makes it JSON null, as an
+                # INSERT does.
+                copy.write_row([value if process is None else process(value)
                                 for value, process in
                                 zip((row[name] for name in names), processors, strict=True)])
     except dialect.loaded_dbapi.Error as exc:

@@ -29,6 +29,7 @@ from bir.relations import Relation
 
 __all__ = ["AppliedChangeSet", "RegisterWriteRefused", "apply_change_set"]
 
+
 @dataclass
 class AppliedChangeSet:
     """What an implementation did, for the step log and the user."""

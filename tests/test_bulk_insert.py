@@ -117,3 +117,20 @@ def test_a_failed_copy_is_raised_as_the_databases_error_and_writes_nothing(
             {"change_id": change_id, "seq": 0, "op": "create_item", "payload": {},
              "item_key": None}])
     assert len(changes.change_detail(db, key).operations) == 2
+
+
+@pytest.mark.parametrize("copy_from", [1, 10**9], ids=["copy", "insert"])
+def test_none_in_a_json_column_is_json_null_on_either_path(
+        db: Database, monkeypatch: pytest.MonkeyPatch, copy_from: int) -> None:
+    monkeypatch.setattr(bulk, "COPY_FROM", copy_from)
+    key = changes.register_change(db, "carol", model="normal-change", title="One laptop",
+                                  operations=[laptop("a", "SN-1")], now=at("2026-02-01")).key
+    with db.transaction() as session:
+        change_id = session.scalar(select(Change.id).where(Change.key == key))
+        bulk.insert_rows(session, ChangeOperation.__table__, [
+            {"change_id": change_id, "seq": 5, "op": "create_item", "payload": None,
+             "item_key": None}])
+    with db.reading() as session:
+        stored = session.execute(select(ChangeOperation.payload, ChangeOperation.payload.is_(None))
+                                 .where(ChangeOperation.seq == 5)).one()
+    assert tuple(stored) == (None, False), "JSON null, not SQL NULL (the column is NOT NULL)"
