@@ -8,9 +8,8 @@ from typing import Any
 
 from usm.db import upgrade
 from usm.services import changes
-from usm.services.database import Database
-from usm.services.setup import install_shipped
-from usm.services.users import add_user
+from usm.services.accounts import add_user
+from usm.services.platform import Database, install_shipped
 
 COORDINATOR = "carol"
 PASSWORD = "bench-password-2026"

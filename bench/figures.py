@@ -23,7 +23,7 @@ from bir.classes import ItemClass
 from bir.items import RECORD_FIELDS, Item, ItemVersion
 from bir.queries import snapshot_rows
 from usm.services import changes, register
-from usm.services.database import Database
+from usm.services.platform import Database
 from workflows.models import Change
 
 IMPORTED_AT = datetime(2026, 1, 5, 9, tzinfo=UTC)

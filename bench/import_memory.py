@@ -137,8 +137,7 @@ def _import(db: Any, stages: list[Stage], path: Path, fmt: str, rows: int,
             implement: bool) -> None:
     """The stages of ``usm import FILE --format FMT --accept unregistered --as carol``."""
     from bench.engine_flow import COORDINATOR
-    from usm.services.audit.correction import FORMATS, reconcile_file, register_correction
-    from usm.services.audit.readers import open_rows
+    from usm.services.audit import FORMATS, open_rows, reconcile_file, register_correction
 
     label = "csv" if fmt == "csv" else "sbom"
     with _measured(stages, f"{label} read", rows):

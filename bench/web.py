@@ -26,7 +26,7 @@ from bench.figures import PAGE_FILTER
 from bench.report import Figure
 from usm.app import create_app
 from usm.config import Settings
-from usm.services.database import Database
+from usm.services.platform import Database
 
 PAGE = "/items?" + urlencode(PAGE_FILTER)
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

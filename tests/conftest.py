@@ -18,9 +18,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from usm.db import upgrade
-from usm.services.database import Database
-from usm.services.setup import install_shipped
-from usm.services.users import add_user
+from usm.services.accounts import add_user
+from usm.services.platform import Database, install_shipped
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct-horse-battery"

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import event
 
 from usm.services import changes
-from usm.services.database import Database
+from usm.services.platform import Database
 
 
 def at(day: str, hour: int = 9) -> datetime:

@@ -16,8 +16,7 @@ from flask import Flask
 from tests.helpers import at, implement_normal_change, laptop
 from tests.test_api_support import API, ApiClient, error_of
 from tests.web_support import make_app
-from usm.services.database import Database
-from usm.services.demo import load_demo
+from usm.services.platform import Database, load_demo
 
 COORDINATOR, OWNER, DESIGNER, ADMIN = "carol", "sam", "pat", "ada"
 EVERYONE = {COORDINATOR, OWNER, DESIGNER, ADMIN}

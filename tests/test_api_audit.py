@@ -16,7 +16,7 @@ from tests.helpers import at, implement_normal_change, laptop
 from tests.test_api_support import ApiClient, error_of
 from tests.web_support import login, make_app
 from usm.services import changes
-from usm.services.database import Database
+from usm.services.platform import Database
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOUND = (b"class,name,serial_number,owner\nhardware.laptop,Laptop SN-A-1,SN-A-1,carl\n"

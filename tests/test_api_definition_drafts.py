@@ -8,9 +8,9 @@ import pytest
 from tests.definition_cases import ERROR_MATRIX, NORMAL
 from tests.helpers import laptop
 from tests.test_api_support import ApiClient, error_of
+from usm.services import change_models as versions
 from usm.services import changes
-from usm.services import definition_versions as versions
-from usm.services.database import Database
+from usm.services.platform import Database
 
 DRAFT = "/workflow-definitions/normal-change/versions/2"
 

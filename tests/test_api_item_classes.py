@@ -11,7 +11,7 @@ import yaml
 from tests.helpers import at, implement_normal_change, laptop
 from tests.test_api_support import ApiClient, error_of
 from tests.test_class_versions import REFUSALS, _laptop_spec
-from usm.services.database import Database
+from usm.services.platform import Database
 
 LAPTOP = "/item-classes/hardware.laptop/versions"
 

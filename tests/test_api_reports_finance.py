@@ -8,7 +8,7 @@ from flask import Flask
 
 from tests.test_api_support import API, ApiClient, error_of
 from tests.test_finance import build_finance_register
-from usm.services.database import Database
+from usm.services.platform import Database
 
 
 @pytest.fixture

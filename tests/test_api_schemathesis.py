@@ -28,10 +28,8 @@ from schemathesis.engine import Status, events, from_schema
 from schemathesis.transport.wsgi import WSGITransport
 
 from tests.web_support import make_app
-from usm.services.api_tokens import authenticate_token, create_token
-from usm.services.database import Database
-from usm.services.demo import load_demo
-from usm.services.users import add_user
+from usm.services.accounts import add_user, authenticate_token, create_token
+from usm.services.platform import Database, load_demo
 
 EVERY_ROLE = ["change_coordinator", "service_owner", "process_designer", "administrator"]
 CONFIG = {

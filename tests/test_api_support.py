@@ -7,8 +7,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from usm.services.api_tokens import create_token
-from usm.services.database import Database
+from usm.services.accounts import create_token
+from usm.services.platform import Database
 
 API = "/api/v1"
 

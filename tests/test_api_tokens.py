@@ -17,9 +17,9 @@ from tests.helpers import at
 from tests.test_api_support import ApiClient, error_of
 from usm.accounts import ApiToken, User
 from usm.cli import main
-from usm.services import api_tokens
-from usm.services.api_queries import ValidationFailed
-from usm.services.database import Database
+from usm.services import accounts as api_tokens
+from usm.services.errors import ValidationFailed
+from usm.services.platform import Database
 
 
 @pytest.fixture

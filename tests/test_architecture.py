@@ -78,3 +78,51 @@ def test_the_app_never_creates_tables_itself() -> None:
         if "create_all(" in path.read_text(encoding="utf-8")
     ]
     assert offenders == [], "Alembic owns the schema"
+
+
+SERVICES = ROOT / "usm" / "services"
+
+
+def _service_package(path: Path) -> str | None:
+    """The capability package (``changes``, ``reports``) a file of ``usm/services`` belongs to."""
+    parts = path.relative_to(SERVICES).parts
+    return parts[0] if len(parts) > 1 else None
+
+
+def _private_module(name: str) -> Path | None:
+    """The module file ``name`` stands for when it is a module inside a service package (not a
+    package's ``__init__``, its public face)."""
+    parts = name.split(".")
+    if parts[:2] != ["usm", "services"] or len(parts) < 4:
+        return None
+    file = ROOT.joinpath(*parts).with_suffix(".py")
+    return file if file.is_file() else None
+
+
+def test_callers_import_a_service_package_not_its_private_modules() -> None:
+    """A package's ``__init__`` is its public face: other packages, the web, the CLI and the
+    benchmark import that, never a module inside it."""
+    callers = [*_modules("usm"), *_modules("web"), *sorted((ROOT / "bench").rglob("*.py"))]
+    offences = []
+    for path in callers:
+        rel = path.relative_to(ROOT).as_posix()
+        own = _service_package(path) if path.is_relative_to(SERVICES) else None
+        for name in _imports(path):
+            module = _private_module(name)
+            if module is not None and _service_package(module) != own:
+                offences.append(f"{rel} imports {name}")
+    assert offences == []
+
+
+def test_every_service_package_imports_on_its_own() -> None:
+    """No package depends on being imported after another (a cycle between faces would)."""
+    import subprocess
+    import sys
+    packages = sorted(p.name for p in SERVICES.iterdir() if (p / "__init__.py").is_file())
+    failures = {}
+    for package in packages:
+        done = subprocess.run([sys.executable, "-c", f"import usm.services.{package}"],
+                              cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            failures[package] = done.stderr.strip().splitlines()[-1]
+    assert failures == {}

@@ -11,10 +11,9 @@ from sqlalchemy import event
 
 from tests.helpers import at, implement_normal_change, laptop
 from usm.services import changes
-from usm.services.audit.correction import reconcile_file, register_correction
-from usm.services.audit.found import ImportFailed
+from usm.services.audit import ImportFailed, reconcile_file, register_correction
 from usm.services.audit.reconcile import BATCH, MAX_PROBLEMS
-from usm.services.database import Database
+from usm.services.platform import Database
 
 GOOD = "class,name,serial_number,purchase_cost\nhardware.laptop,A,SN-1,10.00\n"
 

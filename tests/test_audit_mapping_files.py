@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from usm.services.audit.mapping import MappingError, load_mapping, shipped_mapping
+from usm.services.audit import MappingError, load_mapping
+from usm.services.audit.mapping import shipped_mapping
 
 
 @pytest.mark.parametrize(("content", "reason"), [

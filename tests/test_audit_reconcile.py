@@ -11,10 +11,14 @@ import pytest
 from bir.errors import ValidationFailed
 from tests.helpers import at, implement_normal_change, laptop
 from usm.services import changes, register
-from usm.services.audit.correction import accepted_ids, reconcile_file, register_correction
-from usm.services.audit.found import ImportFailed
-from usm.services.audit.reconcile import parse_match_order
-from usm.services.database import Database
+from usm.services.audit import (
+    ImportFailed,
+    accepted_ids,
+    parse_match_order,
+    reconcile_file,
+    register_correction,
+)
+from usm.services.platform import Database
 
 HEADER = "class,name,serial_number,asset_tag,hostname,status,owner,attributes.cores\n"
 

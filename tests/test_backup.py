@@ -15,7 +15,7 @@ from bir.base import Base
 from tests.helpers import at, implement_normal_change, laptop
 from usm.cli import main
 from usm.services import changes, register
-from usm.services.database import Database
+from usm.services.platform import Database
 
 
 def _usm(db_url: str, tmp_path: Path, *args: str, stdin: str | None = None) -> Result:

@@ -7,7 +7,7 @@ import pytest
 from bir.errors import NotFound
 from tests.helpers import at, implement_normal_change, laptop
 from usm.services import register
-from usm.services.database import Database
+from usm.services.platform import Database
 
 
 def test_as_of_read_returns_values_before_a_later_change(db: Database) -> None:

@@ -17,7 +17,7 @@ from bir.guard import RegisterWriteRefused
 from bir.items import Item
 from tests.helpers import at, counted, implement_normal_change, laptop
 from usm.services import changes, register
-from usm.services.database import Database
+from usm.services.platform import Database
 from workflows.models import Change, ChangeOperation
 
 # Columns that differ between two changes by nature: ids, keys, the change, the serial number.

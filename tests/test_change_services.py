@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from tests.helpers import at, implement_normal_change, laptop
-from usm.services import change_forms, changes
-from usm.services.change_forms import ChangeSetRows
-from usm.services.changes import ChangeFilter
-from usm.services.database import Database
+from usm.services import changes
+from usm.services import changes as change_forms
+from usm.services.changes import ChangeFilter, ChangeSetRows
+from usm.services.platform import Database
 from usm.services.register import list_items
 
 

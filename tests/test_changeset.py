@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bir.errors import ValidationFailed
 from tests.helpers import at, implement_normal_change, laptop
 from usm.services import changes, register
-from usm.services.database import Database
+from usm.services.platform import Database
 from workflows.models import Change
 
 

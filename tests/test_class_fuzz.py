@@ -12,12 +12,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.test_hostile_input_fuzz import FUZZ, YAML_CRASHES, _mutations
-from usm.services.class_checks import (
-    ClassDefinitionError,
-    load_class_list,
-    load_class_yaml,
-    parse_class,
-)
+from usm.services.item_classes import ClassDefinitionError, load_class_list
+from usm.services.item_classes.checks import load_class_yaml, parse_class
 
 SHIPPED = (Path(__file__).resolve().parents[1] / "bir" / "classes.yaml").read_text(encoding="utf-8")
 LAPTOP = yaml.safe_dump(next(c for c in yaml.safe_load(SHIPPED)["classes"]

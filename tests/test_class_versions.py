@@ -16,10 +16,9 @@ from bir.classes import ClassCatalogue, ItemClass
 from bir.errors import ValidationFailed
 from tests.helpers import at, implement_normal_change, laptop, normal_change_in_realisation
 from usm.services import changes, register
-from usm.services import class_versions as classes
-from usm.services.class_checks import ClassDefinitionError
-from usm.services.class_diff import diff_against_published
-from usm.services.database import Database
+from usm.services import item_classes as classes
+from usm.services.item_classes import ClassDefinitionError, diff_against_published
+from usm.services.platform import Database
 
 BY = "dora"
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner, Result
 
 from tests.helpers import at, implement_normal_change, laptop
 from usm.cli import main
-from usm.services.database import Database
+from usm.services.platform import Database
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from tests.helpers import at, implement_normal_change, laptop
 from usm.cli import main
 from usm.services import changes
-from usm.services.database import Database
+from usm.services.platform import Database
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from click.testing import CliRunner, Result
 
 from tests.helpers import at, implement_normal_change, laptop
 from usm.cli import main
-from usm.services import class_versions
-from usm.services.database import Database
-from usm.services.definitions import definition_detail
+from usm.services import item_classes as class_versions
+from usm.services.change_models import definition_detail
+from usm.services.platform import Database
 
 
 @pytest.fixture

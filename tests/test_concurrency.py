@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 from bir.items import Item, ItemVersion
 from tests.helpers import at, implement_normal_change, laptop, normal_change_in_realisation
 from usm.services import changes
-from usm.services.database import Database
+from usm.services.platform import Database
 from workflows.models import ChangeComment
 
 THREADS = 8

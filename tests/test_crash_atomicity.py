@@ -21,8 +21,8 @@ from sqlalchemy import MetaData, event, select
 
 from tests.helpers import at, implement_normal_change, laptop, normal_change_in_realisation
 from usm.services import changes, register
-from usm.services.audit.correction import reconcile_file, register_correction
-from usm.services.database import Database
+from usm.services.audit import reconcile_file, register_correction
+from usm.services.platform import Database
 
 
 class InjectedFault(RuntimeError):
@@ -162,7 +162,7 @@ def test_the_fault_counter_sees_the_statements(db: Database, k: int) -> None:
 KILL_AT = """
 import os, signal, sys
 from sqlalchemy import event
-from usm.services.database import Database
+from usm.services.platform import Database
 
 url, k = sys.argv[1], int(sys.argv[2])
 db = Database.connect(url)
@@ -190,7 +190,7 @@ changes.move_change(db, sys.argv[3], "implement", "carol", now=datetime(2026, 3,
 # The whole of ``usm import FILE --accept``: reading and reconciling, then registering the change.
 IMPORT_KILLER = KILL_AT + """
 from pathlib import Path
-from usm.services.audit.correction import reconcile_file, register_correction
+from usm.services.audit import reconcile_file, register_correction
 rec = reconcile_file(db, Path(sys.argv[3]), "csv")
 event.listen(db.engine, "commit", die)
 register_correction(db, "carol", rec, [d.id for d in rec.differences])

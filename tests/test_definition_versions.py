@@ -11,13 +11,20 @@ import pytest
 import yaml
 
 from tests.helpers import laptop
+from usm.services import change_models as versions
 from usm.services import changes
-from usm.services import definition_versions as versions
-from usm.services.database import Database
-from usm.services.definition_diff import diff_against_published
-from usm.services.definition_form import StateForm, TransitionForm, set_states, set_transition
-from usm.services.definitions import DefinitionNotFound, definition_detail
-from usm.services.dry_run import Facts, dry_run
+from usm.services.change_models import (
+    DefinitionNotFound,
+    Facts,
+    StateForm,
+    TransitionForm,
+    definition_detail,
+    diff_against_published,
+    dry_run,
+    set_states,
+    set_transition,
+)
+from usm.services.platform import Database
 
 SHIPPED = Path(__file__).resolve().parents[1] / "workflows" / "definitions"
 

@@ -13,10 +13,10 @@ from bir.queries import ItemFilter
 from bir.relations import Relation
 from usm.accounts import User
 from usm.services import register
+from usm.services.accounts import authenticate
 from usm.services.changes import list_changes
-from usm.services.database import Database
-from usm.services.demo import DEMO_USERS, DemoRefused, load_demo
-from usm.services.users import authenticate
+from usm.services.platform import Database, DemoRefused, load_demo
+from usm.services.platform.demo import DEMO_USERS
 from workflows.models import Approval, Change, StepLogEntry
 
 DEMO_ITEMS = 50

@@ -14,7 +14,7 @@ from bir.items import Item, ItemVersion
 from bir.relations import Relation
 from tests.helpers import at, implement_normal_change, laptop, normal_change_in_realisation
 from usm.services import changes, register
-from usm.services.database import Database
+from usm.services.platform import Database
 from workflows import engine
 from workflows.changes import NotAChange
 from workflows.engine import ChangeConflict, TransitionRefused

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from usm.services.exports import Sheet, export
+from usm.services.platform import Sheet, export
 
 ROWS = [["LAP-000001", "Laptop, 14\"", Decimal("1249.50"), date(2026, 1, 5), 3],
         ["LAP-000002", "Läptop", None, datetime(2026, 2, 1, 9, 30, tzinfo=UTC), 0]]

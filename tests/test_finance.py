@@ -10,9 +10,16 @@ import pytest
 
 from bir.errors import ValidationFailed
 from tests.helpers import at, implement_normal_change, laptop
-from usm.services import changes, finance
-from usm.services.database import Database
-from usm.services.finance.depreciation import Terms, book_value_on, depreciation_between, schedule
+from usm.services import changes
+from usm.services import reports as finance
+from usm.services.platform import Database
+from usm.services.reports.finance.depreciation import (
+    Terms,
+    book_value_on,
+    depreciation_between,
+    schedule,
+)
+from usm.services.user_input import InputError
 
 D = Decimal
 
@@ -217,10 +224,10 @@ def test_book_value_of_a_service_is_its_supporting_items(db: Database,
                                  service_key=keys["Mail"])
     # Mail is supported by the server (3500.00 then), the cloud VM and the subscription (no cost).
     assert [(i.key, i.book_value) for i in report.items] == [(keys["Server"], D("3500.00"))]
-    with pytest.raises(finance.BadFinanceQuery) as bad:
+    with pytest.raises(InputError) as bad:
         finance.book_values(db, finance.day_end(date(2026, 3, 31)), service_key=keys["Server"])
     assert bad.value.field == "service"
-    with pytest.raises(finance.BadFinanceQuery) as bad_class:
+    with pytest.raises(InputError) as bad_class:
         finance.book_values(db, finance.day_end(date(2026, 3, 31)), class_code="hardware.nope")
     assert bad_class.value.field == "class"
 
@@ -271,7 +278,7 @@ def test_cost_per_cost_centre_over_whole_months(db: Database, keys: dict[str, st
     (date(2026, 1, 1), date(2029, 2, 1), "to"),
 ])
 def test_a_period_is_whole_months(start: date, end: date, field: str) -> None:
-    with pytest.raises(finance.BadFinanceQuery) as bad:
+    with pytest.raises(InputError) as bad:
         finance.months_of(start, end)
     assert bad.value.field == field
 

@@ -22,7 +22,7 @@ from bir.items import Item, ItemVersion
 from bir.vocabulary import STATUS_MOVES, LifecycleStatus
 from tests.helpers import at, implement_normal_change, laptop, normal_change_in_realisation
 from usm.services import changes, register
-from usm.services.database import Database
+from usm.services.platform import Database
 
 FIELDS = ("name", "owner", "location", "status")
 PEOPLE = st.sampled_from(["alice", "bob", "carl", "dana"])

@@ -16,11 +16,10 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from usm.services.audit.correction import reconcile_file
-from usm.services.audit.found import ImportFailed
-from usm.services.change_forms import parse_yaml_operations
-from usm.services.database import Database
-from usm.services.definitions import validate_definition_file
+from usm.services.audit import ImportFailed, reconcile_file
+from usm.services.change_models import validate_definition_file
+from usm.services.changes.forms import parse_yaml_operations
+from usm.services.platform import Database
 from workflows.definition import DefinitionError, parse_definition
 
 FUZZ = settings(max_examples=200, deadline=None, database=None,

@@ -14,10 +14,12 @@ from sqlalchemy import event
 
 from bir.errors import NotFound
 from tests.helpers import at, implement_normal_change
-from usm.services import licence_audit, licences
-from usm.services.database import Database
-from usm.services.licences import LicenceReport, Position
-from usm.services.report_input import BadReportInput, parse_day
+from usm.services.platform import Database
+from usm.services.reports import licences
+from usm.services.reports import licences as licence_audit
+from usm.services.reports.licences import Position
+from usm.services.reports.licences.position import LicenceReport
+from usm.services.user_input import InputError, parse_day
 
 BEFORE = date(2026, 1, 9)  # the day before anything was registered
 FIRST = date(2026, 3, 1)  # after the first change, before the second
@@ -258,9 +260,9 @@ def test_product_position_and_bad_input(built: Database) -> None:
     assert detail.product == "SQL Server" and [p.metric for p in detail.positions] == ["core"]
     with pytest.raises(NotFound, match="Nothing"):
         licences.product_position(built, "Nothing", FIRST)
-    with pytest.raises(BadReportInput, match="as_of: '2026-02-30' is not a date"):
+    with pytest.raises(InputError, match="as_of: '2026-02-30' is not a date"):
         parse_day("2026-02-30")
-    with pytest.raises(BadReportInput, match="as_of: '1700000000' is not a date"):
+    with pytest.raises(InputError, match="as_of: '1700000000' is not a date"):
         parse_day("1700000000")
     assert parse_day(" 2026-02-28 ") == date(2026, 2, 28)
     assert parse_day("", default=FIRST) == FIRST

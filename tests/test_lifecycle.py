@@ -12,10 +12,10 @@ from sqlalchemy import event, select
 from bir.items import Item
 from tests.helpers import at, implement_normal_change, laptop
 from tests.test_spares import build_pool
-from usm.services.database import Database
-from usm.services.lifecycle import lifecycle_report, month_starts
-from usm.services.report_input import BadReportInput
-from usm.services.spares import SparesQuery, spares_report
+from usm.services.platform import Database
+from usm.services.reports import SparesQuery, lifecycle_report, spares_report
+from usm.services.reports.lifecycle import month_starts
+from usm.services.user_input import InputError
 
 
 def build_estate(db: Database) -> dict[str, str]:
@@ -102,7 +102,7 @@ def test_before_anything_was_registered_everything_is_empty(db: Database) -> Non
 
 def test_days_is_checked_and_months_roll_over_the_year() -> None:
     for days in (0, 3651):
-        with pytest.raises(BadReportInput) as problem:
+        with pytest.raises(InputError) as problem:
             lifecycle_report(None, date(2026, 1, 1), days)  # type: ignore[arg-type]
         assert problem.value.field == "days"
     assert month_starts(date(2026, 11, 23), 3) == [date(2026, 11, 1), date(2026, 12, 1),

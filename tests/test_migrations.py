@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bir.base import Base
-from usm.services.database import Database
+from usm.services.platform import Database
 
 
 def test_migrations_match_the_models(db: Database) -> None:

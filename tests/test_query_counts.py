@@ -13,7 +13,7 @@ from sqlalchemy import event
 from tests.helpers import at, implement_normal_change, laptop
 from tests.web_support import login
 from usm.services import changes, register
-from usm.services.database import Database
+from usm.services.platform import Database
 
 REGISTER_PAGE = "/items?class=hardware.laptop&status=in_stock&sort=name"
 # The most a page may send, whatever it shows (the session's user, the filter choices, the page,

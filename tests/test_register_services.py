@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,10 +23,12 @@ from bir.items import Item
 from bir.queries import service_condition
 from bir.vocabulary import RELATION_KINDS
 from tests.helpers import at, implement_normal_change
-from usm.services import changes, register, register_export
-from usm.services.database import Database
+from usm.services import changes, register
+from usm.services import register as register_export
+from usm.services.errors import Invalid
+from usm.services.platform import Database
 from usm.services.register import BadQuery, SearchQuery
-from usm.services.register_export import ITEM_COLUMNS
+from usm.services.register.export import ITEM_COLUMNS
 
 # Laptops: serial, name, owner, location, cost centre, purchase cost, acquired on. Ties in every
 # sortable column and empty values in most, so pagination must rely on the key tie-breaker.
@@ -299,14 +301,21 @@ def test_search_as_of_reads_the_register_as_it_stood(db: Database, sample: dict[
     ({"status": "broken"}, "not a lifecycle status"),
     ({"as_of": "yesterday"}, "YYYY-MM-DD"),
     ({"as_of": "2026-02-30"}, "YYYY-MM-DD"),
-    ({"as_of": "2026-01-01T10:00+02:00"}, "YYYY-MM-DD"),
+    ({"as_of": "2026-01-01T10:00+25:00"}, "YYYY-MM-DD"),
     ({"after": "x", "before": "y"}, "not both"),
     ({"owner": "x" * 201}, "longer than 200"),
     ({"q": "a\x00b"}, "NUL character"),
 ])
 def test_bad_parameters_are_refused_with_a_message(params: dict[str, str], message: str) -> None:
-    with pytest.raises(BadQuery, match=message.replace("(", r"\(")):
+    with pytest.raises(Invalid, match=message.replace("(", r"\(")) as refused:
         register.search_query(params)
+    if "as_of" in params:  # read as every moment is read, naming the parameter
+        assert [e.field for e in refused.value.errors] == ["as_of"]
+
+
+def test_as_of_honours_an_offset() -> None:
+    query = register.search_query({"as_of": "2026-01-01T10:00+02:00"})
+    assert query.as_of == datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 
 
 BAD_SEARCHES = [

@@ -27,7 +27,7 @@ from bir.classes import load_class_specs
 from bir.queries import ItemFilter
 from tests.helpers import at, implement_normal_change, laptop
 from usm.services import changes, register
-from usm.services.database import Database
+from usm.services.platform import Database
 from workflows.definition import Definition, TransitionSpec, parse_definition
 from workflows.engine import ChangeError, TransitionRefused
 from workflows.guards import CHANGE_FIELDS

@@ -14,15 +14,10 @@ from sqlalchemy import select
 from bir.items import Item
 from tests.helpers import at, implement_normal_change, laptop
 from usm.services import changes
-from usm.services.database import Database
-from usm.services.report_input import BadReportInput
-from usm.services.spares import (
-    SparesQuery,
-    base_stock,
-    poisson_cumulative,
-    query_from_args,
-    spares_report,
-)
+from usm.services.platform import Database
+from usm.services.reports import SparesQuery, query_from_args, spares_report
+from usm.services.reports.spares import base_stock, poisson_cumulative
+from usm.services.user_input import InputError
 
 UTRECHT = "Utrecht office"
 
@@ -217,13 +212,13 @@ def test_every_location_and_the_whole_hardware_class(db: Database) -> None:
 
 
 def test_unknown_class_and_bad_inputs_name_the_field(db: Database) -> None:
-    with pytest.raises(BadReportInput) as unknown:
+    with pytest.raises(InputError) as unknown:
         spares_report(db, SparesQuery(class_code="hardware.toaster"))
     assert unknown.value.field == "class"
     bad = {"window_days": "0", "service_level": "100", "rate_percent": "lots",
            "lead_time_days": "-1", "growth_percent": "2000", "as_of": "2026-13-01"}
     for field, value in bad.items():
-        with pytest.raises(BadReportInput) as problem:
+        with pytest.raises(InputError) as problem:
             query_from_args({"class": "hardware.laptop", field: value})
         assert problem.value.field == field, (field, value)
     query = query_from_args({"class": "hardware.laptop", "service_level": "99.5",

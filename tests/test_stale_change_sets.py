@@ -23,7 +23,7 @@ from tests.test_api_support import ApiClient, error_of
 from tests.web_support import login, post_form
 from usm.cli import main
 from usm.services import changes, register
-from usm.services.database import Database
+from usm.services.platform import Database
 
 
 def _owner_change(db: Database, operations: list[dict[str, Any]], when: datetime) -> str:

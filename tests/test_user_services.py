@@ -7,8 +7,7 @@ import pytest
 
 from bir.errors import FieldError, ValidationFailed
 from tests.conftest import PASSWORD
-from usm.services.database import Database
-from usm.services.users import (
+from usm.services.accounts import (
     ROLES,
     UnknownUser,
     UserNotFound,
@@ -21,6 +20,7 @@ from usm.services.users import (
     update_user,
     user_by_username,
 )
+from usm.services.platform import Database
 from workflows.skeleton import ROLES as SKELETON_ROLES
 
 NEW_PASSWORD = "a-new-long-password"

@@ -14,9 +14,9 @@ from tests.conftest import PASSWORD
 from tests.helpers import at, implement_normal_change, laptop
 from usm.app import create_app
 from usm.config import Settings
-from usm.services.database import Database
+from usm.services.platform import Database
+from usm.services.user_input import parse_moment
 from web.auth import local_target
-from web.register import parse_as_of
 from web.security import roles_required
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -210,11 +210,11 @@ def test_unknown_item_is_404(client: FlaskClient) -> None:
     login(client)
     response = client.get("/items/LAP-999999")
     assert response.status_code == 404
-    assert "no item LAP-999999" in response.get_data(as_text=True)
+    assert "No item LAP-999999 in the register." in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("as_of", ["yesterday", "2026-13-01", "2026-02-30", "2026-01-01T25:00",
-                                   "2026-01-01T10:00+02:00"])
+                                   "2026-01-01T10:00+25:00", "1700000000"])
 def test_bad_as_of_is_a_400_with_a_message(
         client: FlaskClient, laptop_history: tuple[str, str], as_of: str) -> None:
     login(client)
@@ -223,10 +223,23 @@ def test_bad_as_of_is_a_400_with_a_message(
     assert "YYYY-MM-DD" in response.get_data(as_text=True)
 
 
-def test_parse_as_of_reads_a_day_as_its_start_in_utc() -> None:
-    assert parse_as_of("2026-03-31") == at("2026-03-31", 0)
-    assert parse_as_of("2026-03-31T17:30") == at("2026-03-31", 17).replace(minute=30)
-    assert parse_as_of("") is None and parse_as_of(None) is None
+def test_a_moment_is_read_as_utc_unless_it_names_an_offset() -> None:
+    assert parse_moment("2026-03-31") == at("2026-03-31", 0)
+    assert parse_moment("2026-03-31T17:30") == at("2026-03-31", 17).replace(minute=30)
+    assert parse_moment("2026-03-31 17:30") == at("2026-03-31", 17).replace(minute=30)
+    assert parse_moment("2026-03-31T19:30+02:00") == at("2026-03-31", 17).replace(minute=30)
+    assert parse_moment("2026-03-31T17:30:00Z") == at("2026-03-31", 17).replace(minute=30)
+    assert parse_moment("") is None and parse_moment(None) is None
+
+
+def test_the_item_page_reads_an_as_of_with_an_offset_as_the_api_does(
+        client: FlaskClient, laptop_history: tuple[str, str]) -> None:
+    """The web, the API and the CLI read one moment the same way (an offset is honoured)."""
+    login(client)
+    utc = client.get("/items/LAP-000001?as_of=2026-01-31T10:00").get_data(as_text=True)
+    offset = client.get("/items/LAP-000001",
+                        query_string={"as_of": "2026-01-31T12:00+02:00"}).get_data(as_text=True)
+    assert "2026-01-31 10:00 UTC" in utc and "2026-01-31 10:00 UTC" in offset
 
 
 def test_html_in_register_values_is_escaped(client: FlaskClient, db: Database) -> None:

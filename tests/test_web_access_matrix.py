@@ -17,9 +17,8 @@ import pytest
 from flask import Flask
 
 from tests.web_support import login
-from usm.services.audit.uploads import save_options, store_upload
-from usm.services.database import Database
-from usm.services.demo import load_demo
+from usm.services.audit import save_options, store_upload
+from usm.services.platform import Database, load_demo
 
 COORDINATOR, OWNER, DESIGNER, ADMIN = "carol", "sam", "pat", "ada"
 EVERYONE = {COORDINATOR, OWNER, DESIGNER, ADMIN}

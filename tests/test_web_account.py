@@ -8,8 +8,8 @@ import re
 from flask.testing import FlaskClient
 
 from tests.web_support import login, post_form
-from usm.services import api_tokens
-from usm.services.database import Database
+from usm.services import accounts as api_tokens
+from usm.services.platform import Database
 
 SECRET = re.compile(r'<code id="new-token">(usm_[^<]+)</code>')
 

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 
 from tests.conftest import PASSWORD
 from tests.web_support import login, post_form
-from usm.services.database import Database
-from usm.services.users import add_user, authenticate, list_users, user_by_username
+from usm.services.accounts import add_user, authenticate, list_users, user_by_username
+from usm.services.platform import Database
 
 NEW_PASSWORD = "a-new-long-password"
 PAGES = ["/admin/users", "/admin/users/new", "/admin/users/carol"]

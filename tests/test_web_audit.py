@@ -18,8 +18,8 @@ from werkzeug.datastructures import MultiDict
 from tests.helpers import at, implement_normal_change, laptop
 from tests.web_support import csrf_token, login, make_app
 from usm.services import changes
-from usm.services.audit.uploads import claim_upload, release_claim
-from usm.services.database import Database
+from usm.services.audit import claim_upload, release_claim
+from usm.services.platform import Database
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 from tests.helpers import at, implement_normal_change, laptop
 from tests.web_support import csrf_token, login
 from usm.services import changes
-from usm.services.database import Database
+from usm.services.platform import Database
 from usm.services.register import list_items
 from web import changes as change_pages
 

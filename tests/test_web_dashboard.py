@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from tests.helpers import implement_normal_change, laptop
 from tests.web_support import login
-from usm.services.database import Database
+from usm.services.platform import Database
 
 TODAY = datetime.now(UTC).date()
 WARRANTY_END = TODAY + timedelta(days=40)

@@ -14,8 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete
 
 from tests.web_support import login
-from usm.services.database import Database
-from usm.services.definitions import definition_detail, guard_text, list_models
+from usm.services.change_models import definition_detail, list_models
+from usm.services.change_models.catalogue import guard_text
+from usm.services.platform import Database
 from web.diagram import text_width, wrap
 from workflows.changes import store_definition
 from workflows.definition import GuardRef

@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 from tests.definition_cases import NORMAL
 from tests.test_class_versions import _laptop_spec
 from tests.web_support import csrf_token, login, post_form
-from usm.services import class_versions as classes
-from usm.services import definition_versions as versions
-from usm.services.database import Database
+from usm.services import change_models as versions
+from usm.services import item_classes as classes
+from usm.services.platform import Database
 from web.live_check import MAX_SOURCE_BYTES
 
 DRAFT = "/designer/definitions/normal-change/2"

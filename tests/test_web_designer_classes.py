@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from tests.helpers import at, implement_normal_change, laptop
 from tests.test_class_versions import REFUSALS, _laptop_spec
 from tests.web_support import csrf_token, login, post_form
-from usm.services import class_versions as classes
-from usm.services.database import Database
+from usm.services import item_classes as classes
+from usm.services.platform import Database
 
 PAGE = "/designer/classes/hardware.laptop/1"
 EDIT = "/designer/classes/hardware.laptop/2/edit"

@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 
 from tests.definition_cases import ERROR_MATRIX, NORMAL
 from tests.web_support import csrf_token, login, post_form
+from usm.services import change_models as versions
 from usm.services import changes
-from usm.services import definition_versions as versions
-from usm.services.database import Database
-from usm.services.definitions import definition_detail
+from usm.services.change_models import definition_detail
+from usm.services.platform import Database
 
 EDIT = "/designer/definitions/normal-change/2/edit"
 

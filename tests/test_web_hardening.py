@@ -18,8 +18,9 @@ from tests.helpers import at, implement_normal_change, laptop
 from tests.test_api_support import ApiClient, error_of
 from tests.test_web_access_matrix import _get_rules, matrix_app  # noqa: F401  (fixture)
 from tests.web_support import csrf_token, login, make_app, post_form
-from usm.services import api_tokens, changes
-from usm.services.database import Database
+from usm.services import accounts as api_tokens
+from usm.services import changes
+from usm.services.platform import Database
 from web.login_guard import FAILURE_LIMIT, FAILURE_WINDOW_SECONDS, LoginThrottle
 
 # -- login throttling ----------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from flask.testing import FlaskClient
 
 from tests.test_web_access_matrix import ACCESS, _get_rules, demo_app_with_import
 from tests.web_support import login, post_form
-from usm.services import api_tokens
-from usm.services.database import Database
-from usm.services.users import ValidationFailed, set_language, user_by_username
+from usm.services import accounts as api_tokens
+from usm.services.accounts import ValidationFailed, set_language, user_by_username
+from usm.services.platform import Database
 from web import formatting, i18n
 
 ROOT = Path(__file__).resolve().parent.parent

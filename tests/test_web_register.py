@@ -14,7 +14,7 @@ from sqlalchemy import event
 from tests.helpers import at, implement_normal_change, laptop
 from tests.test_register_services import build_register
 from tests.web_support import login
-from usm.services.database import Database
+from usm.services.platform import Database
 
 REGISTER_PAGES = ("/items", "/items/SRV-000001", "/services", "/services/SVC-000001")
 
@@ -189,7 +189,7 @@ def test_item_as_of_shows_the_version_and_relations_of_then(
 
 
 def test_item_pages_404_and_400(sam: FlaskClient, sample: dict[str, str]) -> None:
-    assert "no item LAP-999999" in page(sam, "/items/LAP-999999", 404)
+    assert "No item LAP-999999 in the register." in page(sam, "/items/LAP-999999", 404)
     assert "was not registered yet" in page(sam, "/items/LAP-000001", 404, as_of="2025-01-01")
     assert "YYYY-MM-DD" in page(sam, "/items/LAP-000001", 400, as_of="soon")
     assert "LAP-000001" in page(sam, "/items/lap-000001")  # keys are case-insensitive
@@ -227,7 +227,7 @@ def test_service_view_as_of_and_not_found(sam: FlaskClient, sample: dict[str, st
     assert "No item supports this service at that moment." in html
     assert "Shown as registered at" in html
 
-    assert "no item SVC-999999" in page(sam, "/services/SVC-999999", 404)
+    assert "No item SVC-999999 in the register." in page(sam, "/services/SVC-999999", 404)
     assert "not a service" in page(sam, "/services/LAP-000001", 404)
     assert "YYYY-MM-DD" in page(sam, "/services/SVC-000001", 400, as_of="later")
 

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from tests.test_finance import build_finance_register
 from tests.web_support import login
-from usm.services.database import Database
+from usm.services.platform import Database
 
 
 @pytest.fixture

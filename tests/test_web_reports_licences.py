@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from tests.test_licences import build_licences
 from tests.web_support import login
-from usm.services.database import Database
+from usm.services.platform import Database
 
 PAGE = "/reports/licences"
 

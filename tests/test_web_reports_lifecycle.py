@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from tests.test_lifecycle import build_estate
 from tests.test_spares import UTRECHT, build_pool
 from tests.web_support import login
-from usm.services.database import Database
+from usm.services.platform import Database
 
 
 @pytest.fixture

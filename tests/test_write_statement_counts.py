@@ -20,7 +20,7 @@ from bir.items import Item, ItemVersion
 from bir.relations import Relation
 from tests.helpers import at, counted, laptop, normal_change_in_realisation
 from usm.services import changes
-from usm.services.database import Database
+from usm.services.platform import Database
 
 
 def statements(db: Database, work: Callable[[], Any]) -> list[str]:

@@ -14,8 +14,9 @@ from flask_wtf.csrf import CSRFProtect
 import web
 from usm.accounts import User
 from usm.config import Settings
-from usm.services.database import Database
-from usm.services.users import get_user
+from usm.services.accounts import get_user
+from usm.services.errors import UsmError
+from usm.services.platform import Database
 from web import (
     account,
     admin,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.context_processor(navigation)
     for code in errors.HANDLED:
         app.register_error_handler(code, errors.render_error)
+    app.register_error_handler(UsmError, errors.render_refusal)
     app.after_request(security.add_security_headers)
     return app
 

@@ -17,8 +17,8 @@ from usm.cli_support import cell_text, friendly, open_db, parse_moment, print_ta
 from usm.config import database_url
 from usm.services import changes as change_services
 from usm.services import register as register_services
-from usm.services.definitions import list_definitions, validate_definition_file
-from usm.services.users import add_user
+from usm.services.accounts import add_user
+from usm.services.change_models import list_definitions, validate_definition_file
 from workflows.definition import DefinitionError
 
 
@@ -39,7 +39,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Migrate the schema to the latest version and install the shipped classes and models."""
     from usm.db import upgrade
-    from usm.services.setup import install_shipped
+    from usm.services.platform import install_shipped
 
     url = database_url()
     upgrade(url)
@@ -60,7 +60,7 @@ def _safe_url(url: str) -> str:
 @friendly
 def demo() -> None:
     """Load demo users, services, items and changes, all through the change process."""
-    from usm.services.demo import DemoRefused, load_demo
+    from usm.services.platform import DemoRefused, load_demo
 
     with open_db() as database:
         try:
@@ -90,7 +90,7 @@ def serve(host: str, port: int, threads: int) -> None:
 @click.pass_context
 def quickstart(ctx: click.Context, host: str, port: int) -> None:
     """Upgrade the database, load the demo data if the register is empty, and serve."""
-    from usm.services.demo import DemoRefused, load_demo
+    from usm.services.platform import DemoRefused, load_demo
 
     ctx.invoke(db_upgrade)
     with open_db() as database:
@@ -386,7 +386,7 @@ def token() -> None:
 @friendly
 def token_create(username: str, name: str, expires: str | None) -> None:
     """Make a token for USERNAME; it acts with that user's roles."""
-    from usm.services.api_tokens import create_token
+    from usm.services.accounts import create_token
 
     with open_db() as database:
         made = create_token(database, username, name,
@@ -400,7 +400,7 @@ def token_create(username: str, name: str, expires: str | None) -> None:
 @click.argument("username", required=False)
 def token_list(username: str | None) -> None:
     """List tokens (of USERNAME, or everyone's), revoked ones included."""
-    from usm.services.api_tokens import list_tokens
+    from usm.services.accounts import list_tokens
 
     with open_db() as database:
         rows = list_tokens(database, username)
@@ -417,7 +417,7 @@ def token_list(username: str | None) -> None:
 @click.argument("token_id", type=int)
 def token_revoke(token_id: int) -> None:
     """Revoke token TOKEN_ID: it stops working at once."""
-    from usm.services.api_tokens import TokenNotFound, revoke_token
+    from usm.services.accounts import TokenNotFound, revoke_token
 
     with open_db() as database:
         try:

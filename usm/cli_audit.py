@@ -9,18 +9,22 @@ from pathlib import Path
 import click
 
 from usm.cli_support import friendly, open_db, print_table
-from usm.services import exports, register_export
+from usm.services import platform as exports
+from usm.services import register as register_export
 from usm.services import register as register_services
-from usm.services.audit.correction import (
+from usm.services.audit import (
     FORMATS,
+    KINDS,
+    ImportFailed,
+    MappingError,
+    Reconciliation,
     accepted_ids,
+    load_mapping,
+    parse_match_order,
     reconcile_file,
     register_correction,
 )
-from usm.services.audit.found import ImportFailed
-from usm.services.audit.mapping import MappingError, load_mapping
-from usm.services.audit.reconcile import KINDS, Reconciliation, parse_match_order
-from usm.services.change_queue import ChangeFilter
+from usm.services.changes import ChangeFilter
 
 format_option = click.option("--format", "fmt", type=click.Choice(sorted(exports.FORMATS)),
                              default="csv", show_default=True)

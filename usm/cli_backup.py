@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from usm.config import database_url
-from usm.services.backup import BackupError, backup_database, restore_database
+from usm.services.platform import BackupError, backup_database, restore_database
 
 file_argument = click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 

@@ -12,10 +12,11 @@ from typing import Any
 import click
 
 from usm.cli_support import open_db, print_table
-from usm.services import class_versions, definition_versions
-from usm.services.class_checks import ClassDefinitionError, load_class_list
-from usm.services.database import Database
-from usm.services.definitions import DefinitionNotFound, list_definitions
+from usm.services import change_models as definition_versions
+from usm.services import item_classes as class_versions
+from usm.services.change_models import DefinitionNotFound, list_definitions
+from usm.services.item_classes import ClassDefinitionError, load_class_list
+from usm.services.platform import Database
 from workflows.definition import DefinitionError
 
 CLI_USER = "cli"

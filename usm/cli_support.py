@@ -11,12 +11,11 @@ from typing import Any
 
 import click
 
-from bir.errors import RegisterError, ValidationFailed
 from usm.config import database_url
-from usm.services import changes as change_services
-from usm.services.database import Database
-from usm.services.users import UnknownUser
-from workflows.engine import ChangeError
+from usm.services import user_input
+from usm.services.errors import Invalid, UsmError
+from usm.services.platform import Database
+from usm.services.user_input import InputError
 
 
 def connect_database() -> Database:
@@ -39,22 +38,21 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except ValidationFailed as exc:
-            lines = "\n".join(f"  {e}" for e in exc.errors)
+        except Invalid as exc:
+            lines = "\n".join(f"  {problem}" for problem in exc.problems)
             raise click.ClickException(f"invalid input:\n{lines}") from exc
-        except (ChangeError, RegisterError, UnknownUser, change_services.ChangeNotFound) as exc:
+        except UsmError as exc:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper
 
 
-def parse_moment(value: str) -> datetime:
-    """ISO date or date-time; without a zone it is read as UTC."""
+def parse_moment(value: str) -> datetime | None:
+    """A moment as every screen reads it (``usm.services.user_input``); a bad one is a usage error."""
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return user_input.parse_moment(value)
+    except InputError as exc:
+        raise click.BadParameter(exc.message) from None
 
 
 def cell_text(value: Any) -> str:

@@ -20,9 +20,9 @@ from wtforms import DateField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from usm.services import api_tokens, users
-from usm.services.api_tokens import TokenNotFound
-from usm.services.users import ValidationFailed
+from usm.services import accounts as api_tokens
+from usm.services import accounts as users
+from usm.services.accounts import TokenNotFound, ValidationFailed
 from web import i18n
 from web.context import database
 

@@ -17,8 +17,8 @@ from wtforms import BooleanField, Field, PasswordField, SelectMultipleField, Str
 from wtforms.validators import EqualTo
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from usm.services import users as user_service
-from usm.services.users import ROLES, FieldError, UserNotFound, UserRow, ValidationFailed
+from usm.services import accounts as user_service
+from usm.services.accounts import ROLES, FieldError, UserNotFound, UserRow, ValidationFailed
 from web import access
 from web.context import database
 from web.formatting import role_label

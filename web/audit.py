@@ -16,25 +16,22 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from usm.services.audit.correction import (
-    FORMATS,
-    accepted_ids,
-    reconcile_file,
-    register_correction,
-)
-from usm.services.audit.found import ImportFailed, ImportProblem
-from usm.services.audit.reconcile import (
+from usm.services.audit import (
     DEFAULT_MATCH_ORDER,
     DRIFT,
+    FORMATS,
     KINDS,
     NOT_SEEN,
     UNREGISTERED,
-    parse_match_order,
-)
-from usm.services.audit.uploads import (
+    ImportFailed,
+    ImportProblem,
+    accepted_ids,
     claim_upload,
     discard_upload,
+    parse_match_order,
+    reconcile_file,
     record_acceptance,
+    register_correction,
     release_claim,
     save_options,
     store_upload,

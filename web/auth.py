@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from usm.services.users import authenticate
+from usm.services.accounts import authenticate
 from web import i18n, login_guard
 from web.context import database
 

@@ -22,12 +22,22 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from usm.services import change_forms, changes
-from usm.services.change_forms import ROW_INPUT, ChangeFormSpec, ChangeSetRows
-from usm.services.changes import ChangeConflict, ChangeError, FieldError, ValidationFailed
+from usm.services import changes
+from usm.services import changes as change_forms
+from usm.services.changes import (
+    ROW_INPUT,
+    ChangeConflict,
+    ChangeError,
+    ChangeFormSpec,
+    ChangeSetRows,
+    FieldError,
+    ValidationFailed,
+)
+from usm.services.errors import Invalid
+from usm.services.user_input import DETAIL_FIELDS, change_details
 from web import access
 from web.context import database
-from web.formatting import label, status_label
+from web.formatting import label, moment_input, status_label
 from web.security import roles_required
 from web.vocabulary import ui_reason
 
@@ -38,9 +48,6 @@ SECTIONS = ("create", "update", "status", "relation")
 DEFAULT_ROWS = {"create": 3, "update": 2, "status": 2, "relation": 2}
 MORE_ROWS = 3
 MAX_ROWS = 60
-DETAIL_FIELDS = ("title", "description", "reason", "coordinator", "risk", "impact",
-                 "cost_estimate", "currency", "planned_start", "planned_end", "outcome")
-NAIVE_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -79,24 +86,11 @@ def _form_options(spec: ChangeFormSpec) -> dict[str, Any]:
             "status_options": [(s, status_label(s)) for s in spec.statuses]}
 
 
-def moment_input(value: datetime | None) -> str:
-    """A moment as an ``<input type="datetime-local">`` value, in UTC."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M") if value else ""
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     editor = current_user.is_authenticated and bool(set(current_user.roles)
                                                      & set(access.CHANGE_EDITORS))
-    return {"moment_input": moment_input, "is_editor": editor}
-
-
-def _moment(text: str | None) -> str | None:
-    """A moment from a form: a local date and time is read as UTC (the pages say so)."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    return text.replace(" ", "T") + "+00:00" if NAIVE_MOMENT.match(text) else text
+    return {"is_editor": editor}
 
 
 def _version() -> int:
@@ -197,7 +191,7 @@ def _details_values(view: changes.ChangeDetail) -> dict[str, str]:
     return values
 
 
-def _errors(failed: ValidationFailed) -> dict[str, list[str]]:
+def _errors(failed: Invalid) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = defaultdict(list)
     for e in failed.errors:
         errors[e.field or "form"].append(e.message)
@@ -208,25 +202,12 @@ def _errors(failed: ValidationFailed) -> dict[str, list[str]]:
 @roles_required(*access.CHANGE_EDITORS)
 def update_details(key: str) -> ResponseReturnValue:
     version, form = _version(), request.form
-    values: dict[str, Any] = {}
-    for name in DETAIL_FIELDS:
-        if name in form:
-            text = form[name].strip()
-            values[name] = text if name == "title" else (text or None)
-    for name in ("planned_start", "planned_end"):
-        if name in values:
-            values[name] = _moment(values[name])
-    if values.get("currency"):
-        values["currency"] = values["currency"].upper()
-    model_values = {k.removeprefix("fields."): v for k, v in form.items() if k.startswith("fields.")}
-    if model_values:
-        values["fields"] = model_values
     try:
-        changes.update_change(database(), key, current_user.username, values,
+        changes.update_change(database(), key, current_user.username, change_details(form),
                               expected_version=version)
     except ChangeConflict:
         return _conflict(key, _("edit of the details"))
-    except ValidationFailed as exc:
+    except Invalid as exc:
         return _detail_page(key, 422, details=form.to_dict(), details_errors=_errors(exc))
     except ChangeError as exc:
         flash(str(exc), "error")
@@ -355,19 +336,11 @@ def new_for_model(model: str) -> ResponseReturnValue:
         _row_errors(state, spec, problems, origins)
         return _new_form(spec, state, 422)
     values = state.values
-    details: dict[str, Any] = {
-        name: values[name].strip() for name in DETAIL_FIELDS
-        if name not in ("title", "outcome") and (values.get(name) or "").strip()}
-    for name in ("planned_start", "planned_end"):
-        if name in details:
-            details[name] = _moment(details[name])
-    if details.get("currency"):
-        details["currency"] = details["currency"].upper()
-    model_values = {f.name: values.get(f"fields.{f.name}", "") for f in spec.fields}
-    if any(v.strip() for v in model_values.values()):
-        details["fields"] = {k: v for k, v in model_values.items() if v.strip()}
     others = [s.strip().upper() for s in re.split(r"[,\s]+", values.get("other_services", ""))]
     try:
+        details = {name: value for name, value in change_details(
+            values, [n for n in DETAIL_FIELDS if n not in ("title", "outcome")],
+            model_fields=[f.name for f in spec.fields]).items() if value is not None}
         registered = changes.register_change(
             database(), current_user.username, model=spec.model.code,
             title=values.get("title", "").strip(), operations=operations,
@@ -376,7 +349,7 @@ def new_for_model(model: str) -> ResponseReturnValue:
     except changes.NotAChange as exc:
         state.errors["operations"] = [str(exc)]
         return _new_form(spec, state, 422)
-    except ValidationFailed as exc:
+    except Invalid as exc:
         _row_errors(state, spec, exc.errors, origins)
         return _new_form(spec, state, 422)
     except ChangeError as exc:

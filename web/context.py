@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from usm.services.database import Database
+from usm.services.platform import Database
 
 DATABASE_EXTENSION = "usm_db"
 

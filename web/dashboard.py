@@ -22,8 +22,13 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from usm.services import changes, definitions, finance, licences, lifecycle, users
-from usm.services.database import Database
+from usm.services import accounts as users
+from usm.services import change_models as definitions
+from usm.services import changes
+from usm.services import reports as finance
+from usm.services import reports as lifecycle
+from usm.services.platform import Database
+from usm.services.reports import licences
 from web import access
 from web.charts import Series, bar_chart, column_chart
 from web.formatting import money

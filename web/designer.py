@@ -10,8 +10,8 @@ from flask import Blueprint, Response, abort, render_template
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from usm.services import definitions as change_models
-from usm.services.definitions import DefinitionDetail, DefinitionNotFound
+from usm.services import change_models
+from usm.services.change_models import DefinitionDetail, DefinitionNotFound
 from web import access
 from web.context import database
 from web.diagram import render_svg, render_svg_document

@@ -26,16 +26,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from usm.services import class_versions as versions
-from usm.services.class_diff import diff_against_published
-from usm.services.class_form import (
+from usm.services import item_classes as versions
+from usm.services.item_classes import (
     ATTRIBUTE_TYPES,
     AttributeRow,
+    ClassDefinitionError,
+    ClassNotFound,
+    ClassVersionRefused,
     class_record,
+    diff_against_published,
     form_of,
     rows_of,
 )
-from usm.services.class_versions import ClassDefinitionError, ClassNotFound, ClassVersionRefused
 from web import access
 from web.context import database
 from web.live_check import problems_answer

@@ -9,9 +9,8 @@ from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from usm.services import dry_run as dry_runs
-from usm.services.definition_versions import MAX_VERSION
-from usm.services.definitions import DefinitionNotFound, definition_detail
+from usm.services import change_models as dry_runs
+from usm.services.change_models import MAX_VERSION, DefinitionNotFound, definition_detail
 from web import access
 from web.context import database
 from web.security import roles_required

@@ -26,18 +26,20 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup
 
-from usm.services import definition_versions as versions
-from usm.services.database import Database
-from usm.services.definition_diff import diff_against_published
-from usm.services.definition_form import (
+from usm.services import change_models as versions
+from usm.services.change_models import (
+    DefinitionError,
+    DefinitionNotFound,
+    DefinitionRefused,
     StateForm,
     TransitionForm,
+    diff_against_published,
     remove_state,
     remove_transition,
     set_states,
     set_transition,
 )
-from usm.services.definition_versions import DefinitionError, DefinitionNotFound, DefinitionRefused
+from usm.services.platform import Database
 from web import access
 from web.context import database
 from web.diagram import render_svg

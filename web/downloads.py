@@ -6,7 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 
-from usm.services import exports, register, register_export
+from usm.services import platform as exports
+from usm.services import register
+from usm.services import register as register_export
 from web import access
 from web.changes import queue_filter
 from web.context import database
@@ -32,11 +34,8 @@ def _format(fmt: str) -> str:
 @roles_required(*access.REGISTER_READERS)
 def items(fmt: str) -> ResponseReturnValue:
     _format(fmt)
-    try:
-        query = register.search_query(request.args)
-        sheet = register_export.items_sheet(database(), query)
-    except register.BadQuery as exc:
-        abort(400, description=str(exc))
+    query = register.search_query(request.args)
+    sheet = register_export.items_sheet(database(), query)
     moment = f"-{query.as_of:%Y-%m-%dT%H%M}" if query.as_of else ""
     return download(f"register{moment}", fmt, sheet)
 
@@ -45,10 +44,7 @@ def items(fmt: str) -> ResponseReturnValue:
 @roles_required(*access.REGISTER_READERS)
 def history(key: str, fmt: str) -> ResponseReturnValue:
     _format(fmt)
-    try:
-        sheet = register_export.history_sheet(database(), key)
-    except register.NotFound as exc:
-        abort(404, description=str(exc))
+    sheet = register_export.history_sheet(database(), key)
     return download(f"history-{key.strip().upper()}", fmt, sheet)
 
 

@@ -23,7 +23,7 @@ from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
-from usm.services.users import LANGUAGES
+from usm.services.accounts import LANGUAGES
 from web.formatting import weekday_names
 
 SOURCE = Path(__file__).resolve().parent / "translations"

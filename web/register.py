@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from usm.services import register
+from usm.services.errors import Invalid
+from usm.services.user_input import parse_moment
 from web import access
 from web.context import database
 from web.formatting import history_changes, item_groups, moment_param
@@ -34,19 +36,8 @@ def _change_access() -> dict[str, bool]:
     return {"sees_changes": bool(roles & set(access.CHANGE_PARTICIPANTS))}
 
 
-def parse_as_of(text: str | None) -> datetime | None:
-    """``YYYY-MM-DD`` (the start of that day) or ``YYYY-MM-DDTHH:MM``, read as UTC.
-
-    Raises ``ValueError`` with a message fit for the user.
-    """
-    return register.parse_moment(text)
-
-
 def _as_of_argument() -> datetime | None:
-    try:
-        return parse_as_of(request.args.get("as_of"))
-    except ValueError as exc:
-        abort(400, description=str(exc))
+    return parse_moment(request.args.get("as_of"))
 
 
 def search_params(query: register.SearchQuery, **changes: str | None) -> dict[str, str]:
@@ -78,7 +69,7 @@ def search() -> ResponseReturnValue:
     try:
         query = register.search_query(request.args)
         page = register.search_items(db, query)
-    except register.BadQuery as exc:
+    except Invalid as exc:
         # The form shows what was asked, minus the sort and page: a bad one would stick.
         form = {k: v for k, v in request.args.items() if k not in ("sort", "order", "after", "before")}
         return render_template("register/search.html", error=str(exc), page=None, choices=choices,
@@ -93,11 +84,8 @@ def search() -> ResponseReturnValue:
 def item(key: str) -> ResponseReturnValue:
     as_of = _as_of_argument()
     db = database()
-    try:
-        view = register.item_view(db, key, as_of=as_of)
-        history = register.item_history(db, view.key)
-    except register.NotFound as exc:
-        abort(404, description=str(exc))
+    view = register.item_view(db, key, as_of=as_of)
+    history = register.item_history(db, view.key)
     labels = list(view.attribute_labels.items())
     return render_template(
         "register/item.html", item=view, groups=item_groups(view),
@@ -115,8 +103,5 @@ def services() -> ResponseReturnValue:
 @roles_required(*access.REGISTER_READERS)
 def service(key: str) -> ResponseReturnValue:
     as_of = _as_of_argument()
-    try:
-        view = register.service_view(database(), key, as_of=as_of)
-    except register.NotFound as exc:
-        abort(404, description=str(exc))
+    view = register.service_view(database(), key, as_of=as_of)
     return render_template("register/service.html", view=view)

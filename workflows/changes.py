@@ -26,7 +26,7 @@ from bir.base import to_money, utcnow
 from bir.bulk import insert_rows
 from bir.changeset import plan_change_set
 from bir.classes import ItemClass
-from bir.errors import FieldError, ValidationFailed
+from bir.errors import FieldError, Invalid, ValidationFailed
 from bir.keys import reserve_keys
 from bir.queries import items_by_key
 from bir.vocabulary import LifecycleStatus
@@ -50,8 +50,14 @@ COMMENT_MAX = 4000
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
-class NotAChange(ChangeError):
+class NotAChange(Invalid):
     """The request touches nothing in the register: USM handles it as an OPS service request."""
+
+    code = "not_a_change"
+    field = "operations"
+
+    def __init__(self, message: str):
+        super().__init__([FieldError("operations", message)], message)
 
 
 class ChangeDetails(BaseModel):

@@ -14,16 +14,21 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bir.changeset import OP_KINDS
+from bir.errors import Invalid
 from workflows.guards import CHANGE_FIELDS, GUARDS
 from workflows.skeleton import FINAL, ROLES, SKELETON, ChangeClass, Step, allowed_move
 
 NAME = r"^[a-z][a-z0-9_]*$"
 
 
-class DefinitionError(ValueError):
+class DefinitionError(Invalid):
+    """A change model's text was refused; ``problems`` lists every reason, each naming its place."""
+
+    summary = "the definition breaks the CHM skeleton or the schema of a definition"
+    field = "source"
+
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("; ".join(problems))
+        super().__init__(problems)
 
 
 class GuardRef(BaseModel):

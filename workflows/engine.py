@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from transitions import EventData, Machine
 
 from bir.base import utcnow
-from bir.errors import StaleChangeSet
+from bir.errors import Conflict, FieldError, Refused, StaleChangeSet
 from bir.writer import apply_change_set
 from workflows.definition import Definition, TransitionSpec, parse_definition
 from workflows.guards import GUARDS
@@ -41,18 +41,26 @@ class Actor:
         return bool(self.roles.intersection(roles))
 
 
-class ChangeError(Exception):
+class ChangeError(Refused):
     """Base class of the engine's refusals; the message is meant for the user."""
 
 
 class TransitionRefused(ChangeError):
+    """The change's state, the model's guards or the transition's roles do not allow this move
+    now; ``reasons`` lists every one."""
+
+    code = "transition_refused"
+
     def __init__(self, change_key: str, trigger: str, reasons: list[str]):
         self.reasons = reasons
+        self.errors = [FieldError("trigger", reason) for reason in reasons]
         super().__init__(f"{change_key}: cannot {trigger}: {'; '.join(reasons)}")
 
 
-class ChangeConflict(ChangeError):
+class ChangeConflict(ChangeError, Conflict):
     """The change was moved or edited by someone else since the caller read it."""
+
+    code = "conflict"
 
 
 class ChangeSetStale(ChangeConflict):

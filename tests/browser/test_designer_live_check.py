@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
-from usm.services import class_versions as classes
-from usm.services import definition_versions as versions
+from usm.services import change_models as versions
+from usm.services import item_classes as classes
 
 AUTHORISE = "    source: awaiting_approval\n    dest: planning"
 BROKEN = "    source: awaiting_approval\n    dest: plannnig"

@@ -7,7 +7,7 @@ import pytest
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
-from usm.services.demo import load_demo
+from usm.services.platform import load_demo
 
 # user -> (path, screenshot name, text the page must show)
 SCREENS = {

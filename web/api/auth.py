@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from usm.services.api_tokens import TokenHolder, authenticate_token
+from usm.services.accounts import TokenHolder, authenticate_token
 from web.access import ADMINISTRATOR
 from web.api.errors import ApiError
 from web.api.spec import check_request_body

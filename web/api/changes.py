@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import url_for
 
-from usm.services import api_changes, changes
+from usm.services import changes
+from usm.services import changes as api_changes
 from usm.services.changes import ChangeDetail, ChangeSummary
 from web import access
 from web.api.auth import holder, roles_required

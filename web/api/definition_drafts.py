@@ -7,19 +7,15 @@ state, transition or guard; editing a published version is a 409. Nothing is sto
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import url_for
 
-from usm.services import api_queries
-from usm.services import definition_versions as versions
-from usm.services.definition_versions import DefinitionError, DefinitionNotFound, DefinitionRefused
+from usm.services import change_models as versions
 from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.definitions import TAGS, definition_out
-from web.api.errors import ApiError
 from web.api.schemas.definitions import DefinitionDetail, DefinitionSource
 from web.api.spec import api_spec, responses
 from web.context import database
@@ -38,7 +34,7 @@ def create_draft(json: DefinitionSource) -> Any:
     The draft gets its model's next version number (1 for a new model), whatever version the text
     names. It is checked against the CHM skeleton first; a refused text stores nothing.
     """
-    saved = _refusals(lambda: versions.save_new_draft(database(), json.source))
+    saved = versions.save_new_draft(database(), json.source)
     return _answer(saved.code, saved.version, 201)
 
 
@@ -53,7 +49,7 @@ def update_draft(code: str, version: int, json: DefinitionSource) -> Any:
     A published or retired version never changes: 409. The text keeps the draft's code and
     version number.
     """
-    _refusals(lambda: versions.update_draft(database(), code, version, json.source))
+    versions.update_draft(database(), code, version, json.source)
     return _answer(code, version)
 
 
@@ -67,7 +63,7 @@ def publish(code: str, version: int) -> Any:
 
     Changes already under way keep the version they started with.
     """
-    _refusals(lambda: versions.publish(database(), code, version))
+    versions.publish(database(), code, version)
     return _answer(code, version)
 
 
@@ -78,27 +74,13 @@ def publish(code: str, version: int) -> Any:
                    operation_id="retireDefinition")
 def retire(code: str, version: int) -> Any:
     """Retire a published version: no new change starts on it; changes under way keep it"""
-    _refusals(lambda: versions.retire(database(), code, version))
+    versions.retire(database(), code, version)
     return _answer(code, version)
-
-
-def _refusals(action: Callable[[], versions.SavedVersion]) -> versions.SavedVersion:
-    """Run a service call, answering its refusals in the API's error shape."""
-    try:
-        return action()
-    except DefinitionNotFound as exc:
-        raise ApiError(404, "not_found", str(exc)) from exc
-    except DefinitionRefused as exc:
-        raise ApiError(409, "refused", str(exc)) from exc
-    except DefinitionError as exc:
-        raise ApiError(422, "validation_failed",
-                       "the definition breaks the CHM skeleton or the schema of a definition",
-                       [("source", problem) for problem in exc.problems]) from exc
 
 
 def _answer(code: str, version: int, status: int = 200) -> tuple[DefinitionDetail, int,
                                                                   dict[str, str]]:
-    detail = definition_out(api_queries.definition_detail(database(), code, version))
+    detail = definition_out(versions.change_model_document(database(), code, version))
     headers = {}
     if status == 201:
         headers["Location"] = url_for("api.definition", code=code, version=version)

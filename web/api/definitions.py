@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from usm.services import api_queries
-from usm.services.definitions import list_definitions
+from usm.services import change_models
+from usm.services.change_models import list_definitions
 from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp
@@ -42,10 +42,10 @@ def definitions() -> DefinitionList:
     "HTTP_404", HTTP_200=DefinitionDetail), tags=TAGS, operation_id="getDefinition")
 def definition(code: str, query: DefinitionVersionQuery) -> DefinitionDetail:
     """A change model in full: states, transitions with roles and guards, fields"""
-    return definition_out(api_queries.definition_detail(database(), code, query.version))
+    return definition_out(change_models.change_model_document(database(), code, query.version))
 
 
-def definition_out(row: api_queries.DefinitionDetail) -> DefinitionDetail:
+def definition_out(row: change_models.ChangeModelDocument) -> DefinitionDetail:
     """A stored version as the API shows it."""
     d = row.definition
     return DefinitionDetail(

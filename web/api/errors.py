@@ -32,17 +32,8 @@ from flask import Response, jsonify
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from usm.services.api_queries import (
-    ChangeConflict,
-    ChangeError,
-    NotAChange,
-    NotFound,
-    TransitionRefused,
-    ValidationFailed,
-)
-from usm.services.api_tokens import TokenNotFound
-from usm.services.changes import ChangeNotFound, DatabaseBusy
-from usm.services.users import UnknownUser
+from usm.services.errors import Busy, Conflict, Denied, Invalid, NotFound, Refused, UsmError
+from web.errors import status_of
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 2
@@ -112,28 +103,26 @@ def as_api_error(exc: BaseException) -> ApiError:
         return _http_error(exc)
     if isinstance(exc, ValidationError):
         return invalid_request(exc)
-    if isinstance(exc, ValidationFailed):
-        return ApiError(422, "validation_failed", "the register's rules refuse this request",
-                        [(e.field or "body", e.message) for e in exc.errors])
-    if isinstance(exc, NotAChange):
-        return ApiError(422, "not_a_change", str(exc), [("operations", str(exc))])
-    if isinstance(exc, DatabaseBusy):
-        return ApiError(503, "busy", str(exc),
-                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-    if isinstance(exc, ChangeConflict):
-        return ApiError(409, "conflict", str(exc))
-    if isinstance(exc, TransitionRefused):
-        return ApiError(409, "transition_refused", str(exc),
-                        [("trigger", reason) for reason in exc.reasons])
-    if isinstance(exc, ChangeError):
-        return ApiError(409, "refused", str(exc))
-    if isinstance(exc, ChangeNotFound | NotFound | TokenNotFound):
-        return ApiError(404, "not_found", str(exc))
-    if isinstance(exc, UnknownUser):
-        return ApiError(403, "forbidden", str(exc))
+    if isinstance(exc, UsmError):
+        return _refusal(exc)
     log.exception("unexpected error in an API request", exc_info=exc)
     return ApiError(500, "internal_error",
                     "the server failed unexpectedly; the failure is logged")
+
+
+# The API answers input its rules refuse with 422 (the request was understood), unlike a page.
+API_STATUS_OF = ((Busy, 503), (Invalid, 422), (NotFound, 404), (Denied, 403), (Conflict, 409),
+                 (Refused, 409))
+
+
+def _refusal(exc: UsmError) -> ApiError:
+    status = status_of(exc, API_STATUS_OF)
+    message = exc.summary if isinstance(exc, Invalid) and exc.code == "validation_failed" \
+        else str(exc)
+    default = exc.field if isinstance(exc, Invalid) else "body"
+    fields = [(e.field or default, e.message) for e in getattr(exc, "errors", [])]
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return ApiError(status, exc.code, message, fields, headers)
 
 
 def _http_error(exc: HTTPException) -> ApiError:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from flask import Response
 
-from usm.services import register, register_export
-from usm.services.change_queue import ChangeFilter
+from usm.services import register
+from usm.services import register as register_export
+from usm.services.changes import ChangeFilter
 from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp

@@ -11,15 +11,19 @@ from typing import Any
 
 from flask import request, url_for
 
-from usm.services.audit import uploads
-from usm.services.audit.correction import (
+from usm.services import audit
+from usm.services.audit import (
+    KINDS,
+    Difference,
+    ImportFailed,
+    ImportProblem,
+    Reconciliation,
     accepted_ids,
     correction_operations,
+    parse_match_order,
     reconcile_file,
     register_correction,
 )
-from usm.services.audit.found import ImportFailed, ImportProblem
-from usm.services.audit.reconcile import KINDS, Difference, Reconciliation, parse_match_order
 from web import access
 from web.api.auth import holder, roles_required
 from web.api.blueprint import bp
@@ -65,8 +69,8 @@ def _stored_upload(query: ImportQuery) -> tuple[str, str]:
         if upload is None:
             raise ApiError(422, "invalid_request", "send the file in the part named file",
                            [("file", "is missing")])
-        return uploads.store_upload(upload.stream), query.name or upload.filename or "upload"
-    return uploads.store_upload(request.stream), query.name or f"upload.{query.format}"
+        return audit.store_upload(upload.stream), query.name or upload.filename or "upload"
+    return audit.store_upload(request.stream), query.name or f"upload.{query.format}"
 
 
 @bp.post("/imports")
@@ -91,9 +95,9 @@ def create_import(query: ImportQuery) -> ReconciliationOut:
     try:
         rec = _reconcile(token, query.format, order, name)
     except ApiError:
-        uploads.discard_upload(token)
+        audit.discard_upload(token)
         raise
-    uploads.save_options(token, {"format": query.format, "match": ",".join(order),
+    audit.save_options(token, {"format": query.format, "match": ",".join(order),
                                  "name": name})
     page = rec.page(None, 1, FIRST_PAGE)
     return ReconciliationOut(
@@ -114,8 +118,8 @@ def list_import_differences(import_id: str, query: DifferencesQuery) -> Differen
     The stored file is reconciled again against the register as it is now (once per call), so
     the ids are the ones an accept will find. A page past the last answers the last page.
     """
-    options = uploads.upload_options(import_id)
-    if options is None or uploads.upload_path(import_id) is None:
+    options = audit.upload_options(import_id)
+    if options is None or audit.upload_path(import_id) is None:
         raise ApiError(404, "not_found", GONE)
     rec = _reconcile(import_id, options["format"], tuple(options["match"].split(",")),
                      options["name"])
@@ -131,7 +135,7 @@ def list_import_differences(import_id: str, query: DifferencesQuery) -> Differen
 
 
 def _reconcile(token: str, fmt: str, order: tuple[str, ...], name: str) -> Reconciliation:
-    path = uploads.upload_path(token)
+    path = audit.upload_path(token)
     if path is None:
         raise ApiError(404, "not_found", GONE)
     try:
@@ -157,14 +161,14 @@ def accept_import(import_id: str, json: AcceptImport) -> Any:
     goes through the CHM steps like any change. An upload is accepted once: a second accept is
     a 409 naming the change it became.
     """
-    done = uploads.accepted_as(import_id)
+    done = audit.accepted_as(import_id)
     if done is not None:
         raise ApiError(409, "conflict", f"this upload was already accepted as {done}" if done
                        else "this upload is being accepted by another request")
-    options = uploads.upload_options(import_id)
-    if options is None or uploads.upload_path(import_id) is None:
+    options = audit.upload_options(import_id)
+    if options is None or audit.upload_path(import_id) is None:
         raise ApiError(404, "not_found", GONE)
-    if not uploads.claim_upload(import_id):
+    if not audit.claim_upload(import_id):
         raise ApiError(409, "conflict", "this upload is being accepted by another request")
     try:
         rec = _reconcile(import_id, options["format"], tuple(options["match"].split(",")),
@@ -175,9 +179,9 @@ def accept_import(import_id: str, json: AcceptImport) -> Any:
         summary = register_correction(database(), holder().username, rec, chosen,
                                       title=json.title)
     except BaseException:
-        uploads.release_claim(import_id)
+        audit.release_claim(import_id)
         raise
-    uploads.record_acceptance(import_id, summary.key)
+    audit.record_acceptance(import_id, summary.key)
     operations = len(correction_operations(rec, chosen))
     return ImportAccepted(key=summary.key, title=summary.title, accepted=len(chosen),
                           operations=operations), 201, {

@@ -8,13 +8,11 @@ attribute; editing a version that is not a draft is a 409. Nothing is stored on 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Response, url_for
 
-from usm.services import class_versions as versions
-from usm.services.class_versions import ClassDefinitionError, ClassNotFound, ClassVersionRefused
+from usm.services import item_classes as versions
 from web import access
 from web.api.auth import holder, roles_required
 from web.api.blueprint import bp
@@ -66,7 +64,7 @@ def get_class_version(code: str, version: int) -> ClassVersionDetail:
 def export_class_version(code: str, version: int) -> Response:
     """Download a version as a YAML file (what `POST /item-classes` and `usm classes import`
     read back)"""
-    source = _refusals(lambda: versions.version_yaml(database(), code, version))
+    source = versions.version_yaml(database(), code, version)
     return Response(source, mimetype="application/yaml", headers={
         "Content-Disposition": f'attachment; filename="{code}-v{version}.yaml"'})
 
@@ -82,8 +80,8 @@ def create_class_draft(json: ClassSource) -> Any:
     A dotted code makes a subclass of a published class (`hardware.tablet`). The definition is
     checked on its own and against the items registered now; a refused one stores nothing.
     """
-    saved = _refusals(lambda: versions.save_new_draft(database(), json.source,
-                                                      by=holder().username, where="source"))
+    saved = versions.save_new_draft(database(), json.source,
+                                                      by=holder().username, where="source")
     detail = _detail(saved.code, saved.version)
     return detail, 201, {"Location": url_for("api.get_class_version", code=saved.code,
                                              version=saved.version)}
@@ -99,7 +97,7 @@ def update_class_draft(code: str, version: int, json: ClassSource) -> ClassVersi
 
     Only a draft changes: a published, superseded or retired version is a 409. The code stays.
     """
-    _refusals(lambda: versions.update_draft(database(), code, version, json.source))
+    versions.update_draft(database(), code, version, json.source)
     return _detail(code, version)
 
 
@@ -114,7 +112,7 @@ def publish_class(code: str, version: int) -> ClassVersionDetail:
     The version it replaces is kept as "superseded". Checked again against the items registered
     now (422 when they no longer fit).
     """
-    _refusals(lambda: versions.publish(database(), code, version, by=holder().username))
+    versions.publish(database(), code, version, by=holder().username)
     return _detail(code, version)
 
 
@@ -126,25 +124,12 @@ def publish_class(code: str, version: int) -> ClassVersionDetail:
 def retire_class(code: str, version: int) -> ClassVersionDetail:
     """Retire a draft, or the published version of a class nothing uses (no item ever, no
     subclass, no change model naming it): 409 otherwise"""
-    _refusals(lambda: versions.retire(database(), code, version))
+    versions.retire(database(), code, version)
     return _detail(code, version)
 
 
-def _refusals(action: Callable[[], T]) -> T:
-    """Run a service call, answering its refusals in the API's error shape."""
-    try:
-        return action()
-    except ClassNotFound as exc:
-        raise ApiError(404, "not_found", str(exc)) from exc
-    except ClassVersionRefused as exc:
-        raise ApiError(409, "refused", str(exc)) from exc
-    except ClassDefinitionError as exc:
-        raise ApiError(422, "validation_failed", "the class definition was refused",
-                       [("source", problem) for problem in exc.problems]) from exc
-
-
 def _detail(code: str, version: int) -> ClassVersionDetail:
-    view = _refusals(lambda: versions.class_version(database(), code, version))
+    view = versions.class_version(database(), code, version)
     spec = view.spec
     return ClassVersionDetail(
         code=view.code, version=view.version, status=view.status, created_by=view.created_by,

@@ -3,7 +3,7 @@ item classes and services. Read only: the register changes through changes."""
 
 from __future__ import annotations
 
-from usm.services import api_queries, register
+from usm.services import item_classes, register
 from usm.services.register import ItemFilter, ItemView
 from web import access
 from web.api.auth import roles_required
@@ -119,7 +119,7 @@ def item_relations(key: str, query: AsOfQuery) -> ItemRelations:
                    operation_id="listItemClasses")
 def list_item_classes() -> ItemClassList:
     """Every item class with the attributes its items carry (inherited ones included)"""
-    return ItemClassList(classes=[_class_out(c) for c in api_queries.list_item_classes(database())])
+    return ItemClassList(classes=[_class_out(c) for c in item_classes.list_item_classes(database())])
 
 
 @bp.get("/item-classes/<code>")
@@ -128,10 +128,10 @@ def list_item_classes() -> ItemClassList:
                    operation_id="getItemClass")
 def get_item_class(code: str) -> ItemClassOut:
     """One item class"""
-    return _class_out(api_queries.item_class(database(), code))
+    return _class_out(item_classes.item_class(database(), code))
 
 
-def _class_out(row: api_queries.ItemClassRow) -> ItemClassOut:
+def _class_out(row: item_classes.ItemClassRow) -> ItemClassOut:
     return ItemClassOut(
         code=row.code, name=row.name, parent_code=row.parent_code, key_prefix=row.key_prefix,
         abstract=row.abstract, description=row.description,
@@ -144,7 +144,7 @@ def _class_out(row: api_queries.ItemClassRow) -> ItemClassOut:
                    operation_id="listServices")
 def list_services(query: ServicesQuery) -> ServicePage:
     """The services in the register (items of class service)"""
-    flt = ItemFilter(class_code=api_queries.SERVICE_CLASS, status=query.status)
+    flt = ItemFilter(class_code=register.SERVICE_CLASS, status=query.status)
     rows, total = register.list_items(database(), flt, after=decode_cursor(query.cursor),
                                       limit=query.limit + 1)
     shown, next_url = page_of(rows, query.limit)
@@ -158,7 +158,10 @@ def list_services(query: ServicesQuery) -> ServicePage:
                    operation_id="getService")
 def get_service(key: str) -> ServiceDetail:
     """A service and the items that support it (through the relation graph)"""
-    view = api_queries.service_view(database(), key)
-    return ServiceDetail(key=view.key, name=view.name, status=view.status, owner=view.owner,
-                         cost_centre=view.cost_centre,
-                         supporting=[SupportingItem(**vars(i)) for i in view.supporting])
+    view = register.service_view(database(), key)
+    service = view.service
+    supporting = sorted((s.item for g in view.groups for s in g.items), key=lambda i: i.key)
+    return ServiceDetail(key=service.key, name=service.name, status=service.status,
+                         owner=service.owner, cost_centre=service.cost_centre,
+                         supporting=[SupportingItem(key=i.key, name=i.name, class_code=i.class_code,
+                                                    status=i.status) for i in supporting])

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from usm.services import finance
+from usm.services.reports import finance
 from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp
-from web.api.errors import ApiError
 from web.api.schemas.common import money_text
 from web.api.schemas.reports_finance import (
     BookValueQuery,
@@ -35,11 +34,6 @@ def _today(day: date | None) -> date:
     return day or datetime.now(UTC).date()
 
 
-def _refused(exc: finance.BadFinanceQuery) -> ApiError:
-    return ApiError(422, "invalid_request", f"{exc.field}: {exc.message}",
-                    [(exc.field, exc.message)])
-
-
 def _group(g: finance.GroupTotal) -> GroupTotalOut:
     return GroupTotalOut(group=g.group, label=g.label, currency=g.currency, items=g.items,
                          cost=f"{g.cost:.2f}", depreciated=f"{g.depreciated:.2f}",
@@ -58,12 +52,9 @@ def book_values(query: BookValueQuery) -> BookValues:
     class, per cost centre and overall, each per currency.
     """
     day = _today(query.as_of)
-    try:
-        report = finance.book_values(database(), finance.day_end(day),
-                                     class_code=query.class_code, cost_centre=query.cost_centre,
-                                     service_key=query.service)
-    except finance.BadFinanceQuery as exc:
-        raise _refused(exc) from None
+    report = finance.book_values(database(), finance.day_end(day),
+                                 class_code=query.class_code, cost_centre=query.cost_centre,
+                                 service_key=query.service)
     return BookValues(
         as_of=day,
         items=[ItemBookValueOut(
@@ -86,10 +77,7 @@ def depreciation_schedule(key: str, query: DayQuery) -> DepreciationSchedule:
     The schedule of the item as registered then; 404 when it did not exist yet.
     """
     day = _today(query.as_of)
-    try:
-        item = finance.item_schedule(database(), key, finance.day_end(day))
-    except finance.ItemNotFound as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
+    item = finance.item_schedule(database(), key, finance.day_end(day))
     terms = item.terms
     return DepreciationSchedule(
         key=item.key, name=item.name, as_of=day, currency=item.currency,
@@ -110,10 +98,7 @@ def _period(query: PeriodQuery) -> tuple[date, date]:
 
 def _costs(query: PeriodQuery, lines_of) -> PeriodCosts:  # type: ignore[no-untyped-def]
     start, end = _period(query)
-    try:
-        lines = lines_of(database(), start, end)
-    except finance.BadFinanceQuery as exc:
-        raise _refused(exc) from None
+    lines = lines_of(database(), start, end)
     return PeriodCosts(start=start, end=end, lines=[
         CostLineOut(group=c.group, label=c.label, currency=c.currency, items=c.items,
                     depreciation=f"{c.depreciation:.2f}", recurring=f"{c.recurring:.2f}",
@@ -159,10 +144,7 @@ def disposals(query: PeriodQuery) -> Disposals:
     status to disposed.
     """
     start, end = _period(query)
-    try:
-        finance.months_of(start, end)
-    except finance.BadFinanceQuery as exc:
-        raise _refused(exc) from None
+    finance.months_of(start, end)
     found = finance.disposals(database(), datetime.combine(start, time(), UTC),
                               datetime.combine(end, time(), UTC))
     return Disposals(start=start, end=end, disposals=[

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from usm.services import licences
+from usm.services.reports import licences
 from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp

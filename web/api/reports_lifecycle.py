@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from decimal import Decimal
 
-from usm.services import lifecycle, spares
-from usm.services.lifecycle import LifecycleItem
-from usm.services.report_input import BadReportInput, parse_day
+from usm.services import reports as lifecycle
+from usm.services import reports as spares
+from usm.services.reports import LifecycleItem
+from usm.services.user_input import InputError, parse_day
 from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp
@@ -87,7 +88,7 @@ def spares_report(query: SparesQueryIn) -> SparesOut:
             window_days=query.window_days, rate_percent_per_year=query.rate_percent,
             lead_time_days=query.lead_time_days, growth_percent=query.growth_percent,
             service_level_percent=query.service_level))
-    except BadReportInput as exc:
+    except InputError as exc:
         raise ApiError(422, "validation_failed", str(exc), [(exc.field, exc.message)]) from None
     q = report.query
     return SparesOut(

@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import url_for
 
-from usm.services import api_tokens
-from usm.services.api_tokens import TokenView
+from usm.services import accounts as api_tokens
+from usm.services.accounts import TokenView
 from web.api.auth import holder, is_administrator, roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from flask_babel import gettext as _
 
-from usm.services.definitions import STEP_COLUMNS, DefinitionDetail, TransitionView
+from usm.services.change_models import STEP_COLUMNS, DefinitionDetail, TransitionView
 from web.diagram.layout import (
     COLUMNS,
     OUTCOME_COL,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from usm.services.definitions import STEP_COLUMNS, DefinitionDetail, StateView, TransitionView
+from usm.services.change_models import STEP_COLUMNS, DefinitionDetail, StateView, TransitionView
 from web.diagram.style import (
     BOX_W,
     GAP,

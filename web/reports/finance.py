@@ -11,15 +11,16 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from usm.services import exports, finance
-from usm.services.finance.report import (
+from usm.services import platform as exports
+from usm.services import reports as finance
+from usm.services.reports.finance import (
     TABLES,
     FinanceReport,
     finance_report,
     report_sheet,
     schedule_sheet,
 )
-from usm.services.report_input import BadReportInput, parse_day
+from usm.services.user_input import InputError, parse_day
 from web import access
 from web.context import database
 from web.reports.blueprint import TOPICS, Topic, bp
@@ -56,10 +57,8 @@ def _report() -> FinanceReport | tuple[str, dict[str, str]]:
     try:
         as_of, start, end = _inputs()
         return finance_report(database(), as_of, start, end)
-    except BadReportInput as exc:
+    except InputError as exc:
         return str(exc), dict(request.args)
-    except finance.BadFinanceQuery as exc:
-        return f"{exc.field}: {exc.message}", dict(request.args)
 
 
 @bp.get("/finance")
@@ -99,7 +98,7 @@ def _download(name: str, fmt: str, sheet: exports.Sheet) -> Response:
 def _schedule(key: str) -> finance.ItemSchedule:
     try:
         as_of = _day("as_of", datetime.now(UTC).date())
-    except BadReportInput as exc:
+    except InputError as exc:
         abort(400, description=str(exc))
     try:
         return finance.item_schedule(database(), key, finance.day_end(as_of))

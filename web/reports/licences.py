@@ -9,8 +9,9 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
-from usm.services import licence_audit, licences
-from usm.services.report_input import BadReportInput, parse_day
+from usm.services.reports import licences
+from usm.services.reports import licences as licence_audit
+from usm.services.user_input import InputError, parse_day
 from web import access
 from web.context import database
 from web.reports.blueprint import TOPICS, Topic, bp
@@ -25,7 +26,7 @@ def _day() -> tuple[date | None, str | None]:
     """The ``as_of`` day asked for (today when not given), or why it cannot be read."""
     try:
         return parse_day(request.args.get("as_of")), None
-    except BadReportInput as exc:
+    except InputError as exc:
         return None, str(exc)
 
 

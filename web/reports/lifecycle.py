@@ -10,9 +10,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from usm.services import exports, lifecycle
-from usm.services.lifecycle import LifecycleItem, LifecycleReport
-from usm.services.report_input import BadReportInput, parse_day, parse_whole
+from usm.services import platform as exports
+from usm.services import reports as lifecycle
+from usm.services.reports import LifecycleItem, LifecycleReport
+from usm.services.user_input import InputError, parse_day, parse_whole
 from web import access
 from web.charts import Series, bar_chart, column_chart
 from web.context import database
@@ -69,7 +70,7 @@ def _report() -> tuple[LifecycleReport | None, str | None]:
         day = parse_day(request.args.get("as_of"))
         days = parse_whole(request.args.get("days"), "days", lifecycle.MIN_DAYS,
                            lifecycle.MAX_DAYS, lifecycle.DEFAULT_DAYS)
-    except BadReportInput as exc:
+    except InputError as exc:
         return None, str(exc)
     return lifecycle.lifecycle_report(database(), day, days), None
 

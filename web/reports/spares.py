@@ -10,9 +10,10 @@ from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
-from usm.services import exports, spares
-from usm.services.report_input import BadReportInput
-from usm.services.spares import SparesReport
+from usm.services import platform as exports
+from usm.services import reports as spares
+from usm.services.reports import SparesReport
+from usm.services.user_input import InputError
 from web import access
 from web.context import database
 from web.reports.blueprint import TOPICS, Topic, bp
@@ -87,7 +88,7 @@ def _report() -> tuple[SparesReport | None, str | None]:
     args.setdefault("class", DEFAULT_CLASS)
     try:
         return spares.spares_report(database(), spares.query_from_args(args)), None
-    except BadReportInput as exc:
+    except InputError as exc:
         return None, str(exc)
 
 

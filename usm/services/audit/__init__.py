@@ -1,2 +1,42 @@
 """Audit and reconciliation: discovered inventory read from files, matched against the BIR, and the
 accepted differences registered as one audit-correction change."""
+
+from usm.services.audit.correction import (
+    FORMATS,
+    accepted_ids,
+    correction_operations,
+    reconcile_file,
+    register_correction,
+)
+from usm.services.audit.found import ImportFailed, ImportProblem
+from usm.services.audit.mapping import MappingError, load_mapping
+from usm.services.audit.readers import open_rows
+from usm.services.audit.reconcile import (
+    DEFAULT_MATCH_ORDER,
+    DRIFT,
+    KINDS,
+    NOT_SEEN,
+    UNREGISTERED,
+    Difference,
+    Reconciliation,
+    parse_match_order,
+)
+from usm.services.audit.uploads import (
+    accepted_as,
+    claim_upload,
+    discard_upload,
+    record_acceptance,
+    release_claim,
+    save_options,
+    store_upload,
+    upload_options,
+    upload_path,
+)
+
+__all__ = [
+    "DEFAULT_MATCH_ORDER", "DRIFT", "FORMATS", "KINDS", "NOT_SEEN", "UNREGISTERED", "Difference",
+    "ImportFailed", "ImportProblem", "MappingError", "Reconciliation", "accepted_as",
+    "accepted_ids", "claim_upload", "correction_operations", "discard_upload", "load_mapping", "open_rows",
+    "parse_match_order", "reconcile_file", "record_acceptance", "register_correction",
+    "release_claim", "save_options", "store_upload", "upload_options", "upload_path",
+]

@@ -13,8 +13,8 @@ from usm.services.audit.found import ImportFailed, ImportProblem
 from usm.services.audit.mapping import IDENTITY, ColumnMapping, shipped_mapping
 from usm.services.audit.readers import open_rows
 from usm.services.audit.reconcile import DEFAULT_MATCH_ORDER, KINDS, Reconciliation, reconcile
-from usm.services.change_queue import ChangeSummary
-from usm.services.database import Database
+from usm.services.changes import ChangeSummary
+from usm.services.platform import Database
 
 MODEL = "audit-correction"
 # Import format -> (reader, mapping).

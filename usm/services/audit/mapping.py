@@ -23,12 +23,13 @@ from typing import Any
 import yaml
 
 from bir.items import RECORD_FIELDS
+from usm.services.errors import Invalid
 
 SHIPPED = Path(__file__).resolve().parent / "mappings"
 PLAIN_TARGETS = ("key", "class", *RECORD_FIELDS, "attributes", "installed_on")
 
 
-class MappingError(ValueError):
+class MappingError(Invalid):
     """A mapping file that cannot be used; the message names the entry."""
 
 

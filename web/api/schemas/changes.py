@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from usm.services.api_queries import RELATION_KIND_CODES, RISKS, SOURCES, STATUSES, STEPS, ItemFields
+from usm.services.changes import RISKS, SOURCES, STEPS
+from usm.services.register import RELATION_KIND_CODES, STATUSES, ItemFields
 from web.api.schemas.common import (
     Body,
     Cursor,

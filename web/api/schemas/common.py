@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from usm.services.report_input import BadReportInput, parse_day
+from usm.services.user_input import MOMENT, InputError, parse_day, parse_moment
 
 
 class Body(BaseModel):
@@ -24,25 +24,25 @@ class Query(BaseModel):
 
 
 def _moment(value: Any) -> datetime:
-    """An ISO 8601 date-time with an offset, as UTC; nothing else (no bare dates, no numbers)."""
+    """A moment as the web and the CLI read it (``usm.services.user_input``): a day or a date and
+    time, UTC unless it names an offset."""
     if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError("is not an ISO 8601 date-time (e.g. 2026-01-31T00:00:00Z)") from None
-    else:
-        raise ValueError("is not an ISO 8601 date-time (e.g. 2026-01-31T00:00:00Z)")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("give the offset, e.g. 2026-01-31T00:00:00Z or ...+01:00")
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str):
+        raise ValueError("is not a date or a moment (e.g. 2026-01-31T00:00:00Z)")
     try:
-        return moment.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise ValueError("is out of range") from None
+        moment = parse_moment(value)
+    except InputError as exc:
+        raise ValueError(exc.message) from None
+    if moment is None:
+        raise ValueError("is empty: give a date or a moment (e.g. 2026-01-31T00:00:00Z)")
+    return moment
 
 
-Moment = Annotated[datetime, BeforeValidator(_moment)]
+Moment = Annotated[datetime, BeforeValidator(_moment), WithJsonSchema({
+    "type": "string", "pattern": f"^{MOMENT.pattern}$", "examples": ["2026-01-31T00:00:00Z"],
+    "description": "a day (YYYY-MM-DD, its first moment) or a date and time "
+                   "(YYYY-MM-DDTHH:MM[:SS[.ffffff]]), UTC unless an offset (Z, +01:00) follows"})]
 
 
 def _day(value: Any) -> date:
@@ -53,7 +53,7 @@ def _day(value: Any) -> date:
         raise ValueError("is not a day (YYYY-MM-DD)")
     try:
         return parse_day(value)
-    except BadReportInput as exc:
+    except InputError as exc:
         raise ValueError(exc.message) from None
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from usm.services.api_queries import ATTRIBUTE_TYPES, STATUSES
+from usm.services.register import ATTRIBUTE_TYPES, STATUSES
 from web.api.schemas.common import Cursor, Limit, Moment, MoneyOut, Query
 
 Status = Literal[STATUSES]  # type: ignore[valid-type]

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 
-from usm.services import lifecycle, spares
+from usm.services import reports as lifecycle
+from usm.services import reports as spares
 from web.api.schemas.common import Day, Query
 
 

@@ -1,0 +1,82 @@
+"""Change models, as process designers keep them: the catalogue of models and their versions, one
+version in detail (parsed, for the diagram and tables) or in full (for the API), the life of a
+version (draft, publish, retire), the structured form, the comparison with the published version,
+and the dry run. Models are process data: saving one writes nothing to the register."""
+
+from usm.services.change_models.catalogue import (
+    STEP_COLUMNS,
+    ChangeModelDocument,
+    DefinitionDetail,
+    DefinitionNotFound,
+    StateView,
+    TransitionView,
+    change_model_document,
+    definition_detail,
+    list_definitions,
+    list_models,
+    validate_definition_file,
+)
+from usm.services.change_models.diff import diff_against_published
+from usm.services.change_models.dry_run import RISK_LEVELS, ROLES, TEXT_FIELDS, Facts, dry_run
+from usm.services.change_models.form import (
+    StateForm,
+    TransitionForm,
+    remove_state,
+    remove_transition,
+    set_states,
+    set_transition,
+)
+from usm.services.change_models.versions import (
+    MAX_VERSION,
+    DefinitionError,
+    DefinitionRefused,
+    SavedVersion,
+    discard_draft,
+    draft_from,
+    draft_problems,
+    editor,
+    publish,
+    retire,
+    save_new_draft,
+    update_draft,
+    version_source,
+)
+
+__all__ = [
+    "ChangeModelDocument",
+    "change_model_document",
+    "DefinitionDetail",
+    "DefinitionError",
+    "DefinitionNotFound",
+    "DefinitionRefused",
+    "Facts",
+    "MAX_VERSION",
+    "RISK_LEVELS",
+    "ROLES",
+    "STEP_COLUMNS",
+    "SavedVersion",
+    "StateForm",
+    "StateView",
+    "TEXT_FIELDS",
+    "TransitionForm",
+    "TransitionView",
+    "definition_detail",
+    "diff_against_published",
+    "discard_draft",
+    "draft_from",
+    "draft_problems",
+    "dry_run",
+    "editor",
+    "list_definitions",
+    "list_models",
+    "publish",
+    "remove_state",
+    "remove_transition",
+    "retire",
+    "save_new_draft",
+    "set_states",
+    "set_transition",
+    "update_draft",
+    "validate_definition_file",
+    "version_source",
+]

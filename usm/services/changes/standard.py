@@ -1,0 +1,116 @@
+"""Registering a standard change and carrying it to implementation in one call.
+
+A standard change's model is pre-authorised, so once its guards are met (the details given at
+registration) nothing but the coordinator's own moves stands between registration and
+implementation. Integrations (discovery agents, deployment tooling) use this to record what they
+did in one request. It is all or nothing: the change is registered, moved and implemented in one
+transaction, or, when any move is refused, nothing is recorded at all and the refusal says why.
+Every move goes through the engine as the caller, so the model's roles and guards apply as they
+would to the same moves made one by one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from bir.base import utcnow
+from bir.errors import FieldError, ValidationFailed
+from usm.services.accounts import actor_for
+from usm.services.changes.commands import DatabaseBusy, checked_details, merged_errors
+from usm.services.platform import Database
+from workflows import changes as records
+from workflows.definition import Definition, TransitionSpec
+from workflows.engine import Actor, TransitionRefused, compiled, move
+from workflows.skeleton import FINAL, Step
+
+MAX_MOVES = 20
+CARRIED = "carried to implementation in one call"
+
+
+@contextmanager
+def _writing(db: Database) -> Iterator[Session]:
+    try:
+        with db.transaction() as session:
+            yield session
+    except OperationalError as exc:
+        if "locked" in str(exc.orig) or "busy" in str(exc.orig).lower():
+            raise DatabaseBusy("the register is busy with another change; try again in a "
+                               "moment") from exc
+        raise
+
+
+def register_and_implement(db: Database, username: str, *, model: str, title: str,
+                           operations: list[dict[str, Any]], now: datetime | None = None,
+                           **details: Any) -> str:
+    """Register a change of the standard model ``model`` and move it, as ``username``, to
+    implementation, which applies its change set to the register; return the change's key.
+
+    Raises ``ValidationFailed`` (bad input, or a model that is not pre-authorised), ``NotAChange``
+    and ``TransitionRefused`` (a move the caller's roles or the model's guards do not allow, with
+    the reasons); in each case nothing is recorded.
+    """
+    at = now or utcnow()
+    with _writing(db) as session:
+        actor = actor_for(session, username)
+        row = records.latest_definition(session, model)
+        if not compiled(row).definition.pre_authorised:
+            raise ValidationFailed([FieldError(
+                "run_to_implementation", f"{model} is a {row.change_class} change model: only a "
+                "standard (pre-authorised) model can be carried to implementation in one call; "
+                "register the change and move it step by step")])
+        # The same checks as ``changes.register_change`` adds to the records layer's (model-field
+        # types, a real coordinator, a window that ends after it starts).
+        details, problems = checked_details(session, compiled(row).definition, details)
+        try:
+            change = records.register_change(session, model=model, title=title,
+                                             requester=actor, operations=operations, now=at,
+                                             **details)
+        except ValidationFailed as exc:
+            raise ValidationFailed(merged_errors(exc.errors, problems)) from exc
+        if problems:
+            raise ValidationFailed(problems)
+        definition = compiled(change.definition).definition
+        for _ in range(MAX_MOVES):
+            step = Step(change.step)
+            if step is Step.IMPLEMENTATION:
+                return change.key
+            if step in FINAL:
+                raise TransitionRefused(f"the new {model} change", "run_to_implementation", [
+                    f"it was {step.value} at registration: {change.log[-1].comment}"])
+            t = _next_move(definition, change.state)
+            if t is None:
+                raise TransitionRefused(f"the new {model} change", "run_to_implementation", [
+                    f"no way from {change.state} to implementation in this model"])
+            if t.auto:
+                reasons = compiled(change.definition).blocking_reasons(change, t, Actor("system"))
+                raise TransitionRefused(f"the new {model} change", t.trigger, reasons)
+            move(session, change, t.trigger, actor, comment=CARRIED, now=at)
+        raise TransitionRefused(f"the new {model} change", "run_to_implementation",
+                                [f"did not reach implementation in {MAX_MOVES} moves"])
+
+
+def _next_move(definition: Definition, state: str) -> TransitionSpec | None:
+    """The first transition of the shortest way from ``state`` into implementation that passes
+    no final outcome (never a rejection or withdrawal)."""
+    seen = {state}
+    queue: deque[tuple[str, TransitionSpec | None]] = deque([(state, None)])
+    while queue:
+        here, first = queue.popleft()
+        for t in definition.transitions_from(here):
+            step = definition.step_of(t.dest)
+            if step is Step.IMPLEMENTATION:
+                return first or t
+            if t.dest not in seen and step not in FINAL:
+                seen.add(t.dest)
+                queue.append((t.dest, first or t))
+    return None
+
+
+__all__ = ["register_and_implement"]
