@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from web.charts import Series, bar_chart, column_chart, value_text
+from web.support.charts import Series, bar_chart, column_chart, value_text
 
 RECT = re.compile(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"')
 

@@ -16,8 +16,8 @@ from usm.app import create_app
 from usm.config import Settings
 from usm.services.platform import Database
 from usm.services.user_input import parse_moment
-from web.auth import local_target
-from web.security import roles_required
+from web.accounts.sign_in import local_target
+from web.support.security import roles_required
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -28,10 +28,10 @@ REPORTS = {COORDINATOR, OWNER}
 
 # endpoint -> users allowed to GET it (None: public). Sample values fill the URL variables.
 ACCESS: dict[str, set[str] | None] = {
-    "auth.login": None,
+    "accounts.login": None,
     "static": None,
     "home.index": EVERYONE,
-    "account.tokens": EVERYONE,
+    "accounts.tokens": EVERYONE,
     "register.item": REGISTER,
     "register.search": REGISTER,
     "register.services": REGISTER,
@@ -41,24 +41,24 @@ ACCESS: dict[str, set[str] | None] = {
     "changes.new": {COORDINATOR},
     "changes.new_for_model": {COORDINATOR},
     "changes.calendar": CHANGES,
-    "designer.definitions": {DESIGNER},
-    "designer.definition": {DESIGNER},
-    "designer.definition_svg": {DESIGNER},
-    "designer_edit.edit": {DESIGNER}, "designer_edit.diff": {DESIGNER},
-    "designer_edit.download": {DESIGNER}, "designer_edit.import_form": {DESIGNER},
-    "designer_dry_run.dry_run": {DESIGNER},
-    "designer_classes.classes": {DESIGNER}, "designer_classes.class_page": {DESIGNER},
-    "designer_classes.edit": {DESIGNER}, "designer_classes.diff": {DESIGNER},
-    "designer_classes.download": {DESIGNER}, "designer_classes.import_form": {DESIGNER},
+    "change_models.definitions": {DESIGNER},
+    "change_models.definition": {DESIGNER},
+    "change_models.definition_svg": {DESIGNER},
+    "change_models.edit": {DESIGNER}, "change_models.diff": {DESIGNER},
+    "change_models.download": {DESIGNER}, "change_models.import_form": {DESIGNER},
+    "change_models.dry_run": {DESIGNER},
+    "item_classes.classes": {DESIGNER}, "item_classes.class_page": {DESIGNER},
+    "item_classes.edit": {DESIGNER}, "item_classes.diff": {DESIGNER},
+    "item_classes.download": {DESIGNER}, "item_classes.import_form": {DESIGNER},
     "reports.index": REPORTS,
     "reports.finance_page": REPORTS, "reports.finance_export": REPORTS, "reports.item_schedule": REPORTS, "reports.item_schedule_export": REPORTS,  # noqa: E501
     "reports.licences": REPORTS, "reports.licence_product": REPORTS, "reports.licence_export": REPORTS,
     "reports.lifecycle": REPORTS, "reports.lifecycle_export": REPORTS, "reports.spares": REPORTS, "reports.spares_export": REPORTS,  # noqa: E501
-    "admin.users": {ADMIN},
+    "accounts.users": {ADMIN},
     "audit.upload_form": {COORDINATOR}, "audit.reconciliation": {COORDINATOR},
-    "downloads.items": REGISTER, "downloads.history": REGISTER, "downloads.changes": CHANGES,
-    "admin.new_user": {ADMIN},
-    "admin.user": {ADMIN},
+    "register.items_export": REGISTER, "register.history_export": REGISTER, "changes.export": CHANGES,
+    "accounts.new_user": {ADMIN},
+    "accounts.user": {ADMIN},
 }
 SAMPLES = {
     "key": "LAP-000003", "code": "normal-change", "version": "1", "username": "carol",
@@ -66,13 +66,13 @@ SAMPLES = {
 }
 SAMPLE_BY_ENDPOINT = {
     "changes.detail": {"key": "CHG-000001"},
-    **{f"designer_classes.{page}": {"code": "hardware.laptop"}
+    **{f"item_classes.{page}": {"code": "hardware.laptop"}
        for page in ("class_page", "edit", "diff", "download")},
     "register.service": {"key": "SVC-000001"},
     "reports.finance_export": {"table": "book-by-class", "fmt": "csv"}, "reports.item_schedule_export": {"fmt": "xlsx"},  # noqa: E501
     "reports.licence_product": {"product": "Adobe Acrobat Pro"},
-    "downloads.items": {"fmt": "xlsx"}, "downloads.history": {"fmt": "csv"},
-    "downloads.changes": {"fmt": "csv"},
+    "register.items_export": {"fmt": "xlsx"}, "register.history_export": {"fmt": "csv"},
+    "changes.export": {"fmt": "csv"},
 }
 
 

@@ -16,7 +16,7 @@ from tests.web_support import csrf_token, login
 from usm.services import changes
 from usm.services.platform import Database
 from usm.services.register import list_items
-from web import changes as change_pages
+from web.changes import pages as change_pages
 
 VERSION_INPUT = re.compile(r'name="version" value="(\d+)"')
 

@@ -17,7 +17,7 @@ from tests.web_support import login
 from usm.services.change_models import definition_detail, list_models
 from usm.services.change_models.catalogue import guard_text
 from usm.services.platform import Database
-from web.diagram import text_width, wrap
+from web.support.diagram import text_width, wrap
 from workflows.changes import store_definition
 from workflows.definition import GuardRef
 from workflows.models import WorkflowDefinition

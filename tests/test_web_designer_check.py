@@ -14,7 +14,7 @@ from tests.web_support import csrf_token, login, post_form
 from usm.services import change_models as versions
 from usm.services import item_classes as classes
 from usm.services.platform import Database
-from web.live_check import MAX_SOURCE_BYTES
+from web.support.live_check import MAX_SOURCE_BYTES
 
 DRAFT = "/designer/definitions/normal-change/2"
 CLASS_DRAFT = "/designer/classes/hardware.laptop/2"

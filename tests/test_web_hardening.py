@@ -21,7 +21,7 @@ from tests.web_support import csrf_token, login, make_app, post_form
 from usm.services import accounts as api_tokens
 from usm.services import changes
 from usm.services.platform import Database
-from web.login_guard import FAILURE_LIMIT, FAILURE_WINDOW_SECONDS, LoginThrottle
+from web.accounts.login_guard import FAILURE_LIMIT, FAILURE_WINDOW_SECONDS, LoginThrottle
 
 # -- login throttling ----------------------------------------------------------------------------
 
@@ -186,8 +186,9 @@ def test_no_template_needs_inline_script_or_style() -> None:
 
 # -- CSRF on every state-changing form -----------------------------------------------------------
 
-POSTER = {"account": "carol", "admin": "ada", "changes": "carol", "designer": "pat",
-          "designer_edit": "pat", "designer_dry_run": "pat", "auth": "carol"}
+POSTER = {"accounts": "carol", "accounts.new_user": "ada", "accounts.user": "ada",
+          "accounts.reset_password": "ada", "changes": "carol", "change_models": "pat",
+          "item_classes": "pat"}
 POST_SAMPLES = {"token_id": "1", "username": "sam", "key": "CHG-000001", "model": "normal-change",
                 "code": "normal-change", "version": "1"}
 
@@ -208,14 +209,14 @@ def test_every_state_changing_form_needs_the_csrf_token(web_app: Flask, web_db: 
     refused = []
     for rule in rules:
         client = web_app.test_client()
-        login(client, POSTER.get(rule.endpoint.split(".")[0], "carol"))
+        login(client, POSTER.get(rule.endpoint, POSTER.get(rule.endpoint.split(".")[0], "carol")))
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: POST_SAMPLES.get(m.group(1), "1"),
                       rule.rule)
         response = client.post(path, data={"body": "forged", "trigger": "assess",
                                            "name": "forged", "decision": "approve"})
         if response.status_code == 400 and "CSRF" in response.get_data(as_text=True):
             refused.append(rule.endpoint)
-        assert client.get("/").status_code == 200 or rule.endpoint == "auth.logout"
+        assert client.get("/").status_code == 200 or rule.endpoint == "accounts.logout"
     assert sorted(refused) == sorted(rule.endpoint for rule in rules)
     assert _row_counts(web_db) == before
 

@@ -26,7 +26,7 @@ from tests.web_support import login, post_form
 from usm.services import accounts as api_tokens
 from usm.services.accounts import ValidationFailed, set_language, user_by_username
 from usm.services.platform import Database
-from web import formatting, i18n
+from web.support import formatting, i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "web" / "translations" / "nl" / "LC_MESSAGES" / "messages.po"

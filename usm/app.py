@@ -17,33 +17,14 @@ from usm.config import Settings
 from usm.services.accounts import get_user
 from usm.services.errors import UsmError
 from usm.services.platform import Database
-from web import (
-    account,
-    admin,
-    api,
-    audit,
-    auth,
-    changes,
-    converters,
-    designer,
-    designer_classes,
-    designer_dry_run,
-    designer_edit,
-    downloads,
-    errors,
-    formatting,
-    home,
-    i18n,
-    register,
-    reports,
-    security,
-)
-from web.context import DATABASE_EXTENSION, database
-from web.login_guard import SESSION_LIFETIME
-from web.navigation import navigation
+from web import accounts, api, audit, change_models, changes, home, item_classes, register, reports
+from web.accounts.login_guard import SESSION_LIFETIME
+from web.support import converters, errors, formatting, i18n, security
+from web.support.context import DATABASE_EXTENSION, database
+from web.support.navigation import navigation
 
 login_manager = LoginManager()
-login_manager.login_view = "auth.login"
+login_manager.login_view = "accounts.login"
 login_manager.login_message = lazy_gettext("Please sign in to see this page.")
 # Flashed in the language of the request that was sent to sign in.
 login_manager.localize_callback = str
@@ -78,10 +59,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.jinja_env.filters.update(formatting.FILTERS)
     converters.install(app)
-    for blueprint in (auth.bp, home.bp, register.bp, changes.bp, designer.bp, admin.bp, reports.bp,
-                      account.bp, designer_edit.bp, designer_dry_run.bp, audit.bp, downloads.bp,
-                      designer_classes.bp):
-        app.register_blueprint(blueprint)
+    for package in (accounts, home, register, changes, change_models, item_classes, reports, audit):
+        app.register_blueprint(package.bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)

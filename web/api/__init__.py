@@ -1,5 +1,5 @@
-"""The REST API at /api/v1/: the register and the change process for other tools (discovery
-agents, incident and deployment tooling, scripts).
+"""The REST API at /api/v1/: the register and the change process for other tools (discovery agents,
+incident and deployment tooling, scripts).
 
 Personal API tokens authenticate (``Authorization: Bearer``), with the same role groups as the web
 screens; no operation writes to the register except through a change. ``usm.app.create_app``

@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from usm.services.accounts import TokenHolder, authenticate_token
-from web.access import ADMINISTRATOR
 from web.api.errors import ApiError
 from web.api.spec import check_request_body
-from web.context import database
+from web.support.access import ADMINISTRATOR
+from web.support.context import database
 
 View = TypeVar("View", bound=Callable[..., Any])
 REALM = 'Bearer realm="usm"'

@@ -14,7 +14,6 @@ from flask import url_for
 from usm.services import changes
 from usm.services import changes as api_changes
 from usm.services.changes import ChangeDetail, ChangeSummary
-from web import access
 from web.api.auth import holder, roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError
@@ -40,7 +39,8 @@ from web.api.schemas.changes import (
 from web.api.schemas.common import money_text
 from web.api.schemas.register import ServiceRef
 from web.api.spec import api_spec, responses
-from web.context import database
+from web.support import access
+from web.support.context import database
 
 TAGS = ["changes"]
 DETAIL_FIELDS = ("description", "reason", "coordinator", "risk", "impact", "cost_estimate",

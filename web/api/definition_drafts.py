@@ -12,13 +12,13 @@ from typing import Any
 from flask import url_for
 
 from usm.services import change_models as versions
-from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.definitions import TAGS, definition_out
 from web.api.schemas.definitions import DefinitionDetail, DefinitionSource
 from web.api.spec import api_spec, responses
-from web.context import database
+from web.support import access
+from web.support.context import database
 
 VERSION = "/workflow-definitions/<code>/versions/<int:version>"
 

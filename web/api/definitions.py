@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from usm.services import change_models
 from usm.services.change_models import list_definitions
-from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.schemas.definitions import (
@@ -19,7 +18,8 @@ from web.api.schemas.definitions import (
     TransitionOut,
 )
 from web.api.spec import api_spec, responses
-from web.context import database
+from web.support import access
+from web.support.context import database
 
 TAGS = ["change models"]
 # Designers edit models; coordinators read them to know what a model asks.

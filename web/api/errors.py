@@ -33,7 +33,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from usm.services.errors import Busy, Conflict, Denied, Invalid, NotFound, Refused, UsmError
-from web.errors import status_of
+from web.support.errors import status_of
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 2

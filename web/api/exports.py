@@ -9,14 +9,14 @@ from flask import Response
 from usm.services import register
 from usm.services import register as register_export
 from usm.services.changes import ChangeFilter
-from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError
 from web.api.schemas.audit import ChangesExportQuery, ExportFormatQuery, ItemsExportQuery
 from web.api.spec import api_spec, responses
-from web.context import database
-from web.downloads import download
+from web.support import access
+from web.support.context import database
+from web.support.downloads import download
 
 TAGS = ["exports"]
 

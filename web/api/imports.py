@@ -24,7 +24,6 @@ from usm.services.audit import (
     reconcile_file,
     register_correction,
 )
-from web import access
 from web.api.auth import holder, roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError
@@ -40,7 +39,8 @@ from web.api.schemas.audit import (
     ReconciliationOut,
 )
 from web.api.spec import api_spec, responses
-from web.context import database
+from web.support import access
+from web.support.context import database
 
 TAGS = ["imports"]
 GONE = "no such upload (uploads are kept for a day); post the file again"

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from flask import Response, url_for
 
 from usm.services import item_classes as versions
-from web import access
 from web.api.auth import holder, roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError
@@ -25,7 +24,8 @@ from web.api.schemas.item_classes import (
     ClassVersionSummary,
 )
 from web.api.spec import api_spec, responses
-from web.context import database
+from web.support import access
+from web.support.context import database
 
 TAGS = ["item classes"]
 T = TypeVar("T")

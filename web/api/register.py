@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from usm.services import item_classes, register
 from usm.services.register import ItemFilter, ItemView
-from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.pagination import decode_cursor, page_of
@@ -34,7 +33,8 @@ from web.api.schemas.register import (
     SupportingItem,
 )
 from web.api.spec import api_spec, responses
-from web.context import database
+from web.support import access
+from web.support.context import database
 
 MONEY_FIELDS = ("purchase_cost", "residual_value", "recurring_cost", "disposal_proceeds")
 TAGS = ["register"]

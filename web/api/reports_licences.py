@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from usm.services.reports import licences
-from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.schemas.common import money_text
@@ -22,7 +21,8 @@ from web.api.schemas.reports_licences import (
     ProductLicences,
 )
 from web.api.spec import api_spec, responses
-from web.context import database
+from web.support import access
+from web.support.context import database
 
 TAGS = ["reports"]
 

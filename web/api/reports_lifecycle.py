@@ -9,7 +9,6 @@ from usm.services import reports as lifecycle
 from usm.services import reports as spares
 from usm.services.reports import LifecycleItem
 from usm.services.user_input import InputError, parse_day
-from web import access
 from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError
@@ -29,7 +28,8 @@ from web.api.schemas.reports_lifecycle import (
     StockOut,
 )
 from web.api.spec import api_spec, responses
-from web.context import database
+from web.support import access
+from web.support.context import database
 
 TAGS = ["reports"]
 

@@ -17,7 +17,7 @@ from web.api.blueprint import bp
 from web.api.errors import ApiError
 from web.api.schemas.tokens import CreateToken, Me, NewTokenOut, TokenList, TokenOut, TokensQuery
 from web.api.spec import api_spec, responses
-from web.context import database
+from web.support.context import database
 
 TAGS = ["tokens"]
 TOKEN_ID = "<int(min=1, max=2147483647):token_id>"

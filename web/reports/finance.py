@@ -21,10 +21,10 @@ from usm.services.reports.finance import (
     schedule_sheet,
 )
 from usm.services.user_input import InputError, parse_day
-from web import access
-from web.context import database
 from web.reports.blueprint import TOPICS, Topic, bp
-from web.security import roles_required
+from web.support import access
+from web.support.context import database
+from web.support.security import roles_required
 
 TOPICS.append(Topic("reports.finance_page", _l("Finance"),
                         _l("Book value by class and cost centre at any date, depreciation schedules, "

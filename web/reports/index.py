@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
-from web import access
 from web.reports.blueprint import TOPICS, bp
-from web.security import roles_required
+from web.support import access
+from web.support.security import roles_required
 
 
 @bp.get("/")

@@ -12,10 +12,10 @@ from flask_babel import lazy_gettext as _l
 from usm.services.reports import licences
 from usm.services.reports import licences as licence_audit
 from usm.services.user_input import InputError, parse_day
-from web import access
-from web.context import database
 from web.reports.blueprint import TOPICS, Topic, bp
-from web.security import roles_required
+from web.support import access
+from web.support.context import database
+from web.support.security import roles_required
 
 TOPICS.append(Topic("reports.licences", _l("Licences"),
                         _l("The licence position per product and metric: entitled, consumed, surplus or "

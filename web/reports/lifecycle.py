@@ -14,12 +14,12 @@ from usm.services import platform as exports
 from usm.services import reports as lifecycle
 from usm.services.reports import LifecycleItem, LifecycleReport
 from usm.services.user_input import InputError, parse_day, parse_whole
-from web import access
-from web.charts import Series, bar_chart, column_chart
-from web.context import database
-from web.formatting import status_label, when
 from web.reports.blueprint import TOPICS, Topic, bp
-from web.security import roles_required
+from web.support import access
+from web.support.charts import Series, bar_chart, column_chart
+from web.support.context import database
+from web.support.formatting import status_label, when
+from web.support.security import roles_required
 
 TOPICS.append(Topic("reports.lifecycle", _l("Lifecycle"),
                         _l("Warranties and leases about to expire, items past end of life, stock per "

@@ -14,11 +14,11 @@ from usm.services import platform as exports
 from usm.services import reports as spares
 from usm.services.reports import SparesReport
 from usm.services.user_input import InputError
-from web import access
-from web.context import database
 from web.reports.blueprint import TOPICS, Topic, bp
 from web.reports.lifecycle import download
-from web.security import roles_required
+from web.support import access
+from web.support.context import database
+from web.support.security import roles_required
 
 TOPICS.append(Topic("reports.spares", _l("Spares"),
                         _l("How many spare devices a pool needs so the SLA's share of replacement "

@@ -1,0 +1,12 @@
+"""People's access: signing in and out, a user's own settings and API tokens, and
+administrators' screens for users and their roles.
+
+Each module of this package adds its routes to ``bp``; the imports below register them."""
+
+from __future__ import annotations
+
+from web.accounts.blueprint import bp
+
+__all__ = ["bp"]
+
+from web.accounts import settings, sign_in, users  # noqa: E402,F401

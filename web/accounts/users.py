@@ -1,0 +1,197 @@
+"""Administrators' screens: users and their roles.
+
+Users are never deleted (changes and approvals keep naming them): an administrator deactivates
+them instead. The service refuses what would lock the product out (no active administrator left)
+and names the field, so each error shows next to its input and nothing is written.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, PasswordField, SelectMultipleField, StringField
+from wtforms.validators import EqualTo
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from usm.services import accounts as user_service
+from usm.services.accounts import ROLES, FieldError, UserNotFound, UserRow, ValidationFailed
+from web.accounts.blueprint import bp
+from web.support import access
+from web.support.context import database
+from web.support.formatting import role_label
+from web.support.security import roles_required
+from web.support.vocabulary import ROLE_LABELS
+
+# Shown with an invalid form: the browser gets the page back with every error by its field.
+INVALID = 400
+
+
+class RoleChoices(SelectMultipleField):
+    """Roles as a list of checkboxes; a value outside ``ROLES`` is refused by the field."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _role_choices() -> list[object]:
+    try:  # WTForms 3.3+ wants SelectChoice objects; older versions take (value, label) pairs.
+        from wtforms.fields.choices import SelectChoice
+    except ImportError:
+        return [(code, ROLE_LABELS.get(code, label)) for code, label in ROLES.items()]
+    return [SelectChoice(code, ROLE_LABELS.get(code, label)) for code, label in ROLES.items()]
+
+
+def _role_field() -> RoleChoices:
+    return RoleChoices(_l("Roles"), choices=_role_choices(),
+                       description=_l("A user sees the screens of every role they hold."))
+
+
+# The forms check only what is about the form itself (CSRF, the repeated password); the rules
+# about users are the service's, so the web, the CLI and the API refuse the same things.
+
+
+class PasswordFields(FlaskForm):
+    password = PasswordField(
+        _l("Password"), description=_l("At least %(count)s characters.",
+                                       count=user_service.MIN_PASSWORD),
+        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[EqualTo("password", message=_l("does not match the password above"))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class NewUserForm(PasswordFields):
+    username = StringField(
+        _l("User name"),
+        description=_l("2 to 64 lower-case letters, digits, '.', '_' or '-', starting with a "
+                       "letter. It cannot be changed later."),
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    display_name = StringField(_l("Display name"),
+                               description=_l("How the user is shown; the user name if left "
+                                              "empty."))
+    roles = _role_field()
+
+
+class EditUserForm(FlaskForm):
+    display_name = StringField(_l("Display name"))
+    roles = _role_field()
+    active = BooleanField(_l("Active: may sign in"),
+                          description=_l("A deactivated user cannot sign in and is signed out "
+                                         "at once. Their changes and approvals keep their name."))
+
+
+class ResetPasswordForm(PasswordFields):
+    pass
+
+
+@bp.get("/admin/users")
+@roles_required(*access.ADMINISTRATORS)
+def users() -> ResponseReturnValue:
+    rows = user_service.list_users(database())
+    return render_template("accounts/users.html", users=rows, roles=ROLES,
+                           active_admins=sum(1 for u in rows
+                                             if u.active and user_service.ADMINISTRATOR in u.roles))
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@roles_required(*access.ADMINISTRATORS)
+def new_user() -> ResponseReturnValue:
+    form = NewUserForm()
+    if not form.is_submitted():
+        return render_template("accounts/user_new.html", form=form)
+    values = ((form.username.data or "").strip(), form.password.data or "",
+              list(form.roles.data or []), form.display_name.data)
+    if form.validate():
+        try:
+            user_service.add_user(database(), *values)
+        except ValidationFailed as exc:
+            _attach(form, exc.errors)
+        else:
+            flash(_("User %(user)s created.", user=values[0]), "success")
+            return redirect(url_for(".users"))
+    elif not _csrf_failed(form):
+        # Show the service's objections too, so every problem is listed in one go.
+        _attach(form, user_service.new_user_errors(database(), *values))
+    return render_template("accounts/user_new.html", form=form), INVALID
+
+
+@bp.route("/admin/users/<username>", methods=["GET", "POST"])
+@roles_required(*access.ADMINISTRATORS)
+def user(username: str) -> ResponseReturnValue:
+    row = _user_or_404(username)
+    form = EditUserForm(data={"display_name": row.display_name, "roles": row.roles,
+                              "active": row.active})
+    if form.validate_on_submit():
+        try:
+            updated = user_service.update_user(
+                database(), username, display_name=form.display_name.data or "",
+                roles=list(form.roles.data or []), active=bool(form.active.data),
+                acting_user=current_user.username)
+        except ValidationFailed as exc:
+            _attach(form, exc.errors)
+        else:
+            flash(_("Saved %(user)s: %(summary)s.", user=updated.username,
+                    summary=_summary(updated)), "success")
+            return redirect(url_for(".user", username=username))
+    status = INVALID if form.is_submitted() else 200
+    return _user_page(row, form, ResetPasswordForm(formdata=None), status)
+
+
+@bp.post("/admin/users/<username>/password")
+@roles_required(*access.ADMINISTRATORS)
+def reset_password(username: str) -> ResponseReturnValue:
+    row = _user_or_404(username)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user_service.reset_password(database(), username, form.password.data or "")
+        except ValidationFailed as exc:
+            _attach(form, exc.errors)
+        else:
+            flash(_("New password set for %(user)s. Give it to them in person or by another "
+                    "safe channel.", user=username), "success")
+            return redirect(url_for(".user", username=username))
+    elif not _csrf_failed(form):
+        _attach(form, user_service.password_errors(form.password.data))
+    profile = EditUserForm(formdata=None, data={"display_name": row.display_name,
+                                                "roles": row.roles, "active": row.active})
+    return _user_page(row, profile, form, INVALID)
+
+
+def _user_page(row: UserRow, form: EditUserForm, password_form: ResetPasswordForm,
+               status: int) -> ResponseReturnValue:
+    return render_template("accounts/user_edit.html", user=row, form=form,
+                           password_form=password_form,
+                           is_self=row.username == current_user.username), status
+
+
+def _user_or_404(username: str) -> UserRow:
+    try:
+        return user_service.user_by_username(database(), username)
+    except UserNotFound:
+        abort(404, description=_("There is no user %(user)s.", user=username))
+
+
+def _csrf_failed(form: FlaskForm) -> bool:
+    token = getattr(form, "csrf_token", None)
+    return bool(token is not None and token.errors)
+
+
+def _attach(form: FlaskForm, errors: list[FieldError]) -> None:
+    """Put each of the service's errors on the field it names (others on the form as a whole)."""
+    for error in errors:
+        target: Field | None = getattr(form, error.field, None) if error.field else None
+        if isinstance(target, Field):
+            target.errors = [*target.errors, error.message]
+        else:
+            form.form_errors.append(str(error))
+
+
+def _summary(row: UserRow) -> str:
+    roles = ", ".join(role_label(r).lower() for r in row.roles)
+    return f"{roles}; {_('active') if row.active else _('deactivated')}"

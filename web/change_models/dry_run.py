@@ -1,0 +1,86 @@
+"""The dry run screen: walk a hypothetical change through a version (a draft, usually), choosing
+triggers as a role, and see which guards pass or block. A GET form: it reads, never writes."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from usm.services import change_models as dry_runs
+from usm.services.change_models import MAX_VERSION, DefinitionNotFound, definition_detail
+from web.change_models.blueprint import bp
+from web.support import access
+from web.support.context import database
+from web.support.security import roles_required
+from web.support.vocabulary import ROLE_LABELS
+
+MAX_PATH = 50
+
+
+@bp.get("/definitions/<code>/<int:version>/dry-run")
+@roles_required(*access.DESIGNERS)
+def dry_run(code: str, version: int) -> ResponseReturnValue:
+    if version > MAX_VERSION:
+        abort(404, description=_("There is no change model %(code)s version %(version)s.",
+                                 code=code, version=version))
+    args = request.args
+    errors: dict[str, str] = {}
+    fresh = "role" not in args  # first visit: sensible defaults for the checkboxes
+    role = args.get("role", "change_coordinator")
+    if role not in dry_runs.ROLES:
+        errors["role"] = _("unknown role '%(role)s'", role=role)
+        role = "change_coordinator"
+    risk = args.get("risk") or None
+    if risk is not None and risk not in dry_runs.RISK_LEVELS:
+        errors["risk"] = _("choose one of %(levels)s", levels=", ".join(dry_runs.RISK_LEVELS))
+        risk = None
+    cost = _decimal(args.get("cost", ""), errors)
+    approvals = _count(args.get("approvals", "0"), errors)
+    path = [t for t in args.get("path", "").split(",") if t][:MAX_PATH]
+    chosen = args.get("next")
+    facts = dry_runs.Facts(
+        role=role, risk=risk, cost_estimate=cost, filled=frozenset(args.getlist("filled")),
+        approvals=approvals, rejected=args.get("rejected") == "on",
+        has_change_set=fresh or args.get("change_set") == "on",
+        window_planned=args.get("window") == "on", outcome_recorded=args.get("outcome") == "on")
+    try:
+        detail = definition_detail(database(), code, version)
+        if detail.problems:
+            abort(409, description=_("This version does not pass the checks; fix it first."))
+        result = dry_runs.dry_run(database(), code, version, facts,
+                                  [*path, chosen] if chosen else path)
+    except DefinitionNotFound as exc:
+        abort(404, description=f"{str(exc).capitalize()}.")
+    return render_template("change_models/dry_run.html", d=detail, r=result, facts=facts,
+                           errors=errors, roles=[(code, ROLE_LABELS.get(code, name))
+                                                  for code, name in dry_runs.ROLES.items()],
+                           risk_levels=dry_runs.RISK_LEVELS,
+                           text_fields=[*dry_runs.TEXT_FIELDS, *(f.name for f in detail.fields)],
+                           cost=args.get("cost", ""))
+
+
+def _decimal(text: str, errors: dict[str, str]) -> Decimal | None:
+    if not text.strip():
+        return None
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0 or value >= 10**12:
+        errors["cost"] = _("give an amount such as 1250.00")
+        return None
+    return value
+
+
+def _count(text: str, errors: dict[str, str]) -> int:
+    try:
+        value = int(text or "0")
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 20:
+        errors["approvals"] = _("a whole number from 0 to 20")
+        return 0
+    return value
