@@ -9,23 +9,8 @@ document is at /api/v1/openapi.json and the interactive docs at /api/v1/docs.
 
 from __future__ import annotations
 
-from web.api import (
-    changes,
-    definition_drafts,
-    definitions,
-    docs,
-    exports,
-    imports,
-    item_class_versions,
-    register,
-    reports_finance,
-    reports_licences,
-    reports_lifecycle,
-    tokens,
-)
+from web.api import accounts, audit, change_models, changes, docs, item_classes, register, reports
 from web.api.blueprint import PREFIX, bp
 
-__all__ = ["PREFIX", "bp", "changes", "definition_drafts", "definitions", "docs", "exports",
-           "imports", "item_class_versions", "register",
-           "reports_finance",
-           "reports_licences", "reports_lifecycle", "tokens"]
+__all__ = ["PREFIX", "accounts", "audit", "bp", "change_models", "changes", "docs", "item_classes",
+           "register", "reports"]

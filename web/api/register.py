@@ -3,7 +3,7 @@ item classes and services. Read only: the register changes through changes."""
 
 from __future__ import annotations
 
-from usm.services import item_classes, register
+from usm.services import register
 from usm.services.register import ItemFilter, ItemView
 from web.api.auth import roles_required
 from web.api.blueprint import bp
@@ -11,13 +11,10 @@ from web.api.pagination import decode_cursor, page_of
 from web.api.schemas.common import money_text
 from web.api.schemas.register import (
     AsOfQuery,
-    AttributeOut,
     Configuration,
     FieldChangeOut,
     Financial,
     HistoryEntry,
-    ItemClassList,
-    ItemClassOut,
     ItemDetail,
     ItemHistory,
     ItemPage,
@@ -111,31 +108,6 @@ def item_relations(key: str, query: AsOfQuery) -> ItemRelations:
         RelationOut(kind=r.kind, label=r.label, direction="outgoing" if r.outgoing else "incoming",
                     key=r.key, name=r.name, class_code=r.class_code, attributes=r.attributes)
         for r in view.relations])
-
-
-@bp.get("/item-classes")
-@roles_required(*access.REGISTER_READERS)
-@api_spec.validate(resp=responses(HTTP_200=ItemClassList), tags=TAGS,
-                   operation_id="listItemClasses")
-def list_item_classes() -> ItemClassList:
-    """Every item class with the attributes its items carry (inherited ones included)"""
-    return ItemClassList(classes=[_class_out(c) for c in item_classes.list_item_classes(database())])
-
-
-@bp.get("/item-classes/<code>")
-@roles_required(*access.REGISTER_READERS)
-@api_spec.validate(resp=responses("HTTP_404", HTTP_200=ItemClassOut), tags=TAGS,
-                   operation_id="getItemClass")
-def get_item_class(code: str) -> ItemClassOut:
-    """One item class"""
-    return _class_out(item_classes.item_class(database(), code))
-
-
-def _class_out(row: item_classes.ItemClassRow) -> ItemClassOut:
-    return ItemClassOut(
-        code=row.code, name=row.name, parent_code=row.parent_code, key_prefix=row.key_prefix,
-        abstract=row.abstract, description=row.description,
-        attributes=[AttributeOut(**vars(a)) for a in row.attributes])
 
 
 @bp.get("/services")

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from usm.services.register import ATTRIBUTE_TYPES, STATUSES
+from usm.services.register import STATUSES
 from web.api.schemas.common import Cursor, Limit, Moment, MoneyOut, Query
 
 Status = Literal[STATUSES]  # type: ignore[valid-type]
@@ -157,31 +157,6 @@ class ItemRelations(BaseModel):
     key: str
     as_of: datetime | None
     relations: list[RelationOut]
-
-
-class AttributeOut(BaseModel):
-    name: str
-    label: str | None
-    type: Literal[ATTRIBUTE_TYPES]  # type: ignore[valid-type]
-    required: bool
-    allowed: list[str] | None
-    unit: str | None
-    help: str | None
-    inherited_from: str | None
-
-
-class ItemClassOut(BaseModel):
-    code: str
-    name: str
-    parent_code: str | None
-    key_prefix: str
-    abstract: bool = Field(description="abstract classes group others; items are never of one")
-    description: str | None
-    attributes: list[AttributeOut]
-
-
-class ItemClassList(BaseModel):
-    classes: list[ItemClassOut]
 
 
 class ServicePage(BaseModel):

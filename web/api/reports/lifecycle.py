@@ -12,7 +12,7 @@ from usm.services.user_input import InputError, parse_day
 from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError
-from web.api.schemas.reports_lifecycle import (
+from web.api.schemas.reports.lifecycle import (
     EndOfLifeOut,
     ExpiryOut,
     LifecycleOut,

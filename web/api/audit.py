@@ -1,17 +1,16 @@
-"""Imports over the API: reconcile a file of discovered inventory with the register (nothing is
-written), then accept chosen differences as ONE audit-correction change, run through CHM.
-
-The upload is kept in the web screen's upload store (``usm.services.audit.uploads``) between the
-two calls, with the options it was reconciled with; an upload is accepted at most once.
-"""
+"""Audit over the API: downloads of the register (a whole filtered listing, now or as of a moment),
+an item's history and the change list as CSV or XLSX (the item columns are the ones an import
+reads back); and imports: reconcile a file of discovered inventory with the register (nothing is
+written), then accept chosen differences as ONE audit-correction change, run through CHM."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import Response, request, url_for
 
-from usm.services import audit
+from usm.services import audit, register
+from usm.services import register as register_export
 from usm.services.audit import (
     KINDS,
     Difference,
@@ -24,25 +23,75 @@ from usm.services.audit import (
     reconcile_file,
     register_correction,
 )
+from usm.services.changes import ChangeFilter
 from web.api.auth import holder, roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError
 from web.api.schemas.audit import (
     AcceptImport,
+    ChangesExportQuery,
     DifferenceCounts,
     DifferenceOut,
     DifferencePage,
     DifferencesQuery,
+    ExportFormatQuery,
     ImportAccepted,
     ImportQuery,
     ImportUpload,
+    ItemsExportQuery,
     ReconciliationOut,
 )
 from web.api.spec import api_spec, responses
 from web.support import access
 from web.support.context import database
+from web.support.downloads import download
 
-TAGS = ["imports"]
+EXPORT_TAGS = ["exports"]
+
+
+@bp.get("/exports/items")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(query=ItemsExportQuery, resp=responses(HTTP_200=None), tags=EXPORT_TAGS,
+                   operation_id="exportItems")
+def export_items(query: ItemsExportQuery) -> Response:
+    """Download the register items matching the filters (all of them), as CSV or XLSX
+
+    The same filters as `GET /items`; with `as_of`, the register as it stood then. An unknown
+    class is a 422.
+    """
+    search = register.SearchQuery(
+        text=query.q, class_code=query.class_code, status=query.status, owner=query.owner,
+        location=query.location, cost_centre=query.cost_centre, as_of=query.as_of)
+    try:
+        sheet = register_export.items_sheet(database(), search)
+    except register.BadQuery as exc:
+        raise ApiError(422, "validation_failed", str(exc), [("class", str(exc))]) from exc
+    moment = f"-{query.as_of:%Y-%m-%dT%H%M}" if query.as_of else ""
+    return download(f"register{moment}", query.format, sheet)
+
+
+@bp.get("/exports/items/<key>/history")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(query=ExportFormatQuery, resp=responses("HTTP_404", HTTP_200=None),
+                   tags=EXPORT_TAGS, operation_id="exportItemHistory")
+def export_item_history(key: str, query: ExportFormatQuery) -> Response:
+    """Download an item's history (one row per changed field of each version)"""
+    sheet = register_export.history_sheet(database(), key)
+    return download(f"history-{key.strip().upper()}", query.format, sheet)
+
+
+@bp.get("/exports/changes")
+@roles_required(*access.CHANGE_PARTICIPANTS)
+@api_spec.validate(query=ChangesExportQuery, resp=responses(HTTP_200=None), tags=EXPORT_TAGS,
+                   operation_id="exportChanges")
+def export_changes(query: ChangesExportQuery) -> Response:
+    """Download the changes matching the filters (all of them, newest first)"""
+    flt = ChangeFilter(open_only=query.open, step=query.step, model=query.model,
+                       coordinator=query.coordinator)
+    return download("changes", query.format, register_export.changes_sheet(database(), flt))
+
+
+IMPORT_TAGS = ["imports"]
 GONE = "no such upload (uploads are kept for a day); post the file again"
 FIRST_PAGE = 100
 
@@ -76,7 +125,7 @@ def _stored_upload(query: ImportQuery) -> tuple[str, str]:
 @bp.post("/imports")
 @roles_required(*access.CHANGE_EDITORS, file_body=True)
 @api_spec.validate(query=ImportQuery, form=ImportUpload, resp=responses(
-    "HTTP_413", HTTP_200=ReconciliationOut), tags=TAGS, operation_id="createImport")
+    "HTTP_413", HTTP_200=ReconciliationOut), tags=IMPORT_TAGS, operation_id="createImport")
 def create_import(query: ImportQuery) -> ReconciliationOut:
     """Reconcile a file of discovered inventory with the register (writes nothing)
 
@@ -111,7 +160,7 @@ def create_import(query: ImportQuery) -> ReconciliationOut:
 @bp.get("/imports/<import_id>/differences")
 @roles_required(*access.CHANGE_EDITORS)
 @api_spec.validate(query=DifferencesQuery, resp=responses("HTTP_404", HTTP_200=DifferencePage),
-                   tags=TAGS, operation_id="listImportDifferences")
+                   tags=IMPORT_TAGS, operation_id="listImportDifferences")
 def list_import_differences(import_id: str, query: DifferencesQuery) -> DifferencePage:
     """A page of an upload's differences, of one kind or of all
 
@@ -150,7 +199,7 @@ def _reconcile(token: str, fmt: str, order: tuple[str, ...], name: str) -> Recon
 @bp.post("/imports/<import_id>/accept")
 @roles_required(*access.CHANGE_EDITORS)
 @api_spec.validate(json=AcceptImport, resp=responses(
-    "HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415", HTTP_201=ImportAccepted), tags=TAGS,
+    "HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415", HTTP_201=ImportAccepted), tags=IMPORT_TAGS,
     operation_id="acceptImport")
 def accept_import(import_id: str, json: AcceptImport) -> Any:
     """Accept differences of a reconciliation: registers ONE audit-correction change

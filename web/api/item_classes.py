@@ -1,6 +1,6 @@
 """Editing item classes over the API: save a draft (new class or a new version), replace a
 draft's definition, publish it (the register uses it from then on; it never changes again),
-retire a draft or an unused class, read and export versions. For process designers.
+retire a draft or an unused class, read and export item_classes. For process designers.
 
 A refused definition is a 422 whose fields list every problem, each naming the class and the
 attribute; editing a version that is not a draft is a 409. Nothing is stored on a refusal.
@@ -12,16 +12,19 @@ from typing import Any, TypeVar
 
 from flask import Response, url_for
 
-from usm.services import item_classes as versions
+from usm.services import item_classes
 from web.api.auth import holder, roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError
 from web.api.schemas.item_classes import (
+    AttributeOut,
     ClassAttributeOut,
     ClassSource,
     ClassVersionDetail,
     ClassVersionList,
     ClassVersionSummary,
+    ItemClassList,
+    ItemClassOut,
 )
 from web.api.spec import api_spec, responses
 from web.support import access
@@ -35,13 +38,38 @@ T = TypeVar("T")
 VERSION = "/item-classes/<code>/versions/<int(max=None):version>"
 
 
+@bp.get("/item-classes")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(resp=responses(HTTP_200=ItemClassList), tags=TAGS,
+                   operation_id="listItemClasses")
+def list_item_classes() -> ItemClassList:
+    """Every item class with the attributes its items carry (inherited ones included)"""
+    return ItemClassList(classes=[_class_out(c) for c in item_classes.list_item_classes(database())])
+
+
+@bp.get("/item-classes/<code>")
+@roles_required(*access.REGISTER_READERS)
+@api_spec.validate(resp=responses("HTTP_404", HTTP_200=ItemClassOut), tags=TAGS,
+                   operation_id="getItemClass")
+def get_item_class(code: str) -> ItemClassOut:
+    """One item class"""
+    return _class_out(item_classes.item_class(database(), code))
+
+
+def _class_out(row: item_classes.ItemClassRow) -> ItemClassOut:
+    return ItemClassOut(
+        code=row.code, name=row.name, parent_code=row.parent_code, key_prefix=row.key_prefix,
+        abstract=row.abstract, description=row.description,
+        attributes=[AttributeOut(**vars(a)) for a in row.attributes])
+
+
 @bp.get("/item-classes/<code>/versions")
 @roles_required(*access.DESIGNERS)
 @api_spec.validate(resp=responses("HTTP_404", HTTP_200=ClassVersionList), tags=TAGS,
                    operation_id="listItemClassVersions")
 def list_class_versions(code: str) -> ClassVersionList:
     """Every version of a class, newest first, with its status"""
-    found = next((c for c in versions.list_classes(database()) if c.code == code), None)
+    found = next((c for c in item_classes.list_classes(database()) if c.code == code), None)
     if found is None:
         raise ApiError(404, "not_found", f"there is no item class {code}")
     return ClassVersionList(code=found.code, published_version=found.published_version,
@@ -64,7 +92,7 @@ def get_class_version(code: str, version: int) -> ClassVersionDetail:
 def export_class_version(code: str, version: int) -> Response:
     """Download a version as a YAML file (what `POST /item-classes` and `usm classes import`
     read back)"""
-    source = versions.version_yaml(database(), code, version)
+    source = item_classes.version_yaml(database(), code, version)
     return Response(source, mimetype="application/yaml", headers={
         "Content-Disposition": f'attachment; filename="{code}-v{version}.yaml"'})
 
@@ -80,7 +108,7 @@ def create_class_draft(json: ClassSource) -> Any:
     A dotted code makes a subclass of a published class (`hardware.tablet`). The definition is
     checked on its own and against the items registered now; a refused one stores nothing.
     """
-    saved = versions.save_new_draft(database(), json.source,
+    saved = item_classes.save_new_draft(database(), json.source,
                                                       by=holder().username, where="source")
     detail = _detail(saved.code, saved.version)
     return detail, 201, {"Location": url_for("api.get_class_version", code=saved.code,
@@ -97,7 +125,7 @@ def update_class_draft(code: str, version: int, json: ClassSource) -> ClassVersi
 
     Only a draft changes: a published, superseded or retired version is a 409. The code stays.
     """
-    versions.update_draft(database(), code, version, json.source)
+    item_classes.update_draft(database(), code, version, json.source)
     return _detail(code, version)
 
 
@@ -112,7 +140,7 @@ def publish_class(code: str, version: int) -> ClassVersionDetail:
     The version it replaces is kept as "superseded". Checked again against the items registered
     now (422 when they no longer fit).
     """
-    versions.publish(database(), code, version, by=holder().username)
+    item_classes.publish(database(), code, version, by=holder().username)
     return _detail(code, version)
 
 
@@ -124,12 +152,12 @@ def publish_class(code: str, version: int) -> ClassVersionDetail:
 def retire_class(code: str, version: int) -> ClassVersionDetail:
     """Retire a draft, or the published version of a class nothing uses (no item ever, no
     subclass, no change model naming it): 409 otherwise"""
-    versions.retire(database(), code, version)
+    item_classes.retire(database(), code, version)
     return _detail(code, version)
 
 
 def _detail(code: str, version: int) -> ClassVersionDetail:
-    view = versions.class_version(database(), code, version)
+    view = item_classes.class_version(database(), code, version)
     spec = view.spec
     return ClassVersionDetail(
         code=view.code, version=view.version, status=view.status, created_by=view.created_by,

@@ -9,7 +9,7 @@ from usm.services.reports import licences
 from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.schemas.common import money_text
-from web.api.schemas.reports_licences import (
+from web.api.schemas.reports.licences import (
     CostTotalOut,
     DeviceOut,
     EntitlementOut,

@@ -15,7 +15,7 @@ from usm.services.accounts import TokenView
 from web.api.auth import holder, is_administrator, roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError
-from web.api.schemas.tokens import CreateToken, Me, NewTokenOut, TokenList, TokenOut, TokensQuery
+from web.api.schemas.accounts import CreateToken, Me, NewTokenOut, TokenList, TokenOut, TokensQuery
 from web.api.spec import api_spec, responses
 from web.support.context import database
 

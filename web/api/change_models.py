@@ -1,9 +1,6 @@
-"""Editing change models over the API: save a draft (new or replacing a draft's text), publish a
-draft (then it never changes) and retire a published version. For process designers.
-
-A text that breaks the CHM skeleton is a 422 whose fields list every problem, each naming the
-state, transition or guard; editing a published version is a 409. Nothing is stored on a refusal.
-"""
+"""Change models over the API: the list, each model in full, and for process designers the life of
+a version: save a draft (new or replacing a draft's text), publish a draft (then it never changes)
+and retire a published version."""
 
 from __future__ import annotations
 
@@ -11,14 +8,73 @@ from typing import Any
 
 from flask import url_for
 
+from usm.services import change_models
 from usm.services import change_models as versions
+from usm.services.change_models import list_definitions
 from web.api.auth import roles_required
 from web.api.blueprint import bp
-from web.api.definitions import TAGS, definition_out
-from web.api.schemas.definitions import DefinitionDetail, DefinitionSource
+from web.api.schemas.change_models import (
+    ChangeSetOut,
+    DefinitionDetail,
+    DefinitionList,
+    DefinitionSource,
+    DefinitionSummary,
+    DefinitionVersionQuery,
+    FieldOut,
+    GuardOut,
+    StateOut,
+    TransitionOut,
+)
 from web.api.spec import api_spec, responses
 from web.support import access
 from web.support.context import database
+
+TAGS = ["change models"]
+# Designers edit models; coordinators read them to know what a model asks.
+READERS = (*access.DESIGNERS, access.COORDINATOR)
+
+
+@bp.get("/workflow-definitions")
+@roles_required(*READERS)
+@api_spec.validate(resp=responses(HTTP_200=DefinitionList), tags=TAGS,
+                   operation_id="listDefinitions")
+def definitions() -> DefinitionList:
+    """Every change model version"""
+    return DefinitionList(definitions=[DefinitionSummary(**vars(r))
+                                       for r in list_definitions(database())])
+
+
+@bp.get("/workflow-definitions/<code>")
+@roles_required(*READERS)
+@api_spec.validate(query=DefinitionVersionQuery, resp=responses(
+    "HTTP_404", HTTP_200=DefinitionDetail), tags=TAGS, operation_id="getDefinition")
+def definition(code: str, query: DefinitionVersionQuery) -> DefinitionDetail:
+    """A change model in full: states, transitions with roles and guards, fields"""
+    return definition_out(change_models.change_model_document(database(), code, query.version))
+
+
+def definition_out(row: change_models.ChangeModelDocument) -> DefinitionDetail:
+    """A stored version as the API shows it."""
+    d = row.definition
+    return DefinitionDetail(
+        code=row.code, version=row.version, name=row.name, change_class=row.change_class,
+        status=row.status, published_at=row.published_at, description=d.description,
+        pre_authorised=d.pre_authorised, approvers=list(d.approvers),
+        change_set=ChangeSetOut(operations=list(d.change_set.operations),
+                                classes=d.change_set.classes),
+        fields=[FieldOut(name=f.name, label=f.label, type=f.type, help=f.help)
+                for f in d.fields],
+        initial=d.initial,
+        states=[StateOut(name=s.name, step=s.step.value, label=s.title,
+                         time_target_hours=s.time_target_hours) for s in d.states],
+        transitions=[TransitionOut(
+            trigger=t.trigger, label=t.title, source=list(t.source), dest=t.dest,
+            roles=list(t.roles), guards=[GuardOut(name=g.name, params=dict(g.params))
+                                         for g in t.guards], auto=t.auto)
+            for t in d.transitions],
+        source=row.source,
+    )
+
 
 VERSION = "/workflow-definitions/<code>/versions/<int:version>"
 

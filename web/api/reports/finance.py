@@ -9,7 +9,7 @@ from usm.services.reports import finance
 from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.schemas.common import money_text
-from web.api.schemas.reports_finance import (
+from web.api.schemas.reports.finance import (
     BookValueQuery,
     BookValues,
     CostLineOut,

@@ -1,0 +1,1 @@
+"""Schemas of the reports in the API: finance, licences, lifecycle and spares."""
