@@ -16,7 +16,8 @@ FORBIDDEN = {
     "usm": {"web"},
     "web": {"bir", "workflows"},  # the web calls the service layer, nothing below it
 }
-COMPOSITION_ROOT = {"usm/app.py", "usm/cli.py"}
+# The app factory binds the web tier; the CLI serves it (``usm serve``, ``usm quickstart``).
+COMPOSITION_ROOT = {"usm/app.py", "usm/cli/platform.py"}
 
 
 def _modules(package: str) -> list[Path]:

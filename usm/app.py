@@ -1,7 +1,8 @@
 """The web application factory: the composition root that binds the web tier to the services.
 
-This module and ``usm.cli`` are the only code that imports ``web``. The factory neither creates
-tables nor runs migrations: Alembic owns the schema and is run by command, not by each worker.
+This module and ``usm.cli.platform`` (``usm serve``) are the only code that imports ``web``. The
+factory neither creates tables nor runs migrations: Alembic owns the schema and is run by command,
+not by each worker.
 """
 
 from __future__ import annotations

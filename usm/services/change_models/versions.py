@@ -204,3 +204,13 @@ def editor(db: Database, code: str, version: int) -> Editor:
                   steps=[(c.code, c.label) for c in STEP_COLUMNS],
                   risk_levels=RISK_LEVELS, flag_guards=FLAG_GUARDS,
                   field_names=[*CHANGE_FIELDS, *(f.name for f in detail.fields)])
+
+
+def published_version(db: Database, code: str) -> int:
+    """The newest published version of a model; ``DefinitionNotFound`` when it has none."""
+    with db.reading() as session:
+        newest = session.scalar(select(func.max(WorkflowDefinition.version)).where(
+            WorkflowDefinition.code == code, WorkflowDefinition.status == "published"))
+    if newest is None:
+        raise DefinitionNotFound(f"there is no published change model {code}")
+    return newest

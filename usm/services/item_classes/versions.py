@@ -361,3 +361,17 @@ def _flush_or_refuse(session: Session, code: str) -> None:
     except IntegrityError as exc:
         raise ClassVersionRefused(f"someone saved a version of {code} at the same moment; "
                                   "save again") from exc
+
+
+def published_version(db: Database, code: str) -> int:
+    """The published version of a class; ``ClassNotFound`` when there is no such class or it has
+    no published version."""
+    with db.reading() as session:
+        versions = session.execute(select(ItemClassVersion.version, ItemClassVersion.status)
+                                   .where(ItemClassVersion.code == code)).all()
+    if not versions:
+        raise ClassNotFound(f"there is no item class {code}")
+    published = [version for version, status in versions if status == "published"]
+    if not published:
+        raise ClassNotFound(f"{code} has no published version; name the version to export")
+    return published[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from usm.cli_support import friendly, open_db, print_table
+from usm.cli.support import friendly, open_db, print_table
 from usm.services import platform as exports
 from usm.services import register as register_export
 from usm.services import register as register_services
