@@ -161,7 +161,7 @@ def pg_url(templates: _Templates, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def web_app(sqlite_url: str):  # type: ignore[no-untyped-def]
     """The web app on a fresh SQLite database (CSRF on, as in production)."""
-    from tests.web_support import make_app
+    from tests.support.web import make_app
 
     app = make_app(sqlite_url)
     yield app

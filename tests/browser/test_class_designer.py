@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
-from tests.helpers import at, implement_normal_change, laptop
+from tests.support.helpers import at, implement_normal_change, laptop
 
 
 def test_designer_adds_and_removes_an_attribute_and_publishes(  # type: ignore[no-untyped-def]

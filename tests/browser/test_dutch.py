@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
 from tests.conftest import PASSWORD
-from tests.helpers import implement_normal_change, laptop
+from tests.support.helpers import implement_normal_change, laptop
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
-from tests.helpers import at, implement_normal_change, laptop
+from tests.support.helpers import at, implement_normal_change, laptop
 from usm.services import changes
 
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
-from tests.helpers import laptop
+from tests.support.helpers import laptop
 from usm.services import changes
 
 

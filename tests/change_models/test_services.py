@@ -1,0 +1,258 @@
+"""Versions of a change model at the service layer: drafts, publishing (then immutable), retiring,
+the comparison with the published version, the structured form, and changes in flight keeping the
+version they started with. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.helpers import laptop
+from usm.services import change_models as versions
+from usm.services import changes
+from usm.services.change_models import (
+    DefinitionNotFound,
+    Facts,
+    StateForm,
+    TransitionForm,
+    definition_detail,
+    diff_against_published,
+    dry_run,
+    set_states,
+    set_transition,
+)
+from usm.services.platform import Database
+
+SHIPPED = Path(__file__).resolve().parents[2] / "workflows" / "definitions"
+
+
+def _two_approvals(db: Database) -> int:
+    """A draft of normal-change whose authorisation needs two approvals; returns its version."""
+    draft = versions.draft_from(db, "normal-change", 1)
+    source = versions.version_source(db, "normal-change", draft.version)
+    versions.update_draft(db, "normal-change", draft.version, set_transition(source, TransitionForm(
+        trigger="authorise", label="Authorise", sources=["awaiting_approval"], dest="planning",
+        roles=["change_coordinator", "service_owner"], approvals="2"), original="authorise"))
+    return draft.version
+
+
+def test_a_new_draft_takes_the_next_version_number_whatever_the_text_says(db: Database) -> None:
+    source = (SHIPPED / "normal-change.yaml").read_text(encoding="utf-8")
+
+    saved = versions.save_new_draft(db, source.replace("version: 1", "version: 7"))
+
+    assert (saved.version, saved.status) == (2, "draft")
+    stored = versions.version_source(db, "normal-change", 2)
+    assert "version: 2" in stored and "version: 7" not in stored
+    assert definition_detail(db, "normal-change", 2).status == "draft"
+
+
+def test_a_new_model_starts_at_version_one(db: Database) -> None:
+    source = (SHIPPED / "normal-change.yaml").read_text(encoding="utf-8")
+    source = source.replace("code: normal-change", "code: printer-swap")
+
+    assert versions.save_new_draft(db, source).version == 1
+
+
+def test_a_refused_text_stores_nothing_and_names_the_transition(db: Database) -> None:
+    draft = versions.draft_from(db, "normal-change", 1)
+    before = versions.version_source(db, "normal-change", draft.version)
+    broken = before.replace("    guards:\n      - approvals: {count: 1}\n", "")
+
+    with pytest.raises(versions.DefinitionError) as refused:
+        versions.update_draft(db, "normal-change", draft.version, broken)
+
+    assert any("transition 'authorise'" in p and "approvals guard" in p
+               for p in refused.value.problems)
+    assert versions.version_source(db, "normal-change", draft.version) == before
+
+
+def test_a_draft_keeps_its_model_code(db: Database) -> None:
+    draft = versions.draft_from(db, "normal-change", 1)
+    source = versions.version_source(db, "normal-change", draft.version)
+
+    with pytest.raises(versions.DefinitionError, match="code: a draft keeps its model's code"):
+        versions.update_draft(db, "normal-change", draft.version,
+                              source.replace("code: normal-change", "code: other-model"))
+
+
+def test_publish_makes_a_version_immutable(db: Database) -> None:
+    version = _two_approvals(db)
+    versions.publish(db, "normal-change", version)
+    source = versions.version_source(db, "normal-change", version)
+
+    with pytest.raises(versions.DefinitionRefused, match="published version never changes"):
+        versions.update_draft(db, "normal-change", version, source.replace("Authorise", "OK"))
+    with pytest.raises(versions.DefinitionRefused):
+        versions.update_draft(db, "normal-change", 1, source)
+    with pytest.raises(versions.DefinitionRefused, match="only a draft is published"):
+        versions.publish(db, "normal-change", version)
+    with pytest.raises(versions.DefinitionRefused):
+        versions.discard_draft(db, "normal-change", version)
+    assert versions.version_source(db, "normal-change", version) == source
+    detail = definition_detail(db, "normal-change", version)
+    assert detail.status == "published" and detail.published_at is not None
+
+
+def test_retire_stops_new_changes_but_not_those_in_flight(db: Database) -> None:
+    in_flight = changes.register_change(db, "carol", model="standard-change",
+                                        title="Laptop", operations=[laptop("a", "SN-1")]).key
+    versions.retire(db, "standard-change", 1)
+
+    with pytest.raises(changes.ValidationFailed, match="no published change model"):
+        changes.register_change(db, "carol", model="standard-change", title="Laptop 2",
+                                operations=[laptop("b", "SN-2")])
+    detail = changes.change_detail(db, in_flight, "carol")
+    assert detail.summary.model_version == 1
+    assert any(o.allowed for o in detail.options)  # it still moves on its retired version
+    with pytest.raises(versions.DefinitionRefused, match="only a published version is retired"):
+        versions.retire(db, "standard-change", 1)
+
+
+def test_changes_in_flight_keep_their_version_and_new_ones_use_the_published_one(
+        db: Database) -> None:
+    old = changes.register_change(db, "carol", model="normal-change", title="Old",
+                                  operations=[laptop("a", "SN-OLD")]).key
+    version = _two_approvals(db)
+    versions.publish(db, "normal-change", version)
+    new = changes.register_change(db, "carol", model="normal-change", title="New",
+                                  operations=[laptop("b", "SN-NEW")]).key
+    for key in (old, new):
+        changes.move_change(db, key, "assess", "carol")
+        changes.update_change(db, key, "carol", {"risk": "low", "impact": "one user"})
+        changes.move_change(db, key, "submit_for_approval", "carol")
+        changes.approve_change(db, key, "sam")
+
+    old_detail = changes.change_detail(db, old, "carol")
+    new_detail = changes.change_detail(db, new, "carol")
+    assert old_detail.summary.model_version == 1
+    assert new_detail.summary.model_version == version
+    authorise_old = next(o for o in old_detail.options if o.trigger == "authorise")
+    authorise_new = next(o for o in new_detail.options if o.trigger == "authorise")
+    assert authorise_old.allowed
+    assert not authorise_new.allowed and "needs 2 approval(s), has 1" in authorise_new.reasons
+    changes.move_change(db, old, "authorise", "carol")
+    with pytest.raises(changes.TransitionRefused, match="needs 2 approval"):
+        changes.move_change(db, new, "authorise", "carol")
+
+
+def test_diff_names_the_changed_transition_and_shows_the_yaml(db: Database) -> None:
+    version = _two_approvals(db)
+
+    found = diff_against_published(db, "normal-change", version)
+
+    assert found.base_version == 1
+    assert any(c.startswith("transition 'authorise' changed") and "approvals(count=2)" in c
+               for c in found.changes)
+    assert "-      - approvals: {count: 1}" in found.unified
+    assert any(line.startswith("+") and "count: 2" in line for line in found.unified)
+
+
+def test_diff_lists_added_and_removed_states_and_transitions(db: Database) -> None:
+    draft = versions.draft_from(db, "normal-change", 1)
+    source = versions.version_source(db, "normal-change", draft.version)
+    source = set_states(source, {"registered": "12", "planning": ""},
+                        StateForm("second_opinion", "assessment", "Second opinion", "4"))
+    source = set_transition(source, TransitionForm(
+        trigger="ask_second_opinion", sources=["in_assessment"], dest="second_opinion",
+        roles=["change_coordinator"]))
+    source = set_transition(source, TransitionForm(
+        trigger="back_from_second_opinion", sources=["second_opinion"], dest="in_assessment",
+        roles=["change_coordinator"], flags=["has_change_set"]))
+    versions.update_draft(db, "normal-change", draft.version, source)
+
+    found = diff_against_published(db, "normal-change", draft.version).changes
+
+    assert "state 'second_opinion' added" in found
+    assert "transition 'ask_second_opinion' added" in found
+    assert any(c.startswith("state 'registered' changed (time_target_hours: 24.0 → 12.0")
+               for c in found)
+    assert any(c.startswith("state 'planning' changed (time_target_hours: 72.0 → —")
+               for c in found)
+
+
+def test_form_values_that_are_not_numbers_are_named_by_the_check(db: Database) -> None:
+    draft = versions.draft_from(db, "normal-change", 1)
+    source = versions.version_source(db, "normal-change", draft.version)
+    proposal = set_transition(source, TransitionForm(
+        trigger="authorise", sources=["awaiting_approval"], dest="planning",
+        roles=["service_owner"], approvals="two"), original="authorise")
+
+    with pytest.raises(versions.DefinitionError) as refused:
+        versions.update_draft(db, "normal-change", draft.version, proposal)
+
+    assert any(p.startswith("transition 'authorise': guard 'approvals' count")
+               for p in refused.value.problems)
+
+
+def test_unknown_versions_are_not_found(db: Database) -> None:
+    with pytest.raises(DefinitionNotFound):
+        versions.publish(db, "normal-change", 99)
+    with pytest.raises(DefinitionNotFound):
+        versions.draft_from(db, "no-such-model", 1)
+    with pytest.raises(DefinitionNotFound):
+        versions.update_draft(db, "normal-change", 2**40, "code: x")
+
+
+def test_a_discarded_draft_is_gone(db: Database) -> None:
+    draft = versions.draft_from(db, "normal-change", 1)
+    versions.discard_draft(db, "normal-change", draft.version)
+    with pytest.raises(DefinitionNotFound):
+        versions.version_source(db, "normal-change", draft.version)
+
+
+# Dry run
+
+
+def test_dry_run_walks_a_draft_and_shows_which_guards_block(db: Database) -> None:
+    version = _two_approvals(db)
+    facts = Facts(role="change_coordinator", risk="low", filled=frozenset({"impact"}),
+                  approvals=1)
+
+    run = dry_run(db, "normal-change", version, facts,
+                  ["assess", "submit_for_approval", "authorise"])
+
+    assert run.path == ["assess", "submit_for_approval"]
+    assert run.state == "awaiting_approval"
+    assert run.refused == "Authorise is blocked: needs 2 approval(s), has 1"
+    authorise = next(o for o in run.options if o.trigger == "authorise")
+    assert not authorise.allowed and authorise.role_ok
+    assert [(g.text, g.passes) for g in authorise.guards] == [("2 approvals", False)]
+
+    passed = dry_run(db, "normal-change", version, Facts(
+        risk="low", filled=frozenset({"impact"}), approvals=2, window_planned=True),
+        ["assess", "submit_for_approval", "authorise", "start_build"])
+    assert passed.refused is None and passed.state == "building"
+
+
+def test_dry_run_checks_the_role_and_follows_automatic_transitions(db: Database) -> None:
+    as_owner = dry_run(db, "standard-change", 1, Facts(role="service_owner"), ["check"])
+    assert as_owner.refused is not None and "only change_coordinator may check" in as_owner.refused
+
+    run = dry_run(db, "standard-change", 1, Facts(
+        risk="low", cost_estimate=None, filled=frozenset({"impact"})), ["check",
+                                                                         "confirm_standard"])
+    assert run.refused == "Confirm as standard change is blocked: estimate the cost first"
+
+    run = dry_run(db, "standard-change", 1, Facts(
+        risk="low", cost_estimate=Decimal("500"), filled=frozenset({"impact"})),
+        ["check", "confirm_standard"])
+    assert run.state == "scheduled"
+    assert [(s.trigger, s.automatic) for s in run.walked][-1] == ("pre_authorise", True)
+
+
+def test_dry_run_writes_nothing(db: Database) -> None:
+    before = changes.list_changes(db, open_only=False)
+    dry_run(db, "normal-change", 1, Facts(risk="low", filled=frozenset({"impact"}), approvals=1,
+                                          window_planned=True),
+            ["assess", "submit_for_approval", "authorise", "start_build", "implement"])
+    assert changes.list_changes(db, open_only=False) == before
+
+
+@pytest.mark.parametrize("path", sorted(SHIPPED.glob("*.yaml")), ids=lambda p: p.stem)
+def test_a_form_edit_keeps_everything_it_does_not_touch(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    assert yaml.safe_load(set_states(source, {})) == yaml.safe_load(source)

@@ -1,0 +1,218 @@
+"""The CHM engine: transitions, guards, scope rule, atomic implementation and concurrent moves."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+import bir.writer
+from bir.errors import ValidationFailed
+from bir.items import Item, ItemVersion
+from bir.relations import Relation
+from tests.support.helpers import at, implement_normal_change, laptop, normal_change_in_realisation
+from usm.services import changes, register
+from usm.services.platform import Database
+from workflows import engine
+from workflows.changes import NotAChange
+from workflows.engine import ChangeConflict, TransitionRefused
+from workflows.models import Change
+
+
+def _count(db: Database, model) -> int:
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_implementation_registers_the_change_set(db: Database) -> None:
+    key = normal_change_in_realisation(db, [laptop("a", "SN-1"), laptop("b", "SN-2"),
+                            {"op": "add_relation", "kind": "connected_to", "source": "@a",
+                             "target": "@b"}], at("2026-03-01"))
+    assert _count(db, Item) == 0, "nothing is registered before implementation"
+
+    moved = changes.move_change(db, key, "implement", "carol", now=at("2026-03-02"))
+
+    assert moved.step == "implementation"
+    rows, total = register.list_items(db)
+    assert total == 2 and {r.name for r in rows} == {"Laptop SN-1", "Laptop SN-2"}
+    detail = changes.change_detail(db, key)
+    assert "register: created LAP-000001, LAP-000002; 1 relation(s) added" in detail.log[-1].comment
+
+
+def test_failure_in_the_middle_of_implementation_writes_nothing(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = normal_change_in_realisation(db, [laptop("a", "SN-1"), laptop("b", "SN-2"),
+                            {"op": "add_relation", "kind": "connected_to", "source": "@a",
+                             "target": "@b"}], at("2026-03-01"))
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full while writing relations")
+
+    # Items and versions are flushed by then; the failure comes after them.
+    monkeypatch.setattr(bir.writer, "_apply_relations", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        changes.move_change(db, key, "implement", "carol", now=at("2026-03-02"))
+
+    assert (_count(db, Item), _count(db, ItemVersion), _count(db, Relation)) == (0, 0, 0)
+    detail = changes.change_detail(db, key)
+    assert detail.summary.state == "building"
+    assert [e.trigger for e in detail.log][-1] == "start_build"
+
+
+def test_change_set_that_no_longer_fits_is_refused_at_implementation(db: Database) -> None:
+    implement_normal_change(db, [laptop("a", "SN-1")], at("2026-01-10"))
+    stale = normal_change_in_realisation(db, [{"op": "set_status", "item": "LAP-000001", "status": "in_use"}],
+                         at("2026-02-01"))
+    implement_normal_change(db, [{"op": "set_status", "item": "LAP-000001",
+                                  "status": "retired"}], at("2026-02-10"))
+    implement_normal_change(db, [{"op": "set_status", "item": "LAP-000001",
+                                  "status": "disposed"}], at("2026-02-20"))
+
+    with pytest.raises(ValidationFailed, match="cannot move from disposed to in_use"):
+        changes.move_change(db, stale, "implement", "carol", now=at("2026-03-01"))
+    assert changes.change_detail(db, stale).summary.state == "building"
+    assert register.item_view(db, "LAP-000001").core["status"] == "disposed"
+
+
+def test_refused_transitions_say_why(db: Database) -> None:
+    key = changes.register_change(db, "carol", model="normal-change", title="Test change",
+                                  operations=[laptop("a", "SN-1")], now=at("2026-03-01")).key
+    with pytest.raises(TransitionRefused, match="not possible from registered"):
+        changes.move_change(db, key, "implement", "carol")
+    with pytest.raises(TransitionRefused, match="only change_coordinator may assess"):
+        changes.move_change(db, key, "assess", "sam")
+    changes.move_change(db, key, "assess", "carol")
+    with pytest.raises(TransitionRefused, match="fill in risk, impact first"):
+        changes.move_change(db, key, "submit_for_approval", "carol")
+
+
+def test_options_list_what_this_user_may_do_now(db: Database) -> None:
+    key = changes.register_change(db, "carol", model="normal-change", title="Test change",
+                                  operations=[laptop("a", "SN-1")]).key
+    as_carol = {o.trigger: o for o in changes.change_detail(db, key, "carol").options}
+    as_sam = {o.trigger: o for o in changes.change_detail(db, key, "sam").options}
+    assert set(as_carol) == {"assess", "reject", "withdraw"}
+    assert as_carol["assess"].allowed and as_carol["withdraw"].allowed
+    assert not as_sam["assess"].allowed and as_sam["reject"].allowed
+
+
+def test_approval_round_restarts_after_rework(db: Database) -> None:
+    key = changes.register_change(db, "carol", model="normal-change", title="Test change",
+                                  operations=[laptop("a", "SN-1")]).key
+    changes.move_change(db, key, "assess", "carol")
+    changes.update_change(db, key, "carol", {"risk": "high", "impact": "big"})
+    changes.move_change(db, key, "submit_for_approval", "carol")
+    changes.approve_change(db, key, "sam", approve=False, comment="too risky")
+    with pytest.raises(TransitionRefused, match="rejected by sam"):
+        changes.move_change(db, key, "authorise", "carol")
+    changes.move_change(db, key, "rework", "carol")
+    changes.update_change(db, key, "carol", {"risk": "low"})
+    changes.move_change(db, key, "submit_for_approval", "carol")
+    with pytest.raises(TransitionRefused, match="needs 1 approval"):
+        changes.move_change(db, key, "authorise", "carol")
+    changes.approve_change(db, key, "sam")
+    assert changes.move_change(db, key, "authorise", "carol").step == "planning"
+    rounds = [(a.round, a.decision) for a in changes.change_detail(db, key).approvals]
+    assert rounds == [(1, "rejected"), (2, "approved")]
+
+
+def test_empty_change_set_is_an_ops_request_not_a_change(db: Database) -> None:
+    with pytest.raises(NotAChange, match="operational service request"):
+        changes.register_change(db, "carol", model="normal-change", title="Reset my password",
+                                operations=[])
+    assert _count(db, Change) == 0
+
+
+def test_request_outside_agreed_services_is_recorded_as_rejected(db: Database) -> None:
+    s = changes.register_change(db, "carol", model="normal-change", title="New laptop",
+                                operations=[laptop("a", "SN-1")], services=["SVC-000404"])
+    assert (s.state, s.step) == ("rejected", "rejected")
+    log = changes.change_detail(db, s.key).log
+    assert "outside the agreed services (SVC-000404)" in log[-1].comment
+
+
+def test_one_machine_per_definition_version_and_no_models_kept(db: Database) -> None:
+    for n in range(3):
+        key = changes.register_change(db, "carol", model="normal-change", title=f"Test change {n}",
+                                      operations=[laptop("a", f"SN-{n}")]).key
+        changes.move_change(db, key, "assess", "carol")
+    with db.reading() as session:
+        change = session.scalar(select(Change).limit(1))
+        workflow = engine.compiled(change.definition)
+        assert workflow is engine.compiled(change.definition)
+        assert workflow.machine.models == []
+
+
+def _race(db_url: str, key: str, trigger: str) -> list[object]:
+    """Two coordinators fire ``trigger`` on the same change at the same moment.
+
+    On PostgreSQL both have read the change before either moves it. On SQLite a write transaction
+    holds the write lock from its start, so the two start together and the second reads the
+    change only after the first committed."""
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+    serialised = db_url.startswith("sqlite")
+
+    def attempt() -> None:
+        racer = Database.connect(db_url)
+        try:
+            if serialised:
+                barrier.wait(timeout=10)
+            with racer.transaction() as session:
+                change = session.scalar(select(Change).where(Change.key == key))
+                actor = engine.Actor("carol", frozenset({"change_coordinator"}))
+                if not serialised:
+                    barrier.wait(timeout=10)
+                engine.move(session, change, trigger, actor)
+            outcomes.append("moved")
+        except (ChangeConflict, TransitionRefused, OperationalError) as exc:
+            outcomes.append(exc)
+        finally:
+            racer.dispose()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return outcomes
+
+
+def test_concurrent_implementation_exactly_one_wins(db: Database, db_url: str) -> None:
+    key = normal_change_in_realisation(db, [laptop("a", "SN-1"), laptop("b", "SN-2")], at("2026-03-01"))
+
+    outcomes = _race(db_url, key, "implement")
+
+    assert outcomes.count("moved") == 1, outcomes
+    loser = next(o for o in outcomes if o != "moved")
+    if db_url.startswith("postgresql"):
+        assert isinstance(loser, ChangeConflict)
+        assert "moved by someone else" in str(loser)
+    else:  # SQLite has one writer: the other waits, then finds the change implemented already
+        assert isinstance(loser, TransitionRefused)
+        assert "not possible from implemented" in str(loser)
+    assert _count(db, Item) == 2 and _count(db, ItemVersion) == 2
+    assert changes.change_detail(db, key).summary.state == "implemented"
+
+
+def test_stored_definitions_are_immutable_and_name_known_classes(db: Database) -> None:
+    from pathlib import Path
+
+    from workflows.changes import store_definition
+    from workflows.definition import DefinitionError
+
+    text = (Path(__file__).resolve().parents[2] / "workflows" / "definitions"
+            / "normal-change.yaml").read_text(encoding="utf-8")
+    with db.transaction() as session:
+        assert store_definition(session, text).version == 1  # same text again: a no-op
+    with pytest.raises(engine.ChangeError, match="normal-change v1 is already published"):
+        with db.transaction() as session:
+            store_definition(session, text.replace("name: Normal change", "name: Changed"))
+    typo = text.replace("operations: [create_item,", "classes: [hardwre]\n  operations: [create_item,")
+    typo = typo.replace("version: 1", "version: 2")
+    with pytest.raises(DefinitionError, match="change_set.classes: unknown item class.*hardwre"):
+        with db.transaction() as session:
+            store_definition(session, typo)
