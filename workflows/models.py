@@ -14,7 +14,10 @@ from bir.base import Base, JSONType, Money, UTCDateTime, utcnow
 
 
 class WorkflowDefinition(Base):
-    """One version of a change model. A published version never changes; editing makes a new one."""
+    """One version of a change model. A published version never changes; editing makes a new one.
+
+    The table keeps its first name (``chm_definition``, as the class does): renaming it would be a
+    migration of every foreign key for a word."""
 
     __tablename__ = "chm_definition"
     __table_args__ = (UniqueConstraint("code", "version"),)
@@ -28,6 +31,7 @@ class WorkflowDefinition(Base):
     source: Mapped[str] = mapped_column(Text)  # the YAML as the designer wrote it
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))  # None: installed or before 0007
 
 
 class Change(Base):

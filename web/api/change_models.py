@@ -4,15 +4,11 @@ and retire a published version."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import url_for
-
 from usm.services import change_models
-from usm.services import change_models as versions
 from usm.services.change_models import list_definitions
 from web.api.auth import roles_required
 from web.api.blueprint import bp
+from web.api.documents import DocumentApi, Operation
 from web.api.schemas.change_models import (
     ChangeSetOut,
     DefinitionDetail,
@@ -76,68 +72,30 @@ def definition_out(row: change_models.ChangeModelDocument) -> DefinitionDetail:
     )
 
 
-VERSION = "/workflow-definitions/<code>/versions/<int:version>"
+def _answer(code: str, version: int) -> DefinitionDetail:
+    return definition_out(change_models.change_model_document(database(), code, version))
 
 
-@bp.post("/workflow-definitions")
-@roles_required(*access.DESIGNERS)
-@api_spec.validate(json=DefinitionSource, resp=responses(
-    "HTTP_400", "HTTP_409", "HTTP_415", HTTP_201=DefinitionDetail), tags=TAGS,
-    operation_id="createDefinitionDraft")
-def create_draft(json: DefinitionSource) -> Any:
-    """Save a definition (YAML) as a new draft of its model
-
-    The draft gets its model's next version number (1 for a new model), whatever version the text
-    names. It is checked against the CHM skeleton first; a refused text stores nothing.
-    """
-    saved = versions.save_new_draft(database(), json.source)
-    return _answer(saved.code, saved.version, 201)
-
-
-@bp.put(VERSION)
-@roles_required(*access.DESIGNERS)
-@api_spec.validate(json=DefinitionSource, resp=responses(
-    "HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415", HTTP_200=DefinitionDetail), tags=TAGS,
-    operation_id="updateDefinitionDraft")
-def update_draft(code: str, version: int, json: DefinitionSource) -> Any:
-    """Replace the text of a draft
-
-    A published or retired version never changes: 409. The text keeps the draft's code and
-    version number.
-    """
-    versions.update_draft(database(), code, version, json.source)
-    return _answer(code, version)
-
-
-@bp.post(f"{VERSION}/publish")
-@roles_required(*access.DESIGNERS)
-@api_spec.validate(resp=responses("HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415",
-                                  HTTP_200=DefinitionDetail), tags=TAGS,
-                   operation_id="publishDefinition")
-def publish(code: str, version: int) -> Any:
-    """Publish a draft: new changes of the model start on it; it never changes again
-
-    Changes already under way keep the version they started with.
-    """
-    versions.publish(database(), code, version)
-    return _answer(code, version)
-
-
-@bp.post(f"{VERSION}/retire")
-@roles_required(*access.DESIGNERS)
-@api_spec.validate(resp=responses("HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415",
-                                  HTTP_200=DefinitionDetail), tags=TAGS,
-                   operation_id="retireDefinition")
-def retire(code: str, version: int) -> Any:
-    """Retire a published version: no new change starts on it; changes under way keep it"""
-    versions.retire(database(), code, version)
-    return _answer(code, version)
-
-
-def _answer(code: str, version: int, status: int = 200) -> tuple[DefinitionDetail, int,
-                                                                  dict[str, str]]:
-    detail = definition_out(versions.change_model_document(database(), code, version))
-    headers = {}
-    if status == 201:
-        headers["Location"] = url_for("api.definition", code=code, version=version)
-    return detail, status, headers
+DocumentApi(
+    documents=change_models.CHANGE_MODELS, path="/workflow-definitions",
+    version_path="/workflow-definitions/<code>/versions/<int:version>", tags=TAGS,
+    source=DefinitionSource, detail=DefinitionDetail, answer=_answer,
+    location="api.definition",
+    create=Operation(
+        "create_draft", "createDefinitionDraft",
+        "Save a definition (YAML) as a new draft of its model",
+        "The draft gets its model's next version number (1 for a new model), whatever version the "
+        "text names. It is checked against the CHM skeleton first; a refused text stores nothing."),
+    update=Operation(
+        "update_draft", "updateDefinitionDraft",
+        "Replace the text of a draft",
+        "A published or retired version never changes: 409. The text keeps the draft's code and "
+        "version number."),
+    publish=Operation(
+        "publish", "publishDefinition",
+        "Publish a draft: new changes of the model start on it; it never changes again",
+        "Changes already under way keep the version they started with."),
+    retire=Operation("retire", "retireDefinition",
+                     "Retire a published version: no new change starts on it; changes under way "
+                     "keep it"),
+).add_routes()

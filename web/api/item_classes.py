@@ -1,6 +1,6 @@
 """Editing item classes over the API: save a draft (new class or a new version), replace a
 draft's definition, publish it (the register uses it from then on; it never changes again),
-retire a draft or an unused class, read and export item_classes. For process designers.
+retire a draft or an unused class, read and export versions. For process designers.
 
 A refused definition is a 422 whose fields list every problem, each naming the class and the
 attribute; editing a version that is not a draft is a 409. Nothing is stored on a refusal.
@@ -8,13 +8,12 @@ attribute; editing a version that is not a draft is a 409. Nothing is stored on 
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from flask import Response, url_for
+from flask import Response
 
 from usm.services import item_classes
-from web.api.auth import holder, roles_required
+from web.api.auth import roles_required
 from web.api.blueprint import bp
+from web.api.documents import DocumentApi, Operation
 from web.api.errors import ApiError
 from web.api.schemas.item_classes import (
     AttributeOut,
@@ -31,7 +30,6 @@ from web.support import access
 from web.support.context import database
 
 TAGS = ["item classes"]
-T = TypeVar("T")
 # No upper bound in the route: GET and PUT share this path, and a number a bounded converter
 # refuses would be a 405 for PUT (werkzeug notes the GET rule first); the service answers any
 # version outside the column's range as not found (404).
@@ -97,65 +95,6 @@ def export_class_version(code: str, version: int) -> Response:
         "Content-Disposition": f'attachment; filename="{code}-v{version}.yaml"'})
 
 
-@bp.post("/item-classes")
-@roles_required(*access.DESIGNERS)
-@api_spec.validate(json=ClassSource, resp=responses(
-    "HTTP_400", "HTTP_409", "HTTP_415", HTTP_201=ClassVersionDetail), tags=TAGS,
-    operation_id="createItemClassDraft")
-def create_class_draft(json: ClassSource) -> Any:
-    """Save a class (YAML) as a new draft: the class's next version, or version 1 of a new class
-
-    A dotted code makes a subclass of a published class (`hardware.tablet`). The definition is
-    checked on its own and against the items registered now; a refused one stores nothing.
-    """
-    saved = item_classes.save_new_draft(database(), json.source,
-                                                      by=holder().username, where="source")
-    detail = _detail(saved.code, saved.version)
-    return detail, 201, {"Location": url_for("api.get_class_version", code=saved.code,
-                                             version=saved.version)}
-
-
-@bp.put(VERSION)
-@roles_required(*access.DESIGNERS)
-@api_spec.validate(json=ClassSource, resp=responses(
-    "HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415", HTTP_200=ClassVersionDetail), tags=TAGS,
-    operation_id="updateItemClassDraft")
-def update_class_draft(code: str, version: int, json: ClassSource) -> ClassVersionDetail:
-    """Replace the definition of a draft
-
-    Only a draft changes: a published, superseded or retired version is a 409. The code stays.
-    """
-    item_classes.update_draft(database(), code, version, json.source)
-    return _detail(code, version)
-
-
-@bp.post(f"{VERSION}/publish")
-@roles_required(*access.DESIGNERS)
-@api_spec.validate(resp=responses("HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415",
-                                  HTTP_200=ClassVersionDetail), tags=TAGS,
-                   operation_id="publishItemClass")
-def publish_class(code: str, version: int) -> ClassVersionDetail:
-    """Publish a draft: the register validates items against it from now on
-
-    The version it replaces is kept as "superseded". Checked again against the items registered
-    now (422 when they no longer fit).
-    """
-    item_classes.publish(database(), code, version, by=holder().username)
-    return _detail(code, version)
-
-
-@bp.post(f"{VERSION}/retire")
-@roles_required(*access.DESIGNERS)
-@api_spec.validate(resp=responses("HTTP_400", "HTTP_404", "HTTP_409", "HTTP_415",
-                                  HTTP_200=ClassVersionDetail), tags=TAGS,
-                   operation_id="retireItemClass")
-def retire_class(code: str, version: int) -> ClassVersionDetail:
-    """Retire a draft, or the published version of a class nothing uses (no item ever, no
-    subclass, no change model naming it): 409 otherwise"""
-    item_classes.retire(database(), code, version)
-    return _detail(code, version)
-
-
 def _detail(code: str, version: int) -> ClassVersionDetail:
     view = item_classes.class_version(database(), code, version)
     spec = view.spec
@@ -165,3 +104,28 @@ def _detail(code: str, version: int) -> ClassVersionDetail:
         parent_code=spec.parent_code, key_prefix=spec.key_prefix, abstract=spec.abstract,
         description=spec.description, source=view.yaml,
         attributes=[ClassAttributeOut(**a.model_dump(mode="json")) for a in spec.attributes])
+
+
+DocumentApi(
+    documents=item_classes.ITEM_CLASSES, path="/item-classes", version_path=VERSION, tags=TAGS,
+    source=ClassSource, detail=ClassVersionDetail, answer=_detail,
+    location="api.get_class_version",
+    create=Operation(
+        "create_class_draft", "createItemClassDraft",
+        "Save a class (YAML) as a new draft: the class's next version, or version 1 of a new class",
+        "A dotted code makes a subclass of a published class (`hardware.tablet`). The definition is "
+        "checked on its own and against the items registered now; a refused one stores nothing."),
+    update=Operation(
+        "update_class_draft", "updateItemClassDraft",
+        "Replace the definition of a draft",
+        "Only a draft changes: a published, superseded or retired version is a 409. The code stays."),
+    publish=Operation(
+        "publish_class", "publishItemClass",
+        "Publish a draft: the register validates items against it from now on",
+        'The version it replaces is kept as "superseded". Checked again against the items '
+        "registered now (422 when they no longer fit)."),
+    retire=Operation(
+        "retire_class", "retireItemClass",
+        "Retire a draft, or the published version of a class nothing uses (no item ever, no "
+        "subclass, no change model naming it): 409 otherwise"),
+).add_routes()

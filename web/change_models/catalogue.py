@@ -6,12 +6,12 @@ Editing comes with its own screens; these only read.
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template
+from flask import Response, render_template
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from usm.services import change_models
-from usm.services.change_models import DefinitionDetail, DefinitionNotFound
+from usm.services.change_models import DefinitionDetail
 from web.change_models.blueprint import bp
 from web.support import access
 from web.support.context import database
@@ -43,7 +43,4 @@ def definition_svg(code: str, version: int) -> ResponseReturnValue:
 
 
 def _detail(code: str, version: int) -> DefinitionDetail:
-    try:
-        return change_models.definition_detail(database(), code, version)
-    except DefinitionNotFound as exc:
-        abort(404, description=f"{str(exc).capitalize()}.")
+    return change_models.definition_detail(database(), code, version)

@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from usm.services import change_models as dry_runs
-from usm.services.change_models import MAX_VERSION, DefinitionNotFound, definition_detail
+from usm.services.change_models import definition_detail
 from web.change_models.blueprint import bp
+from web.change_models.editor import SCREENS
 from web.support import access
 from web.support.context import database
 from web.support.security import roles_required
@@ -23,9 +24,7 @@ MAX_PATH = 50
 @bp.get("/definitions/<code>/<int:version>/dry-run")
 @roles_required(*access.DESIGNERS)
 def dry_run(code: str, version: int) -> ResponseReturnValue:
-    if version > MAX_VERSION:
-        abort(404, description=_("There is no change model %(code)s version %(version)s.",
-                                 code=code, version=version))
+    SCREENS.known_version(code, version)
     args = request.args
     errors: dict[str, str] = {}
     fresh = "role" not in args  # first visit: sensible defaults for the checkboxes
@@ -46,14 +45,11 @@ def dry_run(code: str, version: int) -> ResponseReturnValue:
         approvals=approvals, rejected=args.get("rejected") == "on",
         has_change_set=fresh or args.get("change_set") == "on",
         window_planned=args.get("window") == "on", outcome_recorded=args.get("outcome") == "on")
-    try:
-        detail = definition_detail(database(), code, version)
-        if detail.problems:
-            abort(409, description=_("This version does not pass the checks; fix it first."))
-        result = dry_runs.dry_run(database(), code, version, facts,
-                                  [*path, chosen] if chosen else path)
-    except DefinitionNotFound as exc:
-        abort(404, description=f"{str(exc).capitalize()}.")
+    detail = definition_detail(database(), code, version)
+    if detail.problems:
+        abort(409, description=_("This version does not pass the checks; fix it first."))
+    result = dry_runs.dry_run(database(), code, version, facts,
+                              [*path, chosen] if chosen else path)
     return render_template("change_models/dry_run.html", d=detail, r=result, facts=facts,
                            errors=errors, roles=[(code, ROLE_LABELS.get(code, name))
                                                   for code, name in dry_runs.ROLES.items()],

@@ -16,7 +16,6 @@ from usm.services.change_models.catalogue import (
     list_models,
     validate_definition_file,
 )
-from usm.services.change_models.diff import diff_against_published
 from usm.services.change_models.dry_run import RISK_LEVELS, ROLES, TEXT_FIELDS, Facts, dry_run
 from usm.services.change_models.form import (
     StateForm,
@@ -27,10 +26,12 @@ from usm.services.change_models.form import (
     set_transition,
 )
 from usm.services.change_models.versions import (
+    CHANGE_MODELS,
     MAX_VERSION,
     DefinitionError,
     DefinitionRefused,
     SavedVersion,
+    diff_against_published,
     discard_draft,
     draft_from,
     draft_problems,
@@ -44,6 +45,7 @@ from usm.services.change_models.versions import (
 )
 
 __all__ = [
+    "CHANGE_MODELS",
     "ChangeModelDocument",
     "change_model_document",
     "DefinitionDetail",

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 
+from usm.services.documents import VersionRow
 from usm.services.errors import NotFound
 from usm.services.platform import Database
 from workflows.definition import Definition, DefinitionError, GuardRef, parse_definition
@@ -55,13 +56,12 @@ class DefinitionRow:
 
 
 @dataclass(frozen=True)
-class VersionRow:
-    version: int
+class ModelVersionRow(VersionRow):
+    """A change model's version as the catalogue lists it: with its name and class as that version
+    has them, and how many changes run on it."""
+
     name: str
     change_class: str
-    status: str
-    published_at: datetime | None
-    created_at: datetime
     change_count: int
 
 
@@ -73,10 +73,10 @@ class ModelSummary:
     name: str
     change_class: str
     description: str | None
-    versions: list[VersionRow]
+    versions: list[ModelVersionRow]
 
     @property
-    def current(self) -> VersionRow | None:
+    def current(self) -> ModelVersionRow | None:
         """The newest published version (the one new changes start on), if any."""
         return next((v for v in self.versions if v.status == "published"), None)
 
@@ -167,8 +167,11 @@ def list_models(db: Database) -> list[ModelSummary]:
         models.append(ModelSummary(
             code=code, name=newest.name, change_class=newest.change_class,
             description=_description(newest.source),
-            versions=[VersionRow(v.version, v.name, v.change_class, v.status, v.published_at,
-                                 v.created_at, counts.get(v.id, 0)) for v in versions]))
+            versions=[ModelVersionRow(
+                version=v.version, status=v.status, created_by=v.created_by,
+                created_at=v.created_at, published_at=v.published_at, name=v.name,
+                change_class=v.change_class, change_count=counts.get(v.id, 0))
+                for v in versions]))
     models.sort(key=lambda m: m.name.lower())
     return models
 

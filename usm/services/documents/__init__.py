@@ -2,6 +2,19 @@
 text, comparison of two versions, and the life of a version from draft to retired)."""
 
 from usm.services.documents.compare import compare_named, plain
+from usm.services.documents.lifecycle import (
+    DRAFT,
+    MAX_VERSION,
+    PUBLISHED,
+    RETIRED,
+    Checked,
+    DocumentDiff,
+    Lifecycle,
+    SavedVersion,
+    VersionRow,
+    version_row,
+)
 from usm.services.documents.yaml_text import dump_yaml
 
-__all__ = ["compare_named", "dump_yaml", "plain"]
+__all__ = ["DRAFT", "MAX_VERSION", "PUBLISHED", "RETIRED", "Checked", "DocumentDiff", "Lifecycle",
+           "SavedVersion", "VersionRow", "compare_named", "dump_yaml", "plain", "version_row"]

@@ -10,7 +10,6 @@ from usm.services.item_classes.catalogue import (
     list_item_classes,
 )
 from usm.services.item_classes.checks import ClassDefinitionError, load_class_list
-from usm.services.item_classes.diff import diff_against_published
 from usm.services.item_classes.form import (
     ATTRIBUTE_TYPES,
     AttributeRow,
@@ -19,12 +18,14 @@ from usm.services.item_classes.form import (
     rows_of,
 )
 from usm.services.item_classes.versions import (
+    ITEM_CLASSES,
     MAX_VERSION,
     ClassNotFound,
     ClassVersionRefused,
     ClassVersionView,
-    SavedClassVersion,
+    SavedVersion,
     class_version,
+    diff_against_published,
     draft_from,
     draft_problems,
     import_classes,
@@ -39,6 +40,7 @@ from usm.services.item_classes.versions import (
 )
 
 __all__ = [
+    "ITEM_CLASSES",
     "ClassAttribute",
     "ItemClassRow",
     "item_class",
@@ -50,7 +52,7 @@ __all__ = [
     "ClassVersionRefused",
     "ClassVersionView",
     "MAX_VERSION",
-    "SavedClassVersion",
+    "SavedVersion",
     "class_record",
     "class_version",
     "diff_against_published",
