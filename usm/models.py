@@ -10,13 +10,13 @@ from workflows.models import (
     Approval,
     Change,
     ChangeComment,
+    ChangeModel,
     ChangeOperation,
     StepLogEntry,
-    WorkflowDefinition,
 )
 
 __all__ = [
     "ApiToken", "Approval", "Change", "ChangeComment", "ChangeOperation", "Item", "ItemClass",
     "ItemClassVersion", "ItemVersion", "KeyCounter", "Relation", "StepLogEntry", "User",
-    "WorkflowDefinition",
+    "ChangeModel",
 ]

@@ -30,15 +30,15 @@ from bir.errors import FieldError, Invalid, ValidationFailed
 from bir.keys import reserve_keys
 from bir.queries import items_by_key
 from bir.vocabulary import LifecycleStatus
-from workflows.definition import Definition, DefinitionError, parse_definition
+from workflows.change_model import ChangeModelError, ChangeModelSpec, parse_change_model
 from workflows.engine import Actor, ChangeConflict, ChangeError, compiled, run_automatic
 from workflows.models import (
     Approval,
     Change,
     ChangeComment,
+    ChangeModel,
     ChangeOperation,
     StepLogEntry,
-    WorkflowDefinition,
 )
 from workflows.skeleton import FINAL, ChangeSource, Step
 
@@ -104,15 +104,15 @@ def _details(values: dict[str, Any]) -> dict[str, Any]:
         ]) from exc
 
 
-def latest_definition(session: Session, code: str) -> WorkflowDefinition:
+def latest_change_model(session: Session, code: str) -> ChangeModel:
     row = session.scalar(
-        select(WorkflowDefinition)
-        .where(WorkflowDefinition.code == code, WorkflowDefinition.status == "published")
-        .order_by(WorkflowDefinition.version.desc())
+        select(ChangeModel)
+        .where(ChangeModel.code == code, ChangeModel.status == "published")
+        .order_by(ChangeModel.version.desc())
         .limit(1)
     )
     if row is None:
-        known = session.scalars(select(WorkflowDefinition.code).distinct()).all()
+        known = session.scalars(select(ChangeModel.code).distinct()).all()
         raise ValidationFailed([FieldError(
             "model", f"no published change model '{code}' (known: {', '.join(sorted(known))})")])
     return row
@@ -136,7 +136,7 @@ def register_change(
     naming a service that is not agreed is stored, but rejected at once with that reason.
     """
     at = now or utcnow()
-    row = latest_definition(session, model)
+    row = latest_change_model(session, model)
     definition = compiled(row).definition
     errors: list[FieldError] = []
     if source not in set(ChangeSource):
@@ -327,33 +327,33 @@ def add_comment(session: Session, change: Change, actor: Actor, body: str, *,
     return comment
 
 
-def check_definition(session: Session, source: str, *, where: str = "definition") -> Definition:
+def check_change_model(session: Session, source: str, *, where: str = "definition") -> ChangeModelSpec:
     """Parse ``source`` against the skeleton and the item classes this register knows;
-    ``DefinitionError`` lists every problem."""
-    definition = parse_definition(source, where=where)
+    ``ChangeModelError`` lists every problem."""
+    definition = parse_change_model(source, where=where)
     if definition.change_set.classes:
         known = set(session.scalars(select(ItemClass.code)))
         unknown = [c for c in definition.change_set.classes if c not in known]
         if unknown:
-            raise DefinitionError([f"change_set.classes: unknown item class(es) {', '.join(unknown)}"])
+            raise ChangeModelError([f"change_set.classes: unknown item class(es) {', '.join(unknown)}"])
     return definition
 
 
 def store_definition(session: Session, source: str, *, status: str = "published",
-                     now: datetime | None = None) -> WorkflowDefinition:
+                     now: datetime | None = None) -> ChangeModel:
     """Store a definition version (validated); storing the same text again is a no-op, a different
     text under a published version number is refused: published versions are immutable."""
-    definition = check_definition(session, source)
-    existing = session.scalar(select(WorkflowDefinition).where(
-        WorkflowDefinition.code == definition.code,
-        WorkflowDefinition.version == definition.version))
+    definition = check_change_model(session, source)
+    existing = session.scalar(select(ChangeModel).where(
+        ChangeModel.code == definition.code,
+        ChangeModel.version == definition.version))
     if existing is not None:
         if existing.source.strip() == source.strip():
             return existing
         raise ChangeError(f"{definition.code} v{definition.version} is already {existing.status} "
                           "with different content; give the new text a higher version")
     at = now or utcnow()
-    row = WorkflowDefinition(code=definition.code, version=definition.version,
+    row = ChangeModel(code=definition.code, version=definition.version,
                              name=definition.name, change_class=definition.change_class.value,
                              status=status, source=source,
                              published_at=at if status == "published" else None, created_at=at)

@@ -22,9 +22,9 @@ from transitions import EventData, Machine
 from bir.base import utcnow
 from bir.errors import Conflict, FieldError, Refused, StaleChangeSet
 from bir.writer import apply_change_set
-from workflows.definition import Definition, TransitionSpec, parse_definition
+from workflows.change_model import ChangeModelSpec, TransitionSpec, parse_change_model
 from workflows.guards import GUARDS
-from workflows.models import Approval, Change, StepLogEntry, WorkflowDefinition
+from workflows.models import Approval, Change, ChangeModel, StepLogEntry
 from workflows.skeleton import FINAL, Step
 
 MAX_AUTOMATIC_MOVES = 10
@@ -103,7 +103,7 @@ def _role_condition(transition: TransitionSpec, event: EventData) -> bool:
 class CompiledWorkflow:
     """A definition version turned into a state machine, shared by every change of that version."""
 
-    def __init__(self, definition: Definition):
+    def __init__(self, definition: ChangeModelSpec):
         self.definition = definition
         self._guards: dict[int, list[tuple[str, Any]]] = {}
         machine_transitions = []
@@ -157,13 +157,13 @@ class CompiledWorkflow:
 _COMPILED: dict[tuple[str, int, str], CompiledWorkflow] = {}
 
 
-def compiled(row: WorkflowDefinition) -> CompiledWorkflow:
+def compiled(row: ChangeModel) -> CompiledWorkflow:
     """The machine for a definition version; published versions are built once per process."""
     cache_key = (row.code, row.version, row.source)
     cached = _COMPILED.get(cache_key)
     if cached is not None:
         return cached
-    workflow = CompiledWorkflow(parse_definition(row.source, where=f"{row.code} v{row.version}"))
+    workflow = CompiledWorkflow(parse_change_model(row.source, where=f"{row.code} v{row.version}"))
     if row.status != "draft":
         _COMPILED[cache_key] = workflow
     return workflow

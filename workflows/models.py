@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from bir.base import Base, JSONType, Money, UTCDateTime, utcnow
 
 
-class WorkflowDefinition(Base):
+class ChangeModel(Base):
     """One version of a change model. A published version never changes; editing makes a new one.
 
     The table keeps its first name (``chm_definition``, as the class does): renaming it would be a
@@ -74,7 +74,7 @@ class Change(Base):
     # Optimistic locking: two people moving the same change cannot both win.
     version: Mapped[int] = mapped_column(Integer)
 
-    definition: Mapped[WorkflowDefinition] = relationship(lazy="joined")
+    definition: Mapped[ChangeModel] = relationship(lazy="joined")
     # Loaded only when read (the change page, implementation): a baseline import's change holds
     # 100,000 operations, and every move of it must not read them all again (issue 8).
     operations: Mapped[list[ChangeOperation]] = relationship(

@@ -17,7 +17,7 @@ from tests.support.api import ApiClient, error_of
 from tests.support.helpers import at
 from usm.accounts import ApiToken, User
 from usm.cli import main
-from usm.services import accounts as api_tokens
+from usm.services import accounts
 from usm.services.errors import ValidationFailed
 from usm.services.platform import Database
 
@@ -30,7 +30,7 @@ def api(web_app: Flask) -> ApiClient:
 # -- the service, on both databases ---------------------------------------------------------------
 
 def test_only_a_hash_of_the_token_is_stored(db: Database) -> None:
-    made = api_tokens.create_token(db, "carol", "discovery agent")
+    made = accounts.create_token(db, "carol", "discovery agent")
     assert made.secret.startswith("usm_") and len(made.secret) > 40
     assert made.token.prefix == made.secret[:12]
     with db.engine.connect() as conn:
@@ -43,63 +43,63 @@ def test_only_a_hash_of_the_token_is_stored(db: Database) -> None:
 
 
 def test_a_token_acts_for_its_user_with_their_roles(db: Database) -> None:
-    made = api_tokens.create_token(db, "sam", "reports")
-    holder = api_tokens.authenticate_token(db, made.secret)
+    made = accounts.create_token(db, "sam", "reports")
+    holder = accounts.authenticate_token(db, made.secret)
     assert holder is not None
     assert holder.username == "sam" and holder.roles == {"service_owner"}
-    assert api_tokens.authenticate_token(db, made.secret + "x") is None
-    assert api_tokens.authenticate_token(db, "usm_" + "a" * 43) is None
-    assert api_tokens.authenticate_token(db, "not-even-the-format") is None
+    assert accounts.authenticate_token(db, made.secret + "x") is None
+    assert accounts.authenticate_token(db, "usm_" + "a" * 43) is None
+    assert accounts.authenticate_token(db, "not-even-the-format") is None
 
 
 def test_revoked_expired_and_deactivated_tokens_are_refused(db: Database) -> None:
-    revoked = api_tokens.create_token(db, "carol", "old script")
-    api_tokens.revoke_token(db, revoked.token.id)
-    assert api_tokens.authenticate_token(db, revoked.secret) is None
+    revoked = accounts.create_token(db, "carol", "old script")
+    accounts.revoke_token(db, revoked.token.id)
+    assert accounts.authenticate_token(db, revoked.secret) is None
 
     start = at("2026-06-01")
-    expiring = api_tokens.create_token(db, "carol", "one day", expires_at=start + timedelta(days=1),
+    expiring = accounts.create_token(db, "carol", "one day", expires_at=start + timedelta(days=1),
                                        now=start)
-    assert api_tokens.authenticate_token(db, expiring.secret, now=start + timedelta(hours=23))
-    assert api_tokens.authenticate_token(db, expiring.secret, now=start + timedelta(days=2)) \
+    assert accounts.authenticate_token(db, expiring.secret, now=start + timedelta(hours=23))
+    assert accounts.authenticate_token(db, expiring.secret, now=start + timedelta(days=2)) \
         is None
 
-    kept = api_tokens.create_token(db, "pat", "designer tool")
+    kept = accounts.create_token(db, "pat", "designer tool")
     with db.transaction() as session:
         session.execute(update(User).where(User.username == "pat").values(active=False))
-    assert api_tokens.authenticate_token(db, kept.secret) is None
+    assert accounts.authenticate_token(db, kept.secret) is None
 
 
 def test_last_use_is_recorded_at_most_once_a_minute(db: Database) -> None:
-    made = api_tokens.create_token(db, "carol", "agent", now=at("2026-06-01"))
+    made = accounts.create_token(db, "carol", "agent", now=at("2026-06-01"))
     assert made.token.last_used_at is None
-    api_tokens.authenticate_token(db, made.secret, now=at("2026-06-01", 10))
-    api_tokens.authenticate_token(db, made.secret,
+    accounts.authenticate_token(db, made.secret, now=at("2026-06-01", 10))
+    accounts.authenticate_token(db, made.secret,
                                   now=at("2026-06-01", 10) + timedelta(seconds=30))
-    (listed,) = api_tokens.list_tokens(db, "carol")
+    (listed,) = accounts.list_tokens(db, "carol")
     assert listed.last_used_at == at("2026-06-01", 10)
-    api_tokens.authenticate_token(db, made.secret, now=at("2026-06-01", 11))
-    (listed,) = api_tokens.list_tokens(db, "carol")
+    accounts.authenticate_token(db, made.secret, now=at("2026-06-01", 11))
+    (listed,) = accounts.list_tokens(db, "carol")
     assert listed.last_used_at == at("2026-06-01", 11)
 
 
 def test_tokens_are_listed_and_revoked_per_owner(db: Database) -> None:
-    mine = api_tokens.create_token(db, "carol", "mine")
-    api_tokens.create_token(db, "sam", "theirs")
-    assert [t.name for t in api_tokens.list_tokens(db, "carol")] == ["mine"]
-    assert len(api_tokens.list_tokens(db)) == 2
-    with pytest.raises(api_tokens.TokenNotFound):
-        api_tokens.revoke_token(db, mine.token.id, owner="sam")
-    first = api_tokens.revoke_token(db, mine.token.id, owner="carol")
-    again = api_tokens.revoke_token(db, mine.token.id)
+    mine = accounts.create_token(db, "carol", "mine")
+    accounts.create_token(db, "sam", "theirs")
+    assert [t.name for t in accounts.list_tokens(db, "carol")] == ["mine"]
+    assert len(accounts.list_tokens(db)) == 2
+    with pytest.raises(accounts.TokenNotFound):
+        accounts.revoke_token(db, mine.token.id, owner="sam")
+    first = accounts.revoke_token(db, mine.token.id, owner="carol")
+    again = accounts.revoke_token(db, mine.token.id)
     assert first.revoked_at is not None and again.revoked_at == first.revoked_at
-    with pytest.raises(api_tokens.TokenNotFound):
-        api_tokens.revoke_token(db, 424242)
+    with pytest.raises(accounts.TokenNotFound):
+        accounts.revoke_token(db, 424242)
 
 
 def test_bad_token_requests_name_every_problem(db: Database) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        api_tokens.create_token(db, "nobody", " ", expires_at=at("2020-01-01"))
+        accounts.create_token(db, "nobody", " ", expires_at=at("2020-01-01"))
     assert {e.field for e in caught.value.errors} == {"name", "expires_at", "username"}
 
 
@@ -173,11 +173,11 @@ def test_token_commands(db_url: str, tmp_path: Path) -> None:
 
     db = Database.connect(db_url)
     try:
-        assert api_tokens.authenticate_token(db, secret) is not None
-        token_id = api_tokens.list_tokens(db, "carol")[0].id
+        assert accounts.authenticate_token(db, secret) is not None
+        token_id = accounts.list_tokens(db, "carol")[0].id
         revoked = runner.invoke(main, ["token", "revoke", str(token_id)], env=env)
         assert revoked.exit_code == 0 and "revoked" in revoked.output
-        assert api_tokens.authenticate_token(db, secret) is None
+        assert accounts.authenticate_token(db, secret) is None
     finally:
         db.dispose()
     assert "revoked" in runner.invoke(main, ["token", "list"], env=env).output

@@ -8,7 +8,7 @@ import re
 from flask.testing import FlaskClient
 
 from tests.support.web import login, post_form
-from usm.services import accounts as api_tokens
+from usm.services import accounts
 from usm.services.platform import Database
 
 SECRET = re.compile(r'<code id="new-token">(usm_[^<]+)</code>')
@@ -35,7 +35,7 @@ def test_token_is_shown_once_and_works_until_revoked(web_client: FlaskClient,
     listing = web_client.get("/account/tokens").get_data(as_text=True)
     assert secret not in listing and secret[:12] in listing  # only the prefix is ever shown again
 
-    token_id = api_tokens.list_tokens(web_db, "sam")[0].id
+    token_id = accounts.list_tokens(web_db, "sam")[0].id
     revoked = post_form(web_client, "/account/tokens", f"/account/tokens/{token_id}/revoke", {})
     assert revoked.status_code == 302
     page = web_client.get("/account/tokens").get_data(as_text=True)
@@ -52,12 +52,12 @@ def test_bad_input_is_named_and_nothing_is_made(web_client: FlaskClient, web_db:
     assert status == 400 and "must be in the future" in html
     status, html = _make(web_client, "x", "not a date")
     assert status == 400 and "Not a valid date value." in html
-    assert api_tokens.list_tokens(web_db, "carol") == []
+    assert accounts.list_tokens(web_db, "carol") == []
 
 
 def test_revoke_needs_csrf_and_cannot_reach_another_users_token(web_client: FlaskClient,
                                                                 web_db: Database) -> None:
-    theirs = api_tokens.create_token(web_db, "carol", "carol's script")
+    theirs = accounts.create_token(web_db, "carol", "carol's script")
     login(web_client, "sam")
     assert "carol's script" not in web_client.get("/account/tokens").get_data(as_text=True)
     probe = post_form(web_client, "/account/tokens", f"/account/tokens/{theirs.token.id}/revoke",
@@ -65,8 +65,8 @@ def test_revoke_needs_csrf_and_cannot_reach_another_users_token(web_client: Flas
     assert probe.status_code == 404
     forged = web_client.post(f"/account/tokens/{theirs.token.id}/revoke")
     assert forged.status_code == 400  # no CSRF token: refused before anything is looked up
-    assert api_tokens.list_tokens(web_db, "carol")[0].revoked_at is None
-    assert api_tokens.authenticate_token(web_db, theirs.secret) is not None
+    assert accounts.list_tokens(web_db, "carol")[0].revoked_at is None
+    assert accounts.authenticate_token(web_db, theirs.secret) is not None
 
 
 def test_the_page_needs_a_signed_in_user(web_client: FlaskClient) -> None:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
-from usm.services import change_models as versions
-from usm.services import item_classes as classes
+from usm.services import change_models, item_classes
 
 AUTHORISE = "    source: awaiting_approval\n    dest: planning"
 BROKEN = "    source: awaiting_approval\n    dest: plannnig"
@@ -21,7 +20,7 @@ def test_a_broken_transition_is_named_while_typing_and_nothing_is_saved(  # type
     page.get_by_role("button", name="New draft from this version").click()
     page.get_by_text("Draft version 2 made from version 1").wait_for()
     editor = page.locator("#f-source")
-    saved = versions.version_source(db, "normal-change", 2)
+    saved = change_models.version_source(db, "normal-change", 2)
     typed = editor.input_value()
     assert AUTHORISE in typed
 
@@ -37,7 +36,7 @@ def test_a_broken_transition_is_named_while_typing_and_nothing_is_saved(  # type
     assert check.get_attribute("aria-live") == "polite"
     screenshot(page, "designer-live-check")
     assert page.url.endswith("/designer/definitions/normal-change/2/edit")
-    assert versions.version_source(db, "normal-change", 2) == saved  # nothing was saved
+    assert change_models.version_source(db, "normal-change", 2) == saved  # nothing was saved
     assert BROKEN in editor.input_value()
 
     editor.fill(typed)
@@ -54,12 +53,12 @@ def test_the_class_editor_names_a_bad_attribute_while_typing(  # type: ignore[no
     page.get_by_text("Draft version 2 made from version 1").wait_for()
     editor = page.locator("#f-source")
     typed = editor.input_value()
-    before = classes.class_version(db, "hardware.laptop", 2).spec
+    before = item_classes.class_version(db, "hardware.laptop", 2).spec
 
     editor.fill(typed.rstrip("\n") + "\n- {name: weight, type: float}\n")
     check = page.locator("#live-check")
     check.get_by_text("attribute 'weight': unknown type 'float'", exact=False).wait_for()
-    assert classes.class_version(db, "hardware.laptop", 2).spec == before
+    assert item_classes.class_version(db, "hardware.laptop", 2).spec == before
 
     editor.fill(typed)
     check.get_by_text("No problems found").wait_for()

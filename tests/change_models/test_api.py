@@ -8,8 +8,7 @@ import pytest
 from tests.support.api import ApiClient, error_of
 from tests.support.definition_cases import ERROR_MATRIX, NORMAL
 from tests.support.helpers import laptop
-from usm.services import change_models as versions
-from usm.services import changes
+from usm.services import change_models, changes
 from usm.services.platform import Database
 
 DRAFT = "/workflow-definitions/normal-change/versions/2"
@@ -40,14 +39,14 @@ def test_the_api_refuses_each_broken_text_and_names_the_place(api: ApiClient, we
                                                               case: str) -> None:
     broken, expected = ERROR_MATRIX[case]
     assert _create(api).status_code == 201
-    before = versions.version_source(web_db, "normal-change", 2)
+    before = change_models.version_source(web_db, "normal-change", 2)
 
     for response in (_create(api, broken), api.call("PUT", DRAFT, "pat", json={"source": broken})):
         assert response.status_code == 422
         error = error_of(response)
         assert error["code"] == "validation_failed"
         assert any(f["field"] == "source" and expected in f["message"] for f in error["fields"])
-    assert versions.version_source(web_db, "normal-change", 2) == before
+    assert change_models.version_source(web_db, "normal-change", 2) == before
     assert api.get("/workflow-definitions/normal-change?version=3", "pat").status_code == 404
 
 
@@ -69,7 +68,7 @@ def test_put_replaces_a_draft_and_publish_makes_it_immutable(api: ApiClient,
     refused = api.call("PUT", DRAFT, "pat", json={"source": NORMAL})
     assert refused.status_code == 409 and error_of(refused)["code"] == "refused"
     assert "published version never changes" in error_of(refused)["message"]
-    assert "count: 2" in versions.version_source(web_db, "normal-change", 2)
+    assert "count: 2" in change_models.version_source(web_db, "normal-change", 2)
     assert api.post(f"{DRAFT}/publish", "pat").status_code == 409
 
     latest = api.get("/workflow-definitions/normal-change", "carol").get_json()
@@ -108,6 +107,6 @@ def test_only_designers_edit_models(api: ApiClient, web_db: Database, user: str)
                          ("POST", "/workflow-definitions/normal-change/versions/1/retire")]:
         response = api.call(method, path, user, json={"source": NORMAL})
         assert response.status_code == 403, (method, path)
-    assert versions.version_source(web_db, "normal-change", 2).count("version: 2") == 1
+    assert change_models.version_source(web_db, "normal-change", 2).count("version: 2") == 1
     assert api.get("/workflow-definitions/normal-change?version=1",
                    "pat").get_json()["status"] == "published"

@@ -11,8 +11,8 @@ from click.testing import CliRunner, Result
 
 from tests.support.helpers import at, implement_normal_change, laptop
 from usm.cli import main
-from usm.services import item_classes as class_versions
-from usm.services.change_models import definition_detail
+from usm.services import item_classes
+from usm.services.change_models import change_model_detail
 from usm.services.platform import Database
 
 
@@ -55,7 +55,7 @@ def test_classes_export_then_import_round_trip(run, database: Database, tmp_path
     again = yaml.safe_load(run("classes", "export", "hardware.laptop").output)
     assert again["attributes"][:-1] == spec["attributes"][:-1]
     assert again["attributes"][-1] == {"name": "dock", "type": "boolean"}
-    assert class_versions.class_version(database, "hardware.laptop", 1).status == "superseded"
+    assert item_classes.class_version(database, "hardware.laptop", 1).status == "superseded"
 
 
 def test_classes_import_of_a_list_is_all_or_nothing(run, database: Database,
@@ -72,7 +72,7 @@ def test_classes_import_of_a_list_is_all_or_nothing(run, database: Database,
     refused = run("classes", "import", str(broken), "--publish")
     assert refused.exit_code == 1
     assert "class gadget.phone, attribute 'imei': unknown type 'float'" in refused.output
-    assert "gadget" not in {c.code for c in class_versions.list_classes(database)}
+    assert "gadget" not in {c.code for c in item_classes.list_classes(database)}
 
     done = run("classes", "import", str(file), "--publish")
     assert done.exit_code == 0, done.output
@@ -93,7 +93,7 @@ def test_classes_import_refuses_a_type_the_register_does_not_fit(run, database: 
     assert result.exit_code == 1
     assert "attribute 'cpu': 1 item holds a value that is not integer" in result.output
     assert [v.version for v in
-            class_versions.class_version(database, "hardware.laptop", 1).versions] == [1]
+            item_classes.class_version(database, "hardware.laptop", 1).versions] == [1]
 
 
 def test_definitions_export_import_and_publish(run, database: Database, tmp_path: Path) -> None:
@@ -105,7 +105,7 @@ def test_definitions_export_import_and_publish(run, database: Database, tmp_path
     assert draft.output.strip() == "normal-change v2: draft"
     published = run("definitions", "publish", "normal-change", "2")
     assert published.output.strip() == "normal-change v2: published"
-    assert definition_detail(database, "normal-change", 2).status == "published"
+    assert change_model_detail(database, "normal-change", 2).status == "published"
 
     again = run("definitions", "publish", "normal-change", "2")
     assert again.exit_code == 1 and "only a draft is published" in again.output

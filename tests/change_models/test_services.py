@@ -11,14 +11,13 @@ import pytest
 import yaml
 
 from tests.support.helpers import laptop
-from usm.services import change_models as versions
-from usm.services import changes
+from usm.services import change_models, changes
 from usm.services.change_models import (
-    DefinitionNotFound,
+    ChangeModelNotFound,
     Facts,
     StateForm,
     TransitionForm,
-    definition_detail,
+    change_model_detail,
     diff_against_published,
     dry_run,
     set_states,
@@ -26,14 +25,14 @@ from usm.services.change_models import (
 )
 from usm.services.platform import Database
 
-SHIPPED = Path(__file__).resolve().parents[2] / "workflows" / "definitions"
+SHIPPED = Path(__file__).resolve().parents[2] / "workflows" / "change_models"
 
 
 def _two_approvals(db: Database) -> int:
     """A draft of normal-change whose authorisation needs two approvals; returns its version."""
-    draft = versions.draft_from(db, "normal-change", 1)
-    source = versions.version_source(db, "normal-change", draft.version)
-    versions.update_draft(db, "normal-change", draft.version, set_transition(source, TransitionForm(
+    draft = change_models.draft_from(db, "normal-change", 1)
+    source = change_models.version_source(db, "normal-change", draft.version)
+    change_models.update_draft(db, "normal-change", draft.version, set_transition(source, TransitionForm(
         trigger="authorise", label="Authorise", sources=["awaiting_approval"], dest="planning",
         roles=["change_coordinator", "service_owner"], approvals="2"), original="authorise"))
     return draft.version
@@ -42,65 +41,65 @@ def _two_approvals(db: Database) -> int:
 def test_a_new_draft_takes_the_next_version_number_whatever_the_text_says(db: Database) -> None:
     source = (SHIPPED / "normal-change.yaml").read_text(encoding="utf-8")
 
-    saved = versions.save_new_draft(db, source.replace("version: 1", "version: 7"))
+    saved = change_models.save_new_draft(db, source.replace("version: 1", "version: 7"))
 
     assert (saved.version, saved.status) == (2, "draft")
-    stored = versions.version_source(db, "normal-change", 2)
+    stored = change_models.version_source(db, "normal-change", 2)
     assert "version: 2" in stored and "version: 7" not in stored
-    assert definition_detail(db, "normal-change", 2).status == "draft"
+    assert change_model_detail(db, "normal-change", 2).status == "draft"
 
 
 def test_a_new_model_starts_at_version_one(db: Database) -> None:
     source = (SHIPPED / "normal-change.yaml").read_text(encoding="utf-8")
     source = source.replace("code: normal-change", "code: printer-swap")
 
-    assert versions.save_new_draft(db, source).version == 1
+    assert change_models.save_new_draft(db, source).version == 1
 
 
 def test_a_refused_text_stores_nothing_and_names_the_transition(db: Database) -> None:
-    draft = versions.draft_from(db, "normal-change", 1)
-    before = versions.version_source(db, "normal-change", draft.version)
+    draft = change_models.draft_from(db, "normal-change", 1)
+    before = change_models.version_source(db, "normal-change", draft.version)
     broken = before.replace("    guards:\n      - approvals: {count: 1}\n", "")
 
-    with pytest.raises(versions.DefinitionError) as refused:
-        versions.update_draft(db, "normal-change", draft.version, broken)
+    with pytest.raises(change_models.ChangeModelError) as refused:
+        change_models.update_draft(db, "normal-change", draft.version, broken)
 
     assert any("transition 'authorise'" in p and "approvals guard" in p
                for p in refused.value.problems)
-    assert versions.version_source(db, "normal-change", draft.version) == before
+    assert change_models.version_source(db, "normal-change", draft.version) == before
 
 
 def test_a_draft_keeps_its_model_code(db: Database) -> None:
-    draft = versions.draft_from(db, "normal-change", 1)
-    source = versions.version_source(db, "normal-change", draft.version)
+    draft = change_models.draft_from(db, "normal-change", 1)
+    source = change_models.version_source(db, "normal-change", draft.version)
 
-    with pytest.raises(versions.DefinitionError, match="code: a draft keeps its model's code"):
-        versions.update_draft(db, "normal-change", draft.version,
+    with pytest.raises(change_models.ChangeModelError, match="code: a draft keeps its model's code"):
+        change_models.update_draft(db, "normal-change", draft.version,
                               source.replace("code: normal-change", "code: other-model"))
 
 
 def test_publish_makes_a_version_immutable(db: Database) -> None:
     version = _two_approvals(db)
-    versions.publish(db, "normal-change", version)
-    source = versions.version_source(db, "normal-change", version)
+    change_models.publish(db, "normal-change", version)
+    source = change_models.version_source(db, "normal-change", version)
 
-    with pytest.raises(versions.DefinitionRefused, match="published version never changes"):
-        versions.update_draft(db, "normal-change", version, source.replace("Authorise", "OK"))
-    with pytest.raises(versions.DefinitionRefused):
-        versions.update_draft(db, "normal-change", 1, source)
-    with pytest.raises(versions.DefinitionRefused, match="only a draft is published"):
-        versions.publish(db, "normal-change", version)
-    with pytest.raises(versions.DefinitionRefused):
-        versions.discard_draft(db, "normal-change", version)
-    assert versions.version_source(db, "normal-change", version) == source
-    detail = definition_detail(db, "normal-change", version)
+    with pytest.raises(change_models.ChangeModelRefused, match="published version never changes"):
+        change_models.update_draft(db, "normal-change", version, source.replace("Authorise", "OK"))
+    with pytest.raises(change_models.ChangeModelRefused):
+        change_models.update_draft(db, "normal-change", 1, source)
+    with pytest.raises(change_models.ChangeModelRefused, match="only a draft is published"):
+        change_models.publish(db, "normal-change", version)
+    with pytest.raises(change_models.ChangeModelRefused):
+        change_models.discard_draft(db, "normal-change", version)
+    assert change_models.version_source(db, "normal-change", version) == source
+    detail = change_model_detail(db, "normal-change", version)
     assert detail.status == "published" and detail.published_at is not None
 
 
 def test_retire_stops_new_changes_but_not_those_in_flight(db: Database) -> None:
     in_flight = changes.register_change(db, "carol", model="standard-change",
                                         title="Laptop", operations=[laptop("a", "SN-1")]).key
-    versions.retire(db, "standard-change", 1)
+    change_models.retire(db, "standard-change", 1)
 
     with pytest.raises(changes.ValidationFailed, match="no published change model"):
         changes.register_change(db, "carol", model="standard-change", title="Laptop 2",
@@ -108,8 +107,8 @@ def test_retire_stops_new_changes_but_not_those_in_flight(db: Database) -> None:
     detail = changes.change_detail(db, in_flight, "carol")
     assert detail.summary.model_version == 1
     assert any(o.allowed for o in detail.options)  # it still moves on its retired version
-    with pytest.raises(versions.DefinitionRefused, match="only a published version is retired"):
-        versions.retire(db, "standard-change", 1)
+    with pytest.raises(change_models.ChangeModelRefused, match="only a published version is retired"):
+        change_models.retire(db, "standard-change", 1)
 
 
 def test_changes_in_flight_keep_their_version_and_new_ones_use_the_published_one(
@@ -117,7 +116,7 @@ def test_changes_in_flight_keep_their_version_and_new_ones_use_the_published_one
     old = changes.register_change(db, "carol", model="normal-change", title="Old",
                                   operations=[laptop("a", "SN-OLD")]).key
     version = _two_approvals(db)
-    versions.publish(db, "normal-change", version)
+    change_models.publish(db, "normal-change", version)
     new = changes.register_change(db, "carol", model="normal-change", title="New",
                                   operations=[laptop("b", "SN-NEW")]).key
     for key in (old, new):
@@ -152,8 +151,8 @@ def test_diff_names_the_changed_transition_and_shows_the_yaml(db: Database) -> N
 
 
 def test_diff_lists_added_and_removed_states_and_transitions(db: Database) -> None:
-    draft = versions.draft_from(db, "normal-change", 1)
-    source = versions.version_source(db, "normal-change", draft.version)
+    draft = change_models.draft_from(db, "normal-change", 1)
+    source = change_models.version_source(db, "normal-change", draft.version)
     source = set_states(source, {"registered": "12", "planning": ""},
                         StateForm("second_opinion", "assessment", "Second opinion", "4"))
     source = set_transition(source, TransitionForm(
@@ -162,7 +161,7 @@ def test_diff_lists_added_and_removed_states_and_transitions(db: Database) -> No
     source = set_transition(source, TransitionForm(
         trigger="back_from_second_opinion", sources=["second_opinion"], dest="in_assessment",
         roles=["change_coordinator"], flags=["has_change_set"]))
-    versions.update_draft(db, "normal-change", draft.version, source)
+    change_models.update_draft(db, "normal-change", draft.version, source)
 
     found = diff_against_published(db, "normal-change", draft.version).changes
 
@@ -175,33 +174,33 @@ def test_diff_lists_added_and_removed_states_and_transitions(db: Database) -> No
 
 
 def test_form_values_that_are_not_numbers_are_named_by_the_check(db: Database) -> None:
-    draft = versions.draft_from(db, "normal-change", 1)
-    source = versions.version_source(db, "normal-change", draft.version)
+    draft = change_models.draft_from(db, "normal-change", 1)
+    source = change_models.version_source(db, "normal-change", draft.version)
     proposal = set_transition(source, TransitionForm(
         trigger="authorise", sources=["awaiting_approval"], dest="planning",
         roles=["service_owner"], approvals="two"), original="authorise")
 
-    with pytest.raises(versions.DefinitionError) as refused:
-        versions.update_draft(db, "normal-change", draft.version, proposal)
+    with pytest.raises(change_models.ChangeModelError) as refused:
+        change_models.update_draft(db, "normal-change", draft.version, proposal)
 
     assert any(p.startswith("transition 'authorise': guard 'approvals' count")
                for p in refused.value.problems)
 
 
 def test_unknown_versions_are_not_found(db: Database) -> None:
-    with pytest.raises(DefinitionNotFound):
-        versions.publish(db, "normal-change", 99)
-    with pytest.raises(DefinitionNotFound):
-        versions.draft_from(db, "no-such-model", 1)
-    with pytest.raises(DefinitionNotFound):
-        versions.update_draft(db, "normal-change", 2**40, "code: x")
+    with pytest.raises(ChangeModelNotFound):
+        change_models.publish(db, "normal-change", 99)
+    with pytest.raises(ChangeModelNotFound):
+        change_models.draft_from(db, "no-such-model", 1)
+    with pytest.raises(ChangeModelNotFound):
+        change_models.update_draft(db, "normal-change", 2**40, "code: x")
 
 
 def test_a_discarded_draft_is_gone(db: Database) -> None:
-    draft = versions.draft_from(db, "normal-change", 1)
-    versions.discard_draft(db, "normal-change", draft.version)
-    with pytest.raises(DefinitionNotFound):
-        versions.version_source(db, "normal-change", draft.version)
+    draft = change_models.draft_from(db, "normal-change", 1)
+    change_models.discard_draft(db, "normal-change", draft.version)
+    with pytest.raises(ChangeModelNotFound):
+        change_models.version_source(db, "normal-change", draft.version)
 
 
 # Dry run

@@ -1,6 +1,6 @@
 """Every shipped change model works as shipped.
 
-For each file in ``workflows/definitions/`` (found by glob, so a new file is covered without editing
+For each file in ``workflows/change_models/`` (found by glob, so a new file is covered without editing
 this test): the definition is valid and named after its file; a change can be walked through every
 transition of the model by the service layer, and what a user sees (state, step, label, approvals,
 log, the register) is checked after each move; the engine refuses a trigger from the wrong state and
@@ -28,12 +28,12 @@ from bir.queries import ItemFilter
 from tests.support.helpers import at, implement_normal_change, laptop
 from usm.services import changes, register
 from usm.services.platform import Database
-from workflows.definition import Definition, TransitionSpec, parse_definition
+from workflows.change_model import ChangeModelSpec, TransitionSpec, parse_change_model
 from workflows.engine import ChangeError, TransitionRefused
 from workflows.guards import CHANGE_FIELDS
 from workflows.skeleton import FINAL, ROLES, SKELETON, Step
 
-DEFINITIONS = Path(__file__).resolve().parents[2] / "workflows" / "definitions"
+DEFINITIONS = Path(__file__).resolve().parents[2] / "workflows" / "change_models"
 SHIPPED = sorted(DEFINITIONS.glob("*.yaml"))
 # The users every test database holds (tests/conftest.py), one per role.
 USER_FOR_ROLE = {"change_coordinator": "carol", "service_owner": "sam",
@@ -41,8 +41,8 @@ USER_FOR_ROLE = {"change_coordinator": "carol", "service_owner": "sam",
 ROLE_OF_USER = {user: role for role, user in USER_FOR_ROLE.items()}
 
 
-def load(path: Path) -> Definition:
-    return parse_definition(path.read_text(encoding="utf-8"), where=path.name)
+def load(path: Path) -> ChangeModelSpec:
+    return parse_change_model(path.read_text(encoding="utf-8"), where=path.name)
 
 
 def _ids(paths: list[Path]) -> list[str]:
@@ -288,7 +288,7 @@ def _sample_attributes(class_code: str) -> dict[str, Any]:
     return values
 
 
-def fallback_scenario(d: Definition) -> Scenario:
+def fallback_scenario(d: ChangeModelSpec) -> Scenario:
     """For a newly shipped model without an entry in SCENARIOS: one item of a class it may make."""
     allowed = d.change_set.classes
     concrete = [s.code for s in load_class_specs() if not s.abstract and (
@@ -330,7 +330,7 @@ def fallback_scenario(d: Definition) -> Scenario:
 Edge = tuple[str, TransitionSpec]  # (source state, transition)
 
 
-def settle(d: Definition, state: str) -> str:
+def settle(d: ChangeModelSpec, state: str) -> str:
     """Where a change comes to rest after entering ``state``: the engine fires automatic transitions."""
     for _ in range(10):
         auto = next((t for t in d.transitions_from(state) if t.auto), None)
@@ -340,11 +340,11 @@ def settle(d: Definition, state: str) -> str:
     raise AssertionError(f"{d.code}: automatic transitions loop from {state}")
 
 
-def manual_edges(d: Definition) -> list[Edge]:
+def manual_edges(d: ChangeModelSpec) -> list[Edge]:
     return [(src, t) for t in d.transitions if not t.auto for src in t.source]
 
 
-def routes(d: Definition) -> dict[str, list[Edge]]:
+def routes(d: ChangeModelSpec) -> dict[str, list[Edge]]:
     """The shortest sequence of manual moves from registration to each state a change can rest in."""
     start = settle(d, d.initial)
     found: dict[str, list[Edge]] = {start: []}
@@ -361,7 +361,7 @@ def routes(d: Definition) -> dict[str, list[Edge]]:
     return found
 
 
-def plan_walks(d: Definition) -> list[list[Edge]]:
+def plan_walks(d: ChangeModelSpec) -> list[list[Edge]]:
     """Walks that together fire every manual transition from every source state: first the
     shortest way to closed, then, for each transition not yet fired, the way to its source and it."""
     to = routes(d)
@@ -393,7 +393,7 @@ class Walker:
     """Moves changes of one model through the service layer, as users would, checking each move."""
 
     db: Database
-    d: Definition
+    d: ChangeModelSpec
     scenario: Scenario
     ctx: dict[str, str] = field(default_factory=dict)
     now: datetime = WALK_STARTS
@@ -592,7 +592,7 @@ def test_refused_transitions_name_the_reason(db: Database, path: Path) -> None:
              settle(w.d, first.dest))
 
 
-def _entering_authorisation(d: Definition) -> TransitionSpec:
+def _entering_authorisation(d: ChangeModelSpec) -> TransitionSpec:
     return next(t for t in d.transitions if d.step_of(t.dest) is Step.AUTHORISATION
                 and any(d.step_of(s) is not Step.AUTHORISATION for s in t.source))
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from workflows.definition import DefinitionError, parse_definition
+from workflows.change_model import ChangeModelError, parse_change_model
 
-NORMAL = Path(__file__).resolve().parents[2] / "workflows" / "definitions" / "normal-change.yaml"
+NORMAL = Path(__file__).resolve().parents[2] / "workflows" / "change_models" / "normal-change.yaml"
 
 
 def base() -> dict[str, Any]:
@@ -141,7 +141,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
 
 
 def test_the_shipped_normal_model_is_valid() -> None:
-    assert parse_definition(base()).code == "normal-change"
+    assert parse_change_model(base()).code == "normal-change"
 
 
 @pytest.mark.parametrize(("case", "mutate", "expected"), CASES, ids=[c[0] for c in CASES])
@@ -150,27 +150,27 @@ def test_each_skeleton_violation_is_refused_with_its_reason(
 ) -> None:
     definition = copy.deepcopy(base())
     mutate(definition)
-    with pytest.raises(DefinitionError) as refused:
-        parse_definition(definition)
+    with pytest.raises(ChangeModelError) as refused:
+        parse_change_model(definition)
     assert any(expected in p for p in refused.value.problems), refused.value.problems
 
 
 def test_yaml_syntax_error_names_the_line() -> None:
-    with pytest.raises(DefinitionError, match=r"not valid YAML at line 2.*mapping values are not allowed"):
-        parse_definition("code: x\nname: a: b\nversion: 1\n")
+    with pytest.raises(ChangeModelError, match=r"not valid YAML at line 2.*mapping values are not allowed"):
+        parse_change_model("code: x\nname: a: b\nversion: 1\n")
 
 
 def test_structure_errors_name_the_field_and_the_state() -> None:
     d = base()
     d["states"][3]["step"] = "daydreaming"
     d["transitions"][0].pop("dest")
-    with pytest.raises(DefinitionError) as refused:
-        parse_definition(d)
+    with pytest.raises(ChangeModelError) as refused:
+        parse_change_model(d)
     problems = " | ".join(refused.value.problems)
     assert "states[3] (planning).step: Input should be 'registration'" in problems
     assert "transitions[0] (assess).dest: Field required" in problems
 
 
 def test_not_a_mapping() -> None:
-    with pytest.raises(DefinitionError, match="expected a mapping"):
-        parse_definition("- just\n- a list\n")
+    with pytest.raises(ChangeModelError, match="expected a mapping"):
+        parse_change_model("- just\n- a list\n")

@@ -14,15 +14,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete
 
 from tests.support.web import login
-from usm.services.change_models import definition_detail, list_models
+from usm.services.change_models import change_model_detail, list_change_models
 from usm.services.change_models.catalogue import guard_text
 from usm.services.platform import Database
 from web.support.diagram import text_width, wrap
+from workflows.change_model import GuardRef
 from workflows.changes import store_definition
-from workflows.definition import GuardRef
-from workflows.models import WorkflowDefinition
+from workflows.models import ChangeModel
 
-SHIPPED = Path(__file__).resolve().parents[2] / "workflows" / "definitions"
+SHIPPED = Path(__file__).resolve().parents[2] / "workflows" / "change_models"
 SHIPPED_CODES = sorted(p.stem for p in SHIPPED.glob("*.yaml"))
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE_STATE = "<script>alert('state')</script> & \"quoted\""
@@ -106,7 +106,7 @@ def test_list_shows_every_model_grouped_with_its_versions(web_client: FlaskClien
 def test_list_explains_what_to_do_when_no_model_is_installed(web_client: FlaskClient,
                                                             web_db: Database) -> None:
     with web_db.transaction() as session:
-        session.execute(delete(WorkflowDefinition))
+        session.execute(delete(ChangeModel))
     login(web_client, "pat")
 
     page = web_client.get("/designer/definitions").get_data(as_text=True)
@@ -115,7 +115,7 @@ def test_list_explains_what_to_do_when_no_model_is_installed(web_client: FlaskCl
 
 
 def test_list_models_service_counts_changes_per_version(web_db: Database) -> None:
-    models = {m.code: m for m in list_models(web_db)}
+    models = {m.code: m for m in list_change_models(web_db)}
 
     assert sorted(models) == SHIPPED_CODES
     normal = models["normal-change"]
@@ -166,7 +166,7 @@ def test_diagram_svg_names_every_state_and_transition(web_client: FlaskClient, w
     svg = response.get_data(as_text=True)
     assert svg.startswith("<?xml")
     text = _svg_texts(svg)  # parses: the document is well-formed XML
-    detail = definition_detail(web_db, code, 1)
+    detail = change_model_detail(web_db, code, 1)
     for state in detail.states:
         assert state.label in text, state.label
     for transition in detail.transitions:
@@ -215,7 +215,7 @@ def test_designer_text_is_escaped_in_page_and_diagram(web_client: FlaskClient,
 def test_a_stored_version_that_no_longer_validates_shows_its_problems(
         web_client: FlaskClient, web_db: Database) -> None:
     with web_db.transaction() as session:
-        session.add(WorkflowDefinition(code="broken-model", version=1, name="Broken model",
+        session.add(ChangeModel(code="broken-model", version=1, name="Broken model",
                                        change_class="normal", status="draft",
                                        source="code: broken-model\nname: Broken model\n"))
     login(web_client, "pat")

@@ -14,9 +14,8 @@ from flask.testing import FlaskClient
 
 from tests.support.definition_cases import ERROR_MATRIX, NORMAL
 from tests.support.web import csrf_token, login, post_form
-from usm.services import change_models as versions
-from usm.services import changes
-from usm.services.change_models import definition_detail
+from usm.services import change_models, changes
+from usm.services.change_models import change_model_detail
 from usm.services.platform import Database
 
 EDIT = "/designer/definitions/normal-change/2/edit"
@@ -63,14 +62,14 @@ def test_only_designers_change_versions(web_client: FlaskClient, web_db: Databas
     response = web_client.post(f"/designer/definitions/normal-change/1/{action}",
                                data={"csrf_token": token, "source": NORMAL})
     assert response.status_code == 403
-    assert definition_detail(web_db, "normal-change", 1).status == "published"
+    assert change_model_detail(web_db, "normal-change", 1).status == "published"
 
 
 def test_a_form_without_csrf_token_is_refused(web_client: FlaskClient, web_db: Database) -> None:
     login(web_client, "pat")
     response = web_client.post("/designer/definitions/normal-change/1/retire")
     assert response.status_code == 400
-    assert definition_detail(web_db, "normal-change", 1).status == "published"
+    assert change_model_detail(web_db, "normal-change", 1).status == "published"
 
 
 def test_a_new_draft_opens_in_the_editor_with_its_diagram(web_client: FlaskClient) -> None:
@@ -89,7 +88,7 @@ def test_a_new_draft_opens_in_the_editor_with_its_diagram(web_client: FlaskClien
 def test_the_editor_refuses_each_broken_text_and_names_the_place(
         web_client: FlaskClient, web_db: Database, case: str) -> None:
     _new_draft(web_client)
-    before = versions.version_source(web_db, "normal-change", 2)
+    before = change_models.version_source(web_db, "normal-change", 2)
     broken, expected = ERROR_MATRIX[case]
 
     response = post_form(web_client, EDIT, EDIT, {"source": broken})
@@ -100,12 +99,12 @@ def test_the_editor_refuses_each_broken_text_and_names_the_place(
     assert expected in checks
     assert "Not saved" in checks
     assert broken.splitlines()[1] in page  # the typed text stays in the editor to fix
-    assert versions.version_source(web_db, "normal-change", 2) == before
+    assert change_models.version_source(web_db, "normal-change", 2) == before
 
 
 def test_saving_yaml_redraws_the_diagram(web_client: FlaskClient, web_db: Database) -> None:
     _new_draft(web_client)
-    source = versions.version_source(web_db, "normal-change", 2)
+    source = change_models.version_source(web_db, "normal-change", 2)
 
     response = post_form(web_client, EDIT, EDIT, {
         "source": source.replace("approvals: {count: 1}", "approvals: {count: 3}")})
@@ -126,9 +125,9 @@ def test_the_structured_form_adds_an_approval_guard(web_client: FlaskClient,
                                          flags=["window_planned"]))
 
     assert response.status_code == 302
-    saved = versions.version_source(web_db, "normal-change", 2)
+    saved = change_models.version_source(web_db, "normal-change", 2)
     assert "approvals: {count: 2}" in saved and "amount: 5000" in saved
-    detail = definition_detail(web_db, "normal-change", 2)
+    detail = change_model_detail(web_db, "normal-change", 2)
     authorise = next(t for t in detail.transitions if t.trigger == "authorise")
     assert authorise.guards == ["2 approvals", "cost ≤ 5000", "window planned"]
     assert "2 approvals" in _text(web_client.get(EDIT))
@@ -137,7 +136,7 @@ def test_the_structured_form_adds_an_approval_guard(web_client: FlaskClient,
 def test_the_structured_form_names_the_transition_it_cannot_save(web_client: FlaskClient,
                                                                  web_db: Database) -> None:
     _new_draft(web_client)
-    before = versions.version_source(web_db, "normal-change", 2)
+    before = change_models.version_source(web_db, "normal-change", 2)
 
     response = post_form(web_client, EDIT, "/designer/definitions/normal-change/2/transition",
                          _authorise_form(approvals="many", roles=["wizard"]))
@@ -146,7 +145,7 @@ def test_the_structured_form_names_the_transition_it_cannot_save(web_client: Fla
     page = _text(response)
     assert "transition 'authorise': unknown role 'wizard'" in page
     assert "transition 'authorise': guard 'approvals' count" in page
-    assert versions.version_source(web_db, "normal-change", 2) == before
+    assert change_models.version_source(web_db, "normal-change", 2) == before
 
 
 def test_the_states_form_sets_time_targets_and_adds_a_state(web_client: FlaskClient,
@@ -167,7 +166,7 @@ def test_the_states_form_sets_time_targets_and_adds_a_state(web_client: FlaskCli
 
     assert post_form(web_client, EDIT, states,
                      {"target-registered": "12"}).status_code == 302
-    registered = definition_detail(web_db, "normal-change", 2).states[0]
+    registered = change_model_detail(web_db, "normal-change", 2).states[0]
     assert registered.time_target_hours == 12
 
 
@@ -188,7 +187,7 @@ def _with_second_opinion(source: str) -> str:
 def test_the_form_removes_a_state_with_its_arrows(web_client: FlaskClient,
                                                   web_db: Database) -> None:
     _new_draft(web_client)
-    source = _with_second_opinion(versions.version_source(web_db, "normal-change", 2))
+    source = _with_second_opinion(change_models.version_source(web_db, "normal-change", 2))
     assert post_form(web_client, EDIT, EDIT, {"source": source}).status_code == 302
     page = _text(web_client.get(EDIT))
     assert 'name="remove_state" value="second_opinion"' in page
@@ -200,10 +199,10 @@ def test_the_form_removes_a_state_with_its_arrows(web_client: FlaskClient,
     assert response.status_code == 302
     assert "State second_opinion is removed, with the transitions ask_second_opinion, " \
         "give_opinion." in _text(web_client.get(EDIT))
-    detail = definition_detail(web_db, "normal-change", 2)
+    detail = change_model_detail(web_db, "normal-change", 2)
     assert "second_opinion" not in [s.name for s in detail.states]
     assert {t.trigger for t in detail.transitions} == \
-        {t.trigger for t in definition_detail(web_db, "normal-change", 1).transitions}
+        {t.trigger for t in change_model_detail(web_db, "normal-change", 1).transitions}
     withdraw = next(t for t in detail.transitions if t.trigger == "withdraw")
     assert "second_opinion" not in withdraw.sources
 
@@ -216,21 +215,21 @@ def test_the_form_removes_a_state_with_its_arrows(web_client: FlaskClient,
 def test_a_state_removal_that_breaks_the_model_is_refused_by_name(
         web_client: FlaskClient, web_db: Database, state: str, problem: str) -> None:
     _new_draft(web_client)
-    before = versions.version_source(web_db, "normal-change", 2)
+    before = change_models.version_source(web_db, "normal-change", 2)
 
     response = post_form(web_client, EDIT, "/designer/definitions/normal-change/2/states/remove",
                          {"remove_state": state})
 
     assert response.status_code == 422
     assert problem in _text(response)
-    assert versions.version_source(web_db, "normal-change", 2) == before
+    assert change_models.version_source(web_db, "normal-change", 2) == before
 
 
 def test_the_form_removes_a_transition_unless_a_state_then_cannot_be_reached(
         web_client: FlaskClient, web_db: Database) -> None:
     _new_draft(web_client)
     remove = "/designer/definitions/normal-change/2/transition/remove"
-    before = versions.version_source(web_db, "normal-change", 2)
+    before = change_models.version_source(web_db, "normal-change", 2)
 
     refused = post_form(web_client, EDIT, remove, {"original": "authorise"})
     assert refused.status_code == 422
@@ -238,22 +237,22 @@ def test_the_form_removes_a_transition_unless_a_state_then_cannot_be_reached(
     unknown = post_form(web_client, EDIT, remove, {"original": "nope"})
     assert unknown.status_code == 422
     assert "transition 'nope': there is no such transition to remove" in _text(unknown)
-    assert versions.version_source(web_db, "normal-change", 2) == before
+    assert change_models.version_source(web_db, "normal-change", 2) == before
 
     assert post_form(web_client, EDIT, remove, {"original": "rework"}).status_code == 302
-    triggers = [t.trigger for t in definition_detail(web_db, "normal-change", 2).transitions]
+    triggers = [t.trigger for t in change_model_detail(web_db, "normal-change", 2).transitions]
     assert "rework" not in triggers and "authorise" in triggers
 
 
 def test_a_published_version_is_not_edited_by_a_removal(web_client: FlaskClient,
                                                         web_db: Database) -> None:
     login(web_client, "pat")
-    source = versions.version_source(web_db, "normal-change", 1)
+    source = change_models.version_source(web_db, "normal-change", 1)
     response = post_form(web_client, "/designer/definitions/normal-change/1",
                          "/designer/definitions/normal-change/1/transition/remove",
                          {"original": "rework"})
     assert response.status_code == 409
-    assert versions.version_source(web_db, "normal-change", 1) == source
+    assert change_models.version_source(web_db, "normal-change", 1) == source
 
 
 def test_publish_makes_the_draft_immutable_and_new_changes_use_it(
@@ -267,7 +266,7 @@ def test_publish_makes_the_draft_immutable_and_new_changes_use_it(
     page = _text(web_client.get("/designer/definitions/normal-change/2"))
     assert "Version 2 is published" in page and "status-published" in page
 
-    source = versions.version_source(web_db, "normal-change", 2)
+    source = change_models.version_source(web_db, "normal-change", 2)
     edit_page = _text(web_client.get(EDIT))
     assert "a published version never changes" in edit_page
     assert '<textarea id="f-source"' not in edit_page
@@ -275,7 +274,7 @@ def test_publish_makes_the_draft_immutable_and_new_changes_use_it(
                         {"source": source.replace("Authorise", "Approve")})
     assert refused.status_code == 409
     assert "a published version never changes" in _text(refused)
-    assert versions.version_source(web_db, "normal-change", 2) == source
+    assert change_models.version_source(web_db, "normal-change", 2) == source
 
     key = changes.register_change(web_db, "carol", model="normal-change", title="After",
                                   operations=[{"op": "create_item", "ref": "a",
@@ -293,7 +292,7 @@ def test_retire_and_discard(web_client: FlaskClient, web_db: Database) -> None:
 
     post_form(web_client, "/designer/definitions/standard-change/1",
               "/designer/definitions/standard-change/1/retire", {})
-    assert definition_detail(web_db, "standard-change", 1).status == "retired"
+    assert change_model_detail(web_db, "standard-change", 1).status == "retired"
     again = post_form(web_client, "/designer/definitions/standard-change/1",
                       "/designer/definitions/standard-change/1/retire", {})
     assert "only a published version is retired" in _text(web_client.get(
@@ -350,15 +349,15 @@ def test_download_and_import_a_definition_file(web_client: FlaskClient, web_db: 
     assert download.status_code == 200
     assert download.headers["Content-Disposition"] == \
         'attachment; filename="normal-change-v1.yaml"'
-    assert download.get_data(as_text=True) == versions.version_source(web_db, "normal-change", 1)
+    assert download.get_data(as_text=True) == change_models.version_source(web_db, "normal-change", 1)
 
     edited = download.get_data().replace(b"approvals: {count: 1}", b"approvals: {count: 2}")
     response = web_client.post("/designer/definitions/import", data={
         "csrf_token": csrf_token(web_client, "/designer/definitions/import"),
         "file": (io.BytesIO(edited), "normal-change.yaml")}, content_type="multipart/form-data")
     assert response.status_code == 302 and response.headers["Location"] == EDIT
-    assert definition_detail(web_db, "normal-change", 2).status == "draft"
-    assert "count: 2" in versions.version_source(web_db, "normal-change", 2)
+    assert change_model_detail(web_db, "normal-change", 2).status == "draft"
+    assert "count: 2" in change_models.version_source(web_db, "normal-change", 2)
 
 
 @pytest.mark.parametrize("content, expected", [
@@ -374,8 +373,8 @@ def test_a_refused_import_names_the_problem_and_stores_nothing(
         "file": (io.BytesIO(content), "my-model.yaml")}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert expected in _text(response)
-    with pytest.raises(versions.DefinitionNotFound):
-        versions.version_source(web_db, "normal-change", 2)
+    with pytest.raises(change_models.ChangeModelNotFound):
+        change_models.version_source(web_db, "normal-change", 2)
 
 
 @pytest.mark.parametrize("path", ["edit", "diff", "dry-run"])

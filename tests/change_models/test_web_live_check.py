@@ -11,8 +11,7 @@ from flask.testing import FlaskClient
 from tests.item_classes.test_services import _laptop_spec
 from tests.support.definition_cases import NORMAL
 from tests.support.web import csrf_token, login, post_form
-from usm.services import change_models as versions
-from usm.services import item_classes as classes
+from usm.services import change_models, item_classes
 from usm.services.platform import Database
 from web.support.live_check import MAX_SOURCE_BYTES
 
@@ -49,14 +48,14 @@ def test_a_good_definition_has_no_problems(designer: FlaskClient) -> None:
 
 
 def test_a_transition_to_an_unknown_state_is_named(designer: FlaskClient, web_db: Database) -> None:
-    saved = versions.version_source(web_db, "normal-change", 2)
+    saved = change_models.version_source(web_db, "normal-change", 2)
 
     response = _check(designer, DRAFT, BROKEN_DEST)
 
     assert response.status_code == 200
     assert response.get_json() == {
         "problems": ["transition 'authorise': unknown destination state 'plannnig'"]}
-    assert versions.version_source(web_db, "normal-change", 2) == saved  # nothing stored
+    assert change_models.version_source(web_db, "normal-change", 2) == saved  # nothing stored
 
 
 def test_malformed_yaml_is_a_problem_naming_the_line(designer: FlaskClient) -> None:
@@ -106,7 +105,7 @@ def test_text_without_source_is_a_bad_request(designer: FlaskClient) -> None:
 
 
 def test_a_text_over_the_limit_is_refused(designer: FlaskClient, web_db: Database) -> None:
-    saved = versions.version_source(web_db, "normal-change", 2)
+    saved = change_models.version_source(web_db, "normal-change", 2)
     padding = "#" + "x" * 1000 + "\n"
     source = NORMAL + padding * (MAX_SOURCE_BYTES // len(padding) + 1)
 
@@ -115,7 +114,7 @@ def test_a_text_over_the_limit_is_refused(designer: FlaskClient, web_db: Databas
     assert response.status_code == 413
     assert response.get_json() == {
         "problems": ["source: larger than 256 KiB; it is checked when you save"]}
-    assert versions.version_source(web_db, "normal-change", 2) == saved
+    assert change_models.version_source(web_db, "normal-change", 2) == saved
 
 
 @pytest.mark.parametrize("user", ["carol", "sam", "ada"])
@@ -155,14 +154,14 @@ def test_a_bad_attribute_is_named_and_the_class_draft_unchanged(designer: FlaskC
                                                                 web_db: Database) -> None:
     spec = _laptop_spec(web_db)
     spec["attributes"].append({"name": "weight", "type": "float"})
-    before = classes.class_version(web_db, "hardware.laptop", 2).spec
+    before = item_classes.class_version(web_db, "hardware.laptop", 2).spec
 
     response = _check(designer, CLASS_DRAFT, yaml.safe_dump(spec, sort_keys=False))
 
     assert response.status_code == 200
     assert any("attribute 'weight': unknown type 'float'" in p
                for p in response.get_json()["problems"])
-    assert classes.class_version(web_db, "hardware.laptop", 2).spec == before
+    assert item_classes.class_version(web_db, "hardware.laptop", 2).spec == before
 
 
 def test_malformed_class_yaml_is_a_problem_naming_the_line(designer: FlaskClient) -> None:

@@ -201,10 +201,10 @@ def test_concurrent_implementation_exactly_one_wins(db: Database, db_url: str) -
 def test_stored_definitions_are_immutable_and_name_known_classes(db: Database) -> None:
     from pathlib import Path
 
+    from workflows.change_model import ChangeModelError
     from workflows.changes import store_definition
-    from workflows.definition import DefinitionError
 
-    text = (Path(__file__).resolve().parents[2] / "workflows" / "definitions"
+    text = (Path(__file__).resolve().parents[2] / "workflows" / "change_models"
             / "normal-change.yaml").read_text(encoding="utf-8")
     with db.transaction() as session:
         assert store_definition(session, text).version == 1  # same text again: a no-op
@@ -213,6 +213,6 @@ def test_stored_definitions_are_immutable_and_name_known_classes(db: Database) -
             store_definition(session, text.replace("name: Normal change", "name: Changed"))
     typo = text.replace("operations: [create_item,", "classes: [hardwre]\n  operations: [create_item,")
     typo = typo.replace("version: 1", "version: 2")
-    with pytest.raises(DefinitionError, match="change_set.classes: unknown item class.*hardwre"):
+    with pytest.raises(ChangeModelError, match="change_set.classes: unknown item class.*hardwre"):
         with db.transaction() as session:
             store_definition(session, typo)

@@ -11,7 +11,6 @@ import pytest
 
 from tests.support.helpers import at, implement_normal_change, laptop
 from usm.services import changes
-from usm.services import changes as change_forms
 from usm.services.changes import ChangeFilter, ChangeSetRows
 from usm.services.platform import Database
 from usm.services.register import list_items
@@ -311,7 +310,7 @@ def test_implementing_an_edited_change_set_registers_the_edit(db: Database) -> N
 
 
 def test_form_spec_limits_classes_and_offers_their_attributes(db: Database) -> None:
-    spec = change_forms.form_spec(db, "hardware-receipt")
+    spec = changes.form_spec(db, "hardware-receipt")
 
     codes = [c.code for c in spec.classes]
     assert "hardware.laptop" in codes and "network.switch" in codes
@@ -324,12 +323,12 @@ def test_form_spec_limits_classes_and_offers_their_attributes(db: Database) -> N
     assert [f.name for f in spec.fields] == ["purchase_order", "delivery_note"]
     assert spec.sections() == ["create", "status", "relation"]
     assert ("attributes.cores", "CPU cores") in spec.update_fields
-    with pytest.raises(change_forms.ModelNotFound):
-        change_forms.form_spec(db, "no-such-model")
+    with pytest.raises(changes.ModelNotFound):
+        changes.form_spec(db, "no-such-model")
 
 
 def test_list_models_offers_the_latest_published_version(db: Database) -> None:
-    models = {m.code: m for m in change_forms.list_models(db)}
+    models = {m.code: m for m in changes.list_models(db)}
     assert models["hardware-receipt"].pre_authorised
     assert not models["normal-change"].pre_authorised
     assert models["software-installation"].classes == ["software", "licence"]
@@ -375,7 +374,7 @@ def test_bad_yaml_is_named_with_its_line() -> None:
 
 
 def test_planner_errors_lead_back_to_the_row_input(db: Database) -> None:
-    spec = change_forms.form_spec(db, "hardware-receipt")
+    spec = changes.form_spec(db, "hardware-receipt")
     rows = ChangeSetRows(
         create=[{"class": "hardware.server", "name": "esx-9", "purchase_cost": "1.234"},
                 {"name": "no class"}],
@@ -387,7 +386,7 @@ def test_planner_errors_lead_back_to_the_row_input(db: Database) -> None:
     with pytest.raises(changes.ValidationFailed) as failed:
         register(db, operations, model="hardware-receipt")
 
-    errors = change_forms.input_errors(failed.value.errors, origins, rows, spec, {"title"})
+    errors = changes.input_errors(failed.value.errors, origins, rows, spec, {"title"})
 
     assert errors["create-0-purchase_cost"] == ["'1.234' has more than two decimals"]
     assert errors["create-0-attributes.cores"] == ["is required"]

@@ -15,8 +15,7 @@ from bir.class_versions import ItemClassVersion
 from bir.classes import ClassCatalogue, ItemClass
 from bir.errors import ValidationFailed
 from tests.support.helpers import at, implement_normal_change, laptop, normal_change_in_realisation
-from usm.services import changes, register
-from usm.services import item_classes as classes
+from usm.services import changes, item_classes, register
 from usm.services.item_classes import ClassDefinitionError, diff_against_published
 from usm.services.platform import Database
 
@@ -24,14 +23,14 @@ BY = "dora"
 
 
 def _laptop_spec(db: Database) -> dict[str, Any]:
-    view = classes.class_version(db, "hardware.laptop", 1)
+    view = item_classes.class_version(db, "hardware.laptop", 1)
     return copy.deepcopy(view.spec.model_dump(mode="json", exclude_none=True))
 
 
 def _publish_laptop(db: Database, spec: dict[str, Any]) -> int:
-    draft = classes.draft_from(db, "hardware.laptop", 1, by=BY)
-    classes.update_draft(db, "hardware.laptop", draft.version, spec)
-    classes.publish(db, "hardware.laptop", draft.version, by=BY)
+    draft = item_classes.draft_from(db, "hardware.laptop", 1, by=BY)
+    item_classes.update_draft(db, "hardware.laptop", draft.version, spec)
+    item_classes.publish(db, "hardware.laptop", draft.version, by=BY)
     return draft.version
 
 
@@ -48,7 +47,7 @@ def test_setup_installs_version_one_of_every_shipped_class_as_published(db: Data
         projected = set(session.scalars(select(ItemClass.code)))
     assert {r.code for r in rows} == projected
     assert {(r.version, r.status, r.created_by) for r in rows} == {(1, "published", "setup")}
-    listed = {c.code: c for c in classes.list_classes(db)}
+    listed = {c.code: c for c in item_classes.list_classes(db)}
     assert listed["hardware.laptop"].published_version == 1
     assert listed["hardware.laptop"].parent_code == "hardware"
 
@@ -58,8 +57,8 @@ def test_publishing_a_draft_updates_the_class_and_supersedes_the_old_version(
     spec = _laptop_spec(db)
     spec["name"] = "Notebook"
     spec["attributes"].append({"name": "dock", "label": "Docking station", "type": "boolean"})
-    draft = classes.draft_from(db, "hardware.laptop", 1, by=BY)
-    classes.update_draft(db, "hardware.laptop", draft.version, spec)
+    draft = item_classes.draft_from(db, "hardware.laptop", 1, by=BY)
+    item_classes.update_draft(db, "hardware.laptop", draft.version, spec)
 
     with db.reading() as session:  # a draft changes nothing the register reads
         assert "dock" not in ClassCatalogue.load(session).specs("hardware.laptop")
@@ -69,14 +68,14 @@ def test_publishing_a_draft_updates_the_class_and_supersedes_the_old_version(
     assert "attribute 'dock' added" in diff.changes
     assert any(line.startswith("+") and "dock" in line for line in diff.unified)
 
-    classes.publish(db, "hardware.laptop", draft.version, by=BY)
+    item_classes.publish(db, "hardware.laptop", draft.version, by=BY)
 
     with db.reading() as session:
         catalogue = ClassCatalogue.load(session)
         assert catalogue.get("hardware.laptop").name == "Notebook"
         assert catalogue.specs("hardware.laptop")["dock"].label == "Docking station"
     statuses = {v.version: v.status for v in
-                classes.class_version(db, "hardware.laptop", 2).versions}
+                item_classes.class_version(db, "hardware.laptop", 2).versions}
     assert statuses == {1: "superseded", 2: "published"}
 
 
@@ -87,11 +86,11 @@ def test_a_published_or_superseded_version_never_changes(db: Database, status_of
         _publish_laptop(db, spec)
     spec["name"] = "Changed"
 
-    with pytest.raises(classes.ClassVersionRefused, match=f"v1 is {status_of}: only a draft"):
-        classes.update_draft(db, "hardware.laptop", 1, spec)
-    with pytest.raises(classes.ClassVersionRefused, match="only a draft is published"):
-        classes.publish(db, "hardware.laptop", 1, by=BY)
-    assert classes.class_version(db, "hardware.laptop", 1).spec.name == "Laptop"
+    with pytest.raises(item_classes.ClassVersionRefused, match=f"v1 is {status_of}: only a draft"):
+        item_classes.update_draft(db, "hardware.laptop", 1, spec)
+    with pytest.raises(item_classes.ClassVersionRefused, match="only a draft is published"):
+        item_classes.publish(db, "hardware.laptop", 1, by=BY)
+    assert item_classes.class_version(db, "hardware.laptop", 1).spec.name == "Laptop"
 
 
 def test_a_new_subclass_from_yaml_is_usable_once_published(db: Database) -> None:
@@ -103,12 +102,12 @@ attributes:
   - {name: stylus, label: Stylus, type: boolean}
   - {name: screen_inches, label: Screen, type: decimal, unit: inch}
 """
-    saved = classes.save_new_draft(db, source, by=BY)
+    saved = item_classes.save_new_draft(db, source, by=BY)
     assert (saved.code, saved.version, saved.status) == ("hardware.tablet", 1, "draft")
     assert diff_against_published(db, "hardware.tablet", 1).changes == [
         "a new class: nothing is published yet"]
 
-    classes.publish(db, "hardware.tablet", 1, by=BY)
+    item_classes.publish(db, "hardware.tablet", 1, by=BY)
     implement_normal_change(db, [{"op": "create_item", "class": "hardware.tablet",
                                   "name": "Tablet 1", "attributes": {"stylus": "yes",
                                                                      "memory_gb": 8}}],
@@ -116,7 +115,7 @@ attributes:
 
     found = register.search_items(db, register.search_query({"class": "hardware.tablet"}))
     assert [row.key for row in found.rows] == ["TAB-000001"]
-    view = classes.class_version(db, "hardware.tablet", 1)
+    view = item_classes.class_version(db, "hardware.tablet", 1)
     assert ("memory_gb", "Memory", "hardware") in view.inherited
     assert view.item_count == 1
 
@@ -152,29 +151,29 @@ REFUSALS = [
 @pytest.mark.parametrize(("edit", "expected"), REFUSALS)
 def test_a_refused_definition_stores_nothing_and_names_class_and_attribute(
         db: Database, edit: Any, expected: str) -> None:
-    draft = classes.draft_from(db, "hardware.laptop", 1, by=BY)
+    draft = item_classes.draft_from(db, "hardware.laptop", 1, by=BY)
 
     with pytest.raises(ClassDefinitionError) as refused:
-        classes.update_draft(db, "hardware.laptop", draft.version, edit(_laptop_spec(db)))
+        item_classes.update_draft(db, "hardware.laptop", draft.version, edit(_laptop_spec(db)))
 
     assert any(expected in problem for problem in refused.value.problems), refused.value.problems
-    assert classes.class_version(db, "hardware.laptop", draft.version).spec == \
-        classes.class_version(db, "hardware.laptop", 1).spec
+    assert item_classes.class_version(db, "hardware.laptop", draft.version).spec == \
+        item_classes.class_version(db, "hardware.laptop", 1).spec
 
 
 def test_an_attribute_a_subclass_defines_cannot_be_added_to_its_parent(db: Database) -> None:
-    spec = classes.class_version(db, "hardware", 1).spec.model_dump(mode="json")
+    spec = item_classes.class_version(db, "hardware", 1).spec.model_dump(mode="json")
     spec["attributes"].append({"name": "cpu"})
 
     with pytest.raises(ClassDefinitionError, match="attribute 'cpu': its subclass hardware.\\w+ "
                                                    "already defines it"):
-        classes.save_new_draft(db, spec, by=BY)
+        item_classes.save_new_draft(db, spec, by=BY)
 
 
 def test_a_subclass_needs_a_published_parent(db: Database) -> None:
     with pytest.raises(ClassDefinitionError,
                        match="class gadget.phone: its parent class gadget is not published"):
-        classes.save_new_draft(db, "code: gadget.phone\nname: Phone\nkey_prefix: PHO\n", by=BY)
+        item_classes.save_new_draft(db, "code: gadget.phone\nname: Phone\nkey_prefix: PHO\n", by=BY)
 
 
 def test_changes_the_items_do_not_fit_are_refused_with_a_count_and_an_example(
@@ -188,14 +187,14 @@ def test_changes_the_items_do_not_fit_are_refused_with_a_count_and_an_example(
     ]
     for change, expected in cases:
         with pytest.raises(ClassDefinitionError) as refused:
-            classes.save_new_draft(db, {**_laptop_spec(db), **change}, by=BY)
+            item_classes.save_new_draft(db, {**_laptop_spec(db), **change}, by=BY)
         assert any(p.startswith(expected) for p in refused.value.problems), refused.value
 
     spec = _laptop_spec(db)
     cpu = next(a for a in spec["attributes"] if a["name"] == "cpu")
     cpu["type"] = "integer"
     with pytest.raises(ClassDefinitionError) as refused:
-        classes.save_new_draft(db, spec, by=BY)
+        item_classes.save_new_draft(db, spec, by=BY)
     assert refused.value.problems == [
         "class hardware.laptop, attribute 'cpu': 1 item holds a value that is not integer "
         "(e.g. LAP-000001: 'i7'); change those items first"]
@@ -205,34 +204,34 @@ def test_changes_the_items_do_not_fit_are_refused_with_a_count_and_an_example(
     screen["required"] = True
     with pytest.raises(ClassDefinitionError, match="attribute 'screen_inches': cannot be "
                                                    "required: 1 item lacks it \\(e.g. LAP-000002\\)"):
-        classes.save_new_draft(db, spec, by=BY)
+        item_classes.save_new_draft(db, spec, by=BY)
 
     spec = _laptop_spec(db)
     cores = next(a for a in spec["attributes"] if a["name"] == "cores")
     cores["type"] = "decimal"  # every whole number is a decimal: accepted
-    assert classes.save_new_draft(db, spec, by=BY).status == "draft"
+    assert item_classes.save_new_draft(db, spec, by=BY).status == "draft"
 
 
 def test_a_draft_checked_when_saved_is_checked_again_when_published(db: Database) -> None:
     spec = _laptop_spec(db)
     next(a for a in spec["attributes"] if a["name"] == "cpu")["required"] = True
-    draft = classes.save_new_draft(db, spec, by=BY)
+    draft = item_classes.save_new_draft(db, spec, by=BY)
     implement_normal_change(db, [laptop("a", "SN-A")], at("2026-03-02"))
 
     with pytest.raises(ClassDefinitionError, match="'cpu': cannot be required: 1 item lacks it"):
-        classes.publish(db, "hardware.laptop", draft.version, by=BY)
-    assert classes.class_version(db, "hardware.laptop", draft.version).status == "draft"
+        item_classes.publish(db, "hardware.laptop", draft.version, by=BY)
+    assert item_classes.class_version(db, "hardware.laptop", draft.version).status == "draft"
 
 
 def test_a_removed_attribute_keeps_its_history_and_can_only_be_cleared(db: Database) -> None:
     _two_laptops(db)
     spec = _laptop_spec(db)
     spec["attributes"] = [a for a in spec["attributes"] if a["name"] != "screen_inches"]
-    draft = classes.save_new_draft(db, spec, by=BY)
+    draft = item_classes.save_new_draft(db, spec, by=BY)
     diff = diff_against_published(db, "hardware.laptop", draft.version)
     assert ("attribute 'screen_inches' removed (1 item(s) keep their value, shown as no longer "
             "in the class until a change clears it)") in diff.changes
-    classes.publish(db, "hardware.laptop", draft.version, by=BY)
+    item_classes.publish(db, "hardware.laptop", draft.version, by=BY)
 
     view = register.item_view(db, "LAP-000001")
     assert ("screen_inches", "Screen (no longer in the class)", "14", None) in view.attributes
@@ -273,35 +272,35 @@ def test_a_change_registered_before_a_class_change_is_checked_again_at_implement
 
 
 def test_retiring_a_draft_and_an_unused_class(db: Database) -> None:
-    draft = classes.draft_from(db, "hardware.laptop", 1, by=BY)
-    classes.retire(db, "hardware.laptop", draft.version)
-    assert classes.class_version(db, "hardware.laptop", draft.version).status == "retired"
-    with pytest.raises(classes.ClassVersionRefused, match="is retired: only a draft changes"):
-        classes.update_draft(db, "hardware.laptop", draft.version, _laptop_spec(db))
+    draft = item_classes.draft_from(db, "hardware.laptop", 1, by=BY)
+    item_classes.retire(db, "hardware.laptop", draft.version)
+    assert item_classes.class_version(db, "hardware.laptop", draft.version).status == "retired"
+    with pytest.raises(item_classes.ClassVersionRefused, match="is retired: only a draft changes"):
+        item_classes.update_draft(db, "hardware.laptop", draft.version, _laptop_spec(db))
 
-    classes.save_new_draft(db, "code: hardware.pager\nname: Pager\nkey_prefix: PAG\n", by=BY)
-    classes.publish(db, "hardware.pager", 1, by=BY)
-    classes.retire(db, "hardware.pager", 1)
+    item_classes.save_new_draft(db, "code: hardware.pager\nname: Pager\nkey_prefix: PAG\n", by=BY)
+    item_classes.publish(db, "hardware.pager", 1, by=BY)
+    item_classes.retire(db, "hardware.pager", 1)
     with db.reading() as session:
         assert session.get(ItemClass, "hardware.pager") is None
 
 
 def test_a_class_in_use_is_not_retired(db: Database) -> None:
     _two_laptops(db)
-    with pytest.raises(classes.ClassVersionRefused,
+    with pytest.raises(item_classes.ClassVersionRefused,
                        match="hardware.laptop v1 is not retired: 2 item version"):
-        classes.retire(db, "hardware.laptop", 1)
-    with pytest.raises(classes.ClassVersionRefused, match="its subclass hardware.\\w+ is "
+        item_classes.retire(db, "hardware.laptop", 1)
+    with pytest.raises(item_classes.ClassVersionRefused, match="its subclass hardware.\\w+ is "
                                                           "published"):
-        classes.retire(db, "hardware", 1)
+        item_classes.retire(db, "hardware", 1)
     with db.reading() as session:
         assert session.get(ItemClass, "hardware.laptop") is not None
 
 
 def test_unknown_versions_are_not_found(db: Database) -> None:
     for code, version in (("hardware.laptop", 99), ("nothing", 1), ("hardware.laptop", 2**40)):
-        with pytest.raises(classes.ClassNotFound):
-            classes.class_version(db, code, version)
+        with pytest.raises(item_classes.ClassNotFound):
+            item_classes.class_version(db, code, version)
 
 
 def test_the_migration_backfills_version_one_of_each_existing_class(db_url: str) -> None:
@@ -322,7 +321,7 @@ def test_the_migration_backfills_version_one_of_each_existing_class(db_url: str)
             count = len(session.scalars(select(ItemClass.code)).all())
         assert len(rows) == count
         assert {(r.version, r.status) for r in rows} == {(1, "published")}
-        laptop_v1 = classes.class_version(database, "hardware.laptop", 1)
+        laptop_v1 = item_classes.class_version(database, "hardware.laptop", 1)
         assert laptop_v1.spec.description == "Portable computers"
         assert "keyboard_layout" in {a.name for a in laptop_v1.spec.attributes}
     finally:

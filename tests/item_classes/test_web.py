@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from tests.item_classes.test_services import REFUSALS, _laptop_spec
 from tests.support.helpers import at, implement_normal_change, laptop
 from tests.support.web import csrf_token, login, post_form
-from usm.services import item_classes as classes
+from usm.services import item_classes
 from usm.services.platform import Database
 
 PAGE = "/designer/classes/hardware.laptop/1"
@@ -61,7 +61,7 @@ def test_only_designers_change_class_versions(web_client: FlaskClient, web_db: D
     response = web_client.post(f"{PAGE}/{action}", data={"csrf_token": csrf_token(web_client, "/"),
                                                          "source": "code: x"})
     assert response.status_code == 403
-    assert [v.status for v in classes.class_version(web_db, "hardware.laptop", 1).versions] == \
+    assert [v.status for v in item_classes.class_version(web_db, "hardware.laptop", 1).versions] == \
         ["published"]
 
 
@@ -88,7 +88,7 @@ def test_the_form_adds_changes_and_removes_rows_and_publish_makes_it_immutable(
     saved = post_form(web_client, EDIT, "/designer/classes/hardware.laptop/2/form", values)
 
     assert saved.status_code == 302
-    spec2 = classes.class_version(web_db, "hardware.laptop", 2).spec
+    spec2 = item_classes.class_version(web_db, "hardware.laptop", 2).spec
     assert [a.name for a in spec2.attributes] == ["cpu", "cores", "screen_inches", "dock"]
     assert spec2.attributes[0].label == "CPU model"
     diff = _text(web_client.get("/designer/classes/hardware.laptop/2/diff"))
@@ -103,7 +103,7 @@ def test_the_form_adds_changes_and_removes_rows_and_publish_makes_it_immutable(
                         {"source": yaml.safe_dump(_laptop_spec(web_db))})
     assert refused.status_code == 409
     assert "v2 is published: only a draft changes" in _text(refused)
-    assert classes.class_version(web_db, "hardware.laptop", 1).status == "superseded"
+    assert item_classes.class_version(web_db, "hardware.laptop", 1).status == "superseded"
 
 
 @pytest.mark.parametrize(("edit", "expected"), REFUSALS)
@@ -118,8 +118,8 @@ def test_the_yaml_editor_shows_each_problem_and_keeps_the_text(
     page = _text(response)
     assert "Not saved:" in page and expected in page
     assert source.splitlines()[0] in page  # the typed text is kept in the editor
-    assert classes.class_version(web_db, "hardware.laptop", 2).spec == \
-        classes.class_version(web_db, "hardware.laptop", 1).spec
+    assert item_classes.class_version(web_db, "hardware.laptop", 2).spec == \
+        item_classes.class_version(web_db, "hardware.laptop", 1).spec
 
 
 def test_a_form_row_with_a_bad_type_change_is_named_and_nothing_saved(
@@ -167,8 +167,8 @@ def test_the_item_page_shows_a_removed_attribute_as_no_longer_in_the_class(
                             at("2026-03-02"))
     spec = _laptop_spec(web_db)
     spec["attributes"] = [a for a in spec["attributes"] if a["name"] != "keyboard_layout"]
-    draft = classes.save_new_draft(web_db, spec, by="pat")
-    classes.publish(web_db, "hardware.laptop", draft.version, by="pat")
+    draft = item_classes.save_new_draft(web_db, spec, by="pat")
+    item_classes.publish(web_db, "hardware.laptop", draft.version, by="pat")
     implement_normal_change(web_db, [{"op": "update_item", "item": "LAP-000001",
                                       "attributes": {"keyboard_layout": None}}],
                             at("2026-03-09"))

@@ -125,11 +125,11 @@ def test_move_needs_a_user_and_a_known_trigger(run, register_two_versions: str) 
 
 
 def test_workflow_validate_good_and_broken_files(run, tmp_path: Path) -> None:
-    good = run("workflow", "validate", "workflows/definitions/normal-change.yaml")
+    good = run("workflow", "validate", "workflows/change_models/normal-change.yaml")
     assert good.exit_code == 0 and "valid" in good.output
 
     broken = tmp_path / "broken.yaml"
-    text = Path("workflows/definitions/normal-change.yaml").read_text(encoding="utf-8")
+    text = Path("workflows/change_models/normal-change.yaml").read_text(encoding="utf-8")
     broken.write_text(text.replace("step: planning", "step: realisation"), encoding="utf-8")
     result = run("workflow", "validate", str(broken))
     assert result.exit_code == 1

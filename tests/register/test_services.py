@@ -24,7 +24,6 @@ from bir.queries import service_condition
 from bir.vocabulary import RELATION_KINDS
 from tests.support.helpers import at, implement_normal_change
 from usm.services import changes, register
-from usm.services import register as register_export
 from usm.services.errors import Invalid
 from usm.services.platform import Database
 from usm.services.register import BadQuery, SearchQuery
@@ -246,10 +245,10 @@ def test_the_export_streams_the_rows_the_pages_show_in_the_same_order(
     for sort, order in SORT_ORDERS:
         for extra in ({}, {"as_of": "2026-01-31T12:00"}, {"class": "hardware", "as_of": "2026-02-11"}):
             params = {"sort": sort, "order": order, **extra}
-            sheet = register_export.items_sheet(db, register.search_query(params))
+            sheet = register.items_sheet(db, register.search_query(params))
             exported = [row[0] for row in sheet.rows]
             assert exported == keys(db, **params), params
-    then = register_export.items_sheet(db, register.search_query({"as_of": "2026-01-31T12:00"}))
+    then = register.items_sheet(db, register.search_query({"as_of": "2026-01-31T12:00"}))
     first = next(row for row in then.rows if row[0] == "LAP-000001")
     assert first[ITEM_COLUMNS.index("owner")] == "alice"  # bob got it only on 2026-02-10
 

@@ -14,8 +14,7 @@ from bir.base import utcnow
 from bir.items import Item
 from bir.writer import RegisterWriteRefused
 from tests.support.helpers import at, implement_normal_change, laptop
-from usm.services import changes as change_services
-from usm.services import register as register_services
+from usm.services import changes, register
 from usm.services.platform import Database
 
 REGISTER_TABLES = ("bir_item", "bir_item_version", "bir_relation")
@@ -53,42 +52,42 @@ def test_orm_write_outside_a_change_is_refused(db: Database) -> None:
     with pytest.raises(RegisterWriteRefused):
         with db.transaction() as session:
             session.execute(update(Item).values(owner="mallory"))
-    assert register_services.item_view(db, "LAP-000001").core["owner"] == "alice"
+    assert register.item_view(db, "LAP-000001").core["owner"] == "alice"
 
 
 def test_service_layer_writes_the_register_only_when_a_change_is_implemented(
     db: Database,
 ) -> None:
     """Drive every public write function of the service layer; only implementation writes."""
-    public = {name for name, f in inspect.getmembers(change_services, inspect.isfunction)
-              if f.__module__.startswith(change_services.__name__ + ".") and not name.startswith("_")}
+    public = {name for name, f in inspect.getmembers(changes, inspect.isfunction)
+              if f.__module__.startswith(changes.__name__ + ".") and not name.startswith("_")}
     assert {"register_change", "move_change", "approve_change", "update_change"} <= public
 
     calls = [
-        ("register_change", lambda: change_services.register_change(
+        ("register_change", lambda: changes.register_change(
             db, "carol", model="normal-change", title="Receive one laptop",
             operations=[laptop("a", "SN-9", purchase_cost="10.00", currency="EUR")],
             now=at("2026-03-01"))),
-        ("move_change assess", lambda: change_services.move_change(
+        ("move_change assess", lambda: changes.move_change(
             db, "CHG-000001", "assess", "carol", now=at("2026-03-01", 10))),
-        ("update_change", lambda: change_services.update_change(
+        ("update_change", lambda: changes.update_change(
             db, "CHG-000001", "carol",
             {"risk": "low", "impact": "laptop", "planned_start": at("2026-03-02"),
              "planned_end": at("2026-03-02", 12), "fields": {}}, now=at("2026-03-01", 11))),
-        ("move_change submit", lambda: change_services.move_change(
+        ("move_change submit", lambda: changes.move_change(
             db, "CHG-000001", "submit_for_approval", "carol", now=at("2026-03-01", 12))),
-        ("approve_change", lambda: change_services.approve_change(
+        ("approve_change", lambda: changes.approve_change(
             db, "CHG-000001", "sam", now=at("2026-03-01", 13))),
-        ("move_change authorise", lambda: change_services.move_change(
+        ("move_change authorise", lambda: changes.move_change(
             db, "CHG-000001", "authorise", "carol", now=at("2026-03-01", 14))),
-        ("move_change build", lambda: change_services.move_change(
+        ("move_change build", lambda: changes.move_change(
             db, "CHG-000001", "start_build", "carol", now=at("2026-03-01", 15))),
-        ("move_change implement", lambda: change_services.move_change(
+        ("move_change implement", lambda: changes.move_change(
             db, "CHG-000001", "implement", "carol", now=at("2026-03-02", 10))),
-        ("move_change evaluate", lambda: change_services.move_change(
+        ("move_change evaluate", lambda: changes.move_change(
             db, "CHG-000001", "evaluate", "carol", now=at("2026-03-03"))),
-        ("list_changes", lambda: change_services.list_changes(db)),
-        ("change_detail", lambda: change_services.change_detail(db, "CHG-000001", "carol")),
+        ("list_changes", lambda: changes.list_changes(db)),
+        ("change_detail", lambda: changes.change_detail(db, "CHG-000001", "carol")),
     ]
     writes: dict[str, list[str]] = {}
     for label, call in calls:
@@ -97,18 +96,18 @@ def test_service_layer_writes_the_register_only_when_a_change_is_implemented(
         writes[label] = seen
 
     assert [label for label, seen in writes.items() if seen] == ["move_change implement"]
-    view = register_services.item_view(db, "LAP-000001")
+    view = register.item_view(db, "LAP-000001")
     assert view.configuration["serial_number"] == "SN-9"
     assert view.financial["acquired_on"] is None or isinstance(view.financial["acquired_on"], date)
 
 
 def test_details_cannot_smuggle_register_edits(db: Database) -> None:
     implement_normal_change(db, [laptop("a", "SN-1", owner="alice")], at("2026-01-10"))
-    key = change_services.register_change(
+    key = changes.register_change(
         db, "carol", model="normal-change", title="Innocent change",
         operations=[{"op": "update_item", "item": "LAP-000001", "location": "Delft"}]).key
     from bir.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed, match="owner"):
-        change_services.update_change(db, key, "carol", {"owner": "mallory"})
-    assert register_services.item_view(db, "LAP-000001").core["owner"] == "alice"
+        changes.update_change(db, key, "carol", {"owner": "mallory"})
+    assert register.item_view(db, "LAP-000001").core["owner"] == "alice"

@@ -11,8 +11,8 @@ import pytest
 from bir.errors import ValidationFailed
 from tests.support.helpers import at, implement_normal_change, laptop
 from usm.services import changes
-from usm.services import reports as finance
 from usm.services.platform import Database
+from usm.services.reports import finance
 from usm.services.reports.finance.depreciation import (
     Terms,
     book_value_on,

@@ -16,7 +16,6 @@ from bir.errors import NotFound
 from tests.support.helpers import at, implement_normal_change
 from usm.services.platform import Database
 from usm.services.reports import licences
-from usm.services.reports import licences as licence_audit
 from usm.services.reports.licences import Position
 from usm.services.reports.licences.position import LicenceReport
 from usm.services.user_input import InputError, parse_day
@@ -284,7 +283,7 @@ def test_position_is_read_in_three_queries(built: Database) -> None:
 
 def test_audit_export_lists_every_installation_and_entitlement(built: Database) -> None:
     report = licences.licence_position(built, SECOND)
-    positions, entitlements, installations = licence_audit.audit_sheets(report.positions,
+    positions, entitlements, installations = licences.audit_sheets(report.positions,
                                                                         report.day)
     rows = {(r[1], r[3]): r for r in positions.rows}
     # Entitled, consumed, surplus, shortfall, unit price, currency, shortfall cost.
@@ -299,8 +298,8 @@ def test_audit_export_lists_every_installation_and_entitlement(built: Database) 
     assert vm2[17] is None and "no core count" in vm2[-1]
     retired = [r for r in lines if r[2] == "device" and r[8] == "retired"]
     assert len(retired) == 2 and all(r[9] is False for r in retired)
-    data, media, name = licence_audit.audit_export(built, "csv", SECOND, table="installations")
+    data, media, name = licences.audit_export(built, "csv", SECOND, table="installations")
     assert media.startswith("text/csv") and name == "licence-installations-2026-04-01.csv"
     assert data.decode("utf-8-sig").count("\r\n") == 23  # header + 22 lines
-    with pytest.raises(licence_audit.BadExport, match="table"):
-        licence_audit.audit_export(built, "csv", SECOND, table="nothing")
+    with pytest.raises(licences.BadExport, match="table"):
+        licences.audit_export(built, "csv", SECOND, table="nothing")

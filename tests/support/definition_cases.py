@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SHIPPED = Path(__file__).resolve().parents[2] / "workflows" / "definitions"
+SHIPPED = Path(__file__).resolve().parents[2] / "workflows" / "change_models"
 NORMAL = (SHIPPED / "normal-change.yaml").read_text(encoding="utf-8")
 
 

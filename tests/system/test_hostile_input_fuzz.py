@@ -17,14 +17,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from usm.services.audit import ImportFailed, reconcile_file
-from usm.services.change_models import validate_definition_file
+from usm.services.change_models import validate_change_model_file
 from usm.services.changes.forms import parse_yaml_operations
 from usm.services.platform import Database
-from workflows.definition import DefinitionError, parse_definition
+from workflows.change_model import ChangeModelError, parse_change_model
 
 FUZZ = settings(max_examples=200, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-SHIPPED = Path(__file__).resolve().parents[2] / "workflows" / "definitions"
+SHIPPED = Path(__file__).resolve().parents[2] / "workflows" / "change_models"
 NORMAL = (SHIPPED / "normal-change.yaml").read_text(encoding="utf-8")
 
 # Crashes found (each was a ValueError, RecursionError, AttributeError, TypeError or a segfault).
@@ -89,15 +89,15 @@ def _structure_yaml(value: Any) -> str:
 
 def _assert_refused_or_valid(text: str) -> None:
     try:
-        parse_definition(text, where="fuzz.yaml")
-    except DefinitionError as exc:
+        parse_change_model(text, where="fuzz.yaml")
+    except ChangeModelError as exc:
         assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
 
 
 @pytest.mark.parametrize("text", YAML_CRASHES)
 def test_yaml_that_crashed_the_loader_is_now_a_definition_error(text: str) -> None:
-    with pytest.raises(DefinitionError) as refused:
-        parse_definition(text, where="crash.yaml")
+    with pytest.raises(ChangeModelError) as refused:
+        parse_change_model(text, where="crash.yaml")
     assert "crash.yaml: not valid YAML" in str(refused.value)
     operations, errors = parse_yaml_operations(text)
     assert operations == [] and [e.field for e in errors] == ["change_set_yaml"]
@@ -126,8 +126,8 @@ def test_definition_file_validation_gives_only_definition_errors(tmp_path_factor
     path = tmp_path_factory.mktemp("defs") / "fuzz.yaml"
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
     try:
-        validate_definition_file(path)
-    except DefinitionError as exc:
+        validate_change_model_file(path)
+    except ChangeModelError as exc:
         assert str(path) in str(exc) or exc.problems
 
 

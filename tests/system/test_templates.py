@@ -25,3 +25,13 @@ def test_every_template_a_template_names_exists() -> None:
                for page in PAGES for name in TEMPLATE.findall(page.read_text(encoding="utf-8"))
                if not (Path(web.TEMPLATES) / name).is_file()]
     assert missing == []
+
+
+def test_every_template_a_view_renders_exists() -> None:
+    rendered = re.compile(r"render_template\(\s*f?\"([^\"{]+)\"")
+    views = sorted(Path(web.HERE).rglob("*.py"))
+    missing = [f"{view.relative_to(web.HERE)}: {name}"
+               for view in views for name in rendered.findall(view.read_text(encoding="utf-8"))
+               if not (Path(web.TEMPLATES) / name).is_file()
+               and not (Path(web.HERE) / "api" / "templates" / name).is_file()]
+    assert views and missing == []

@@ -18,8 +18,7 @@ from tests.support.api import ApiClient, error_of
 from tests.support.helpers import at, implement_normal_change, laptop
 from tests.support.web import csrf_token, login, make_app, post_form
 from tests.system.test_web_access_matrix import _get_rules, matrix_app  # noqa: F401  (fixture)
-from usm.services import accounts as api_tokens
-from usm.services import changes
+from usm.services import accounts, changes
 from usm.services.platform import Database
 from web.accounts.login_guard import FAILURE_LIMIT, FAILURE_WINDOW_SECONDS, LoginThrottle
 
@@ -201,7 +200,7 @@ def _row_counts(db: Database) -> dict[str, int]:
 
 def test_every_state_changing_form_needs_the_csrf_token(web_app: Flask, web_db: Database) -> None:
     implement_normal_change(web_db, [laptop("a", "SN-1")], at("2026-01-10"))
-    api_tokens.create_token(web_db, "carol", "script")
+    accounts.create_token(web_db, "carol", "script")
     rules = [rule for rule in web_app.url_map.iter_rules()
              if "POST" in (rule.methods or set()) and not rule.endpoint.startswith("api")]
     assert len(rules) >= 20
@@ -265,7 +264,7 @@ def test_a_user_cannot_act_on_what_is_not_theirs_to_act_on(web_app: Flask,
     after = changes.change_detail(web_db, key)
     assert (after.summary.version, after.summary.state, len(after.log), after.comments) == (
         before.summary.version, before.summary.state, len(before.log), before.comments)
-    assert api_tokens.authenticate_token(web_db, carols["token"]) is not None
+    assert accounts.authenticate_token(web_db, carols["token"]) is not None
 
 
 # -- HTML in names -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from tests.support.web import login, post_form
 from tests.system.test_web_access_matrix import ACCESS, _get_rules, demo_app_with_import
-from usm.services import accounts as api_tokens
+from usm.services import accounts
 from usm.services.accounts import ValidationFailed, set_language, user_by_username
 from usm.services.platform import Database
 from web.support import formatting, i18n
@@ -235,7 +235,7 @@ def test_the_sign_in_pages_switch_needs_no_account_and_carries_into_the_session(
 
 def test_the_api_answers_in_english_whatever_the_browser_says(web_client: FlaskClient,
                                                                web_db: Database) -> None:
-    token = api_tokens.create_token(web_db, "sam", "i18n test").secret
+    token = accounts.create_token(web_db, "sam", "i18n test").secret
     headers = {"Authorization": f"Bearer {token}", "Accept-Language": "nl"}
     missing = web_client.get("/api/v1/items/LAP-999999", headers=headers)
     english = web_client.get("/api/v1/items/LAP-999999", headers={**headers, "Accept-Language": "en"})

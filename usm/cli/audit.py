@@ -9,9 +9,7 @@ from pathlib import Path
 import click
 
 from usm.cli.support import friendly, open_db, print_table
-from usm.services import platform as exports
-from usm.services import register as register_export
-from usm.services import register as register_services
+from usm.services import platform, register
 from usm.services.audit import (
     FORMATS,
     KINDS,
@@ -26,14 +24,14 @@ from usm.services.audit import (
 )
 from usm.services.changes import ChangeFilter
 
-format_option = click.option("--format", "fmt", type=click.Choice(sorted(exports.FORMATS)),
+format_option = click.option("--format", "fmt", type=click.Choice(sorted(platform.FORMATS)),
                              default="csv", show_default=True)
 output_option = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                              required=True, help="File to write")
 
 
-def _write(output: Path, fmt: str, sheet: exports.Sheet) -> None:
-    body, _media = exports.export(fmt, sheet)
+def _write(output: Path, fmt: str, sheet: platform.Sheet) -> None:
+    body, _media = platform.export(fmt, sheet)
     output.write_bytes(body)
     click.echo(f"wrote {output}")
 
@@ -60,10 +58,10 @@ def export_items(fmt: str, output: Path, **filters: str | None) -> None:
     """Every item matching the filters (the register search's), one row each."""
     params = {("class" if k == "class_code" else k): v for k, v in filters.items() if v}
     try:
-        query = register_services.search_query(params)
+        query = register.search_query(params)
         with open_db() as database:
-            _write(output, fmt, register_export.items_sheet(database, query))
-    except register_services.BadQuery as exc:
+            _write(output, fmt, register.items_sheet(database, query))
+    except register.BadQuery as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -75,7 +73,7 @@ def export_items(fmt: str, output: Path, **filters: str | None) -> None:
 def export_history(key: str, fmt: str, output: Path) -> None:
     """Every version of an item, one row per field each version changed."""
     with open_db() as database:
-        _write(output, fmt, register_export.history_sheet(database, key))
+        _write(output, fmt, register.history_sheet(database, key))
 
 
 @export_group.command("changes")
@@ -90,7 +88,7 @@ def export_changes(all_changes: bool, step: str | None, model: str | None,
     """Changes (open ones unless --all), newest first."""
     flt = ChangeFilter(open_only=not all_changes, step=step, model=model, coordinator=coordinator)
     with open_db() as database:
-        _write(output, fmt, register_export.changes_sheet(database, flt))
+        _write(output, fmt, register.changes_sheet(database, flt))
 
 
 def _summary(rec: Reconciliation) -> None:

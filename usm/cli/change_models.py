@@ -10,7 +10,7 @@ import click
 
 from usm.cli.support import friendly, open_db, print_table, read_text, write_text
 from usm.services import change_models
-from usm.services.change_models import DefinitionError
+from usm.services.change_models import ChangeModelError
 
 
 @click.group("definitions")
@@ -28,7 +28,7 @@ def workflow() -> None:
 def definitions_list() -> None:
     """Every change model version with its status."""
     with open_db() as database:
-        rows = change_models.list_definitions(database)
+        rows = change_models.list_change_model_versions(database)
     if not rows:
         click.echo("no change models installed (run: usm db upgrade)")
         return
@@ -80,8 +80,8 @@ def definitions_publish(code: str, version: int) -> None:
 def validate(file: Path) -> None:
     """Check a definition file against the CHM skeleton; exit status 1 names every problem."""
     try:
-        d = change_models.validate_definition_file(file)
-    except DefinitionError as exc:
+        d = change_models.validate_change_model_file(file)
+    except ChangeModelError as exc:
         click.echo(f"{file}: {len(exc.problems)} problem(s):", err=True)
         for problem in exc.problems:
             click.echo(f"  - {problem}", err=True)

@@ -9,7 +9,7 @@ import click
 import yaml
 
 from usm.cli.support import cell_text, friendly, open_db, print_table
-from usm.services import changes as change_services
+from usm.services import changes
 
 acting_user = click.option("--as", "username", envvar="USM_USER", required=True,
                            help="Act as this user (or set USM_USER)")
@@ -28,7 +28,7 @@ def change() -> None:
 def change_list(show_all: bool, step: str | None, model: str | None, limit: int) -> None:
     """List changes, newest first."""
     with open_db() as database:
-        rows = change_services.list_changes(database, open_only=not show_all, step=step,
+        rows = changes.list_changes(database, open_only=not show_all, step=step,
                                             model=model, limit=limit)
     if not rows:
         click.echo("no changes" + ("" if show_all else " open (use --all to include closed)"))
@@ -45,7 +45,7 @@ def change_list(show_all: bool, step: str | None, model: str | None, limit: int)
 def change_show(key: str, username: str | None) -> None:
     """Show a change: steps, change set, approvals and step log."""
     with open_db() as database:
-        d = change_services.change_detail(database, key, username)
+        d = changes.change_detail(database, key, username)
     s = d.summary
     click.echo(f"{s.key}  {s.title}")
     click.echo(f"model     {s.model} v{s.model_version} ({s.change_class})")
@@ -105,7 +105,7 @@ def change_move(key: str, trigger: str, username: str, comment: str | None,
                 expect_version: int | None) -> None:
     """Fire TRIGGER on change KEY (e.g. assess, authorise, implement)."""
     with open_db() as database:
-        s = change_services.move_change(database, key, trigger, username, comment=comment,
+        s = changes.move_change(database, key, trigger, username, comment=comment,
                                         expected_version=expect_version)
     click.echo(f"{s.key} is now {s.state_label} [{s.step}]")
 
@@ -119,7 +119,7 @@ def change_move(key: str, trigger: str, username: str, comment: str | None,
 def change_approve(key: str, username: str, reject: bool, comment: str | None) -> None:
     """Record your approval (or rejection) of a change in authorisation."""
     with open_db() as database:
-        change_services.approve_change(database, key, username, approve=not reject,
+        changes.approve_change(database, key, username, approve=not reject,
                                        comment=comment)
     click.echo(f"{key}: {'rejected' if reject else 'approved'} by {username}")
 
@@ -138,7 +138,7 @@ def change_set_details(key: str, assignments: tuple[str, ...], username: str) ->
             raise click.BadParameter(f"{assignment!r}: use name=value")
         values[name.strip()] = value
     with open_db() as database:
-        change_services.update_change(database, key, username, values)
+        changes.update_change(database, key, username, values)
     click.echo(f"{key} updated: {', '.join(values)}")
 
 
@@ -157,6 +157,6 @@ def change_register(file: Path, username: str) -> None:
     model, title = data.pop("model"), data.pop("title")
     operations = data.pop("operations", [])
     with open_db() as database:
-        s = change_services.register_change(database, username, model=model, title=title,
+        s = changes.register_change(database, username, model=model, title=title,
                                             operations=operations, **data)
     click.echo(f"registered {s.key}: {s.title} [{s.state_label}]")

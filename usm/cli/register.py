@@ -8,7 +8,7 @@ import click
 
 from bir.errors import NotFound
 from usm.cli.support import cell_text, friendly, open_db, parse_moment, print_table
-from usm.services import register as register_services
+from usm.services import register
 
 
 @click.group()
@@ -30,7 +30,7 @@ def item_list(class_code: str | None, status: str | None, text: str | None, as_o
 
     moment = parse_moment(as_of) if as_of else None
     with open_db() as database:
-        rows, total = register_services.list_items(
+        rows, total = register.list_items(
             database, ItemFilter(text=text, class_code=class_code, status=status), after=after,
             limit=limit, as_of=moment)
     if not rows:
@@ -51,7 +51,7 @@ def item_show(key: str, as_of: str | None, as_json: bool) -> None:
     moment = parse_moment(as_of) if as_of else None
     with open_db() as database:
         try:
-            v = register_services.item_view(database, key, moment)
+            v = register.item_view(database, key, moment)
         except NotFound as exc:
             raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -93,7 +93,7 @@ def item_history(key: str) -> None:
     """Every version of an item with the change that made it."""
     with open_db() as database:
         try:
-            rows = register_services.item_history(database, key)
+            rows = register.item_history(database, key)
         except NotFound as exc:
             raise click.ClickException(str(exc)) from exc
     for h in rows:

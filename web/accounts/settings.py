@@ -20,8 +20,7 @@ from wtforms import DateField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from usm.services import accounts as api_tokens
-from usm.services import accounts as users
+from usm.services import accounts
 from usm.services.accounts import TokenNotFound, ValidationFailed
 from web.accounts.blueprint import bp
 from web.support import i18n
@@ -45,7 +44,7 @@ class LanguageForm(FlaskForm):
     # Each language is named in itself; the service refuses any other code by name.
     language = RadioField(_l("Interface language"), choices=[
         SelectChoice(FOLLOW_BROWSER, _l("Follow my browser")),
-        *(SelectChoice(code, name) for code, name in users.LANGUAGES.items()),
+        *(SelectChoice(code, name) for code, name in accounts.LANGUAGES.items()),
     ], validate_choice=False)
 
 
@@ -55,7 +54,7 @@ class RevokeForm(FlaskForm):
 
 def _page(form: NewTokenForm, status: int = 200, secret: str | None = None,
           language_form: LanguageForm | None = None) -> ResponseReturnValue:
-    tokens = api_tokens.list_tokens(database(), current_user.username)
+    tokens = accounts.list_tokens(database(), current_user.username)
     if language_form is None:
         language_form = LanguageForm(formdata=None,
                                      language=current_user.language or FOLLOW_BROWSER)
@@ -76,7 +75,7 @@ def set_language() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(NewTokenForm(formdata=None), 400, language_form=form)
     try:
-        users.set_language(database(), current_user.username, form.language.data)
+        accounts.set_language(database(), current_user.username, form.language.data)
     except ValidationFailed as exc:
         form.language.errors = [error.message for error in exc.errors]
         return _page(NewTokenForm(formdata=None), 400, language_form=form)
@@ -97,7 +96,7 @@ def create_token() -> ResponseReturnValue:
     expires = (datetime.combine(form.expires_on.data, time(0), tzinfo=UTC)
                if form.expires_on.data else None)
     try:
-        made = api_tokens.create_token(database(), current_user.username, form.name.data or "",
+        made = accounts.create_token(database(), current_user.username, form.name.data or "",
                                        expires_at=expires)
     except ValidationFailed as exc:
         for error in exc.errors:
@@ -112,7 +111,7 @@ def create_token() -> ResponseReturnValue:
 def revoke_token(token_id: int) -> ResponseReturnValue:
     try:
         # Only the user's own tokens are found: someone else's is "not found", never revoked.
-        revoked = api_tokens.revoke_token(database(), token_id, owner=current_user.username)
+        revoked = accounts.revoke_token(database(), token_id, owner=current_user.username)
     except TokenNotFound:
         abort(404, description=_("You have no token %(id)s.", id=token_id))
     flash(_("Token “%(name)s” is revoked: it stops working at once.", name=revoked.name),

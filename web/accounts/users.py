@@ -17,7 +17,7 @@ from wtforms import BooleanField, Field, PasswordField, SelectMultipleField, Str
 from wtforms.validators import EqualTo
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from usm.services import accounts as user_service
+from usm.services import accounts
 from usm.services.accounts import ROLES, FieldError, UserNotFound, UserRow, ValidationFailed
 from web.accounts.blueprint import bp
 from web.support import access
@@ -57,7 +57,7 @@ def _role_field() -> RoleChoices:
 class PasswordFields(FlaskForm):
     password = PasswordField(
         _l("Password"), description=_l("At least %(count)s characters.",
-                                       count=user_service.MIN_PASSWORD),
+                                       count=accounts.MIN_PASSWORD),
         render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(
         _l("Repeat the password"),
@@ -92,10 +92,10 @@ class ResetPasswordForm(PasswordFields):
 @bp.get("/admin/users")
 @roles_required(*access.ADMINISTRATORS)
 def users() -> ResponseReturnValue:
-    rows = user_service.list_users(database())
+    rows = accounts.list_users(database())
     return render_template("accounts/users.html", users=rows, roles=ROLES,
                            active_admins=sum(1 for u in rows
-                                             if u.active and user_service.ADMINISTRATOR in u.roles))
+                                             if u.active and accounts.ADMINISTRATOR in u.roles))
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -108,7 +108,7 @@ def new_user() -> ResponseReturnValue:
               list(form.roles.data or []), form.display_name.data)
     if form.validate():
         try:
-            user_service.add_user(database(), *values)
+            accounts.add_user(database(), *values)
         except ValidationFailed as exc:
             _attach(form, exc.errors)
         else:
@@ -116,7 +116,7 @@ def new_user() -> ResponseReturnValue:
             return redirect(url_for(".users"))
     elif not _csrf_failed(form):
         # Show the service's objections too, so every problem is listed in one go.
-        _attach(form, user_service.new_user_errors(database(), *values))
+        _attach(form, accounts.new_user_errors(database(), *values))
     return render_template("accounts/user_new.html", form=form), INVALID
 
 
@@ -128,7 +128,7 @@ def user(username: str) -> ResponseReturnValue:
                               "active": row.active})
     if form.validate_on_submit():
         try:
-            updated = user_service.update_user(
+            updated = accounts.update_user(
                 database(), username, display_name=form.display_name.data or "",
                 roles=list(form.roles.data or []), active=bool(form.active.data),
                 acting_user=current_user.username)
@@ -149,7 +149,7 @@ def reset_password(username: str) -> ResponseReturnValue:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user_service.reset_password(database(), username, form.password.data or "")
+            accounts.reset_password(database(), username, form.password.data or "")
         except ValidationFailed as exc:
             _attach(form, exc.errors)
         else:
@@ -157,7 +157,7 @@ def reset_password(username: str) -> ResponseReturnValue:
                     "safe channel.", user=username), "success")
             return redirect(url_for(".user", username=username))
     elif not _csrf_failed(form):
-        _attach(form, user_service.password_errors(form.password.data))
+        _attach(form, accounts.password_errors(form.password.data))
     profile = EditUserForm(formdata=None, data={"display_name": row.display_name,
                                                 "roles": row.roles, "active": row.active})
     return _user_page(row, profile, form, INVALID)
@@ -172,7 +172,7 @@ def _user_page(row: UserRow, form: EditUserForm, password_form: ResetPasswordFor
 
 def _user_or_404(username: str) -> UserRow:
     try:
-        return user_service.user_by_username(database(), username)
+        return accounts.user_by_username(database(), username)
     except UserNotFound:
         abort(404, description=_("There is no user %(user)s.", user=username))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import url_for
 
-from usm.services import accounts as api_tokens
+from usm.services import accounts
 from usm.services.accounts import TokenView
 from web.api.auth import holder, is_administrator, roles_required
 from web.api.blueprint import bp
@@ -54,7 +54,7 @@ def me() -> Me:
 def list_tokens(query: TokensQuery) -> TokenList:
     """Your tokens (an administrator may name another user), revoked ones included"""
     return TokenList(tokens=[TokenOut(**_out(t)) for t in
-                             api_tokens.list_tokens(database(), _whose(query.username))])
+                             accounts.list_tokens(database(), _whose(query.username))])
 
 
 @bp.post("/tokens")
@@ -66,7 +66,7 @@ def create_token(json: CreateToken) -> Any:
 
     Only its SHA-256 hash is stored. An administrator may make one for another user.
     """
-    made = api_tokens.create_token(database(), _whose(json.username), json.name,
+    made = accounts.create_token(database(), _whose(json.username), json.name,
                                    expires_at=json.expires_at)
     location = url_for("api.list_tokens", username=made.token.username)
     return (NewTokenOut(**_out(made.token), token=made.secret), 201, {"Location": location})
@@ -79,5 +79,5 @@ def create_token(json: CreateToken) -> Any:
 def revoke_token(token_id: int) -> Any:
     """Revoke a token: it stops working at once (revoking it again changes nothing)"""
     owner = None if is_administrator() else holder().username
-    api_tokens.revoke_token(database(), token_id, owner=owner)
+    accounts.revoke_token(database(), token_id, owner=owner)
     return "", 204

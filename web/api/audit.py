@@ -10,7 +10,6 @@ from typing import Any
 from flask import Response, request, url_for
 
 from usm.services import audit, register
-from usm.services import register as register_export
 from usm.services.audit import (
     KINDS,
     Difference,
@@ -63,7 +62,7 @@ def export_items(query: ItemsExportQuery) -> Response:
         text=query.q, class_code=query.class_code, status=query.status, owner=query.owner,
         location=query.location, cost_centre=query.cost_centre, as_of=query.as_of)
     try:
-        sheet = register_export.items_sheet(database(), search)
+        sheet = register.items_sheet(database(), search)
     except register.BadQuery as exc:
         raise ApiError(422, "validation_failed", str(exc), [("class", str(exc))]) from exc
     moment = f"-{query.as_of:%Y-%m-%dT%H%M}" if query.as_of else ""
@@ -76,7 +75,7 @@ def export_items(query: ItemsExportQuery) -> Response:
                    tags=EXPORT_TAGS, operation_id="exportItemHistory")
 def export_item_history(key: str, query: ExportFormatQuery) -> Response:
     """Download an item's history (one row per changed field of each version)"""
-    sheet = register_export.history_sheet(database(), key)
+    sheet = register.history_sheet(database(), key)
     return download(f"history-{key.strip().upper()}", query.format, sheet)
 
 
@@ -88,7 +87,7 @@ def export_changes(query: ChangesExportQuery) -> Response:
     """Download the changes matching the filters (all of them, newest first)"""
     flt = ChangeFilter(open_only=query.open, step=query.step, model=query.model,
                        coordinator=query.coordinator)
-    return download("changes", query.format, register_export.changes_sheet(database(), flt))
+    return download("changes", query.format, register.changes_sheet(database(), flt))
 
 
 IMPORT_TAGS = ["imports"]

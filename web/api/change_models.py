@@ -5,17 +5,17 @@ and retire a published version."""
 from __future__ import annotations
 
 from usm.services import change_models
-from usm.services.change_models import list_definitions
+from usm.services.change_models import list_change_model_versions
 from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.documents import DocumentApi, Operation
 from web.api.schemas.change_models import (
+    ChangeModelDetail,
+    ChangeModelList,
+    ChangeModelSource,
+    ChangeModelSummary,
+    ChangeModelVersionQuery,
     ChangeSetOut,
-    DefinitionDetail,
-    DefinitionList,
-    DefinitionSource,
-    DefinitionSummary,
-    DefinitionVersionQuery,
     FieldOut,
     GuardOut,
     StateOut,
@@ -32,27 +32,27 @@ READERS = (*access.DESIGNERS, access.COORDINATOR)
 
 @bp.get("/workflow-definitions")
 @roles_required(*READERS)
-@api_spec.validate(resp=responses(HTTP_200=DefinitionList), tags=TAGS,
+@api_spec.validate(resp=responses(HTTP_200=ChangeModelList), tags=TAGS,
                    operation_id="listDefinitions")
-def definitions() -> DefinitionList:
+def definitions() -> ChangeModelList:
     """Every change model version"""
-    return DefinitionList(definitions=[DefinitionSummary(**vars(r))
-                                       for r in list_definitions(database())])
+    return ChangeModelList(definitions=[ChangeModelSummary(**vars(r))
+                                       for r in list_change_model_versions(database())])
 
 
 @bp.get("/workflow-definitions/<code>")
 @roles_required(*READERS)
-@api_spec.validate(query=DefinitionVersionQuery, resp=responses(
-    "HTTP_404", HTTP_200=DefinitionDetail), tags=TAGS, operation_id="getDefinition")
-def definition(code: str, query: DefinitionVersionQuery) -> DefinitionDetail:
+@api_spec.validate(query=ChangeModelVersionQuery, resp=responses(
+    "HTTP_404", HTTP_200=ChangeModelDetail), tags=TAGS, operation_id="getDefinition")
+def definition(code: str, query: ChangeModelVersionQuery) -> ChangeModelDetail:
     """A change model in full: states, transitions with roles and guards, fields"""
-    return definition_out(change_models.change_model_document(database(), code, query.version))
+    return change_model_out(change_models.change_model_document(database(), code, query.version))
 
 
-def definition_out(row: change_models.ChangeModelDocument) -> DefinitionDetail:
+def change_model_out(row: change_models.ChangeModelDocument) -> ChangeModelDetail:
     """A stored version as the API shows it."""
     d = row.definition
-    return DefinitionDetail(
+    return ChangeModelDetail(
         code=row.code, version=row.version, name=row.name, change_class=row.change_class,
         status=row.status, published_at=row.published_at, description=d.description,
         pre_authorised=d.pre_authorised, approvers=list(d.approvers),
@@ -72,14 +72,14 @@ def definition_out(row: change_models.ChangeModelDocument) -> DefinitionDetail:
     )
 
 
-def _answer(code: str, version: int) -> DefinitionDetail:
-    return definition_out(change_models.change_model_document(database(), code, version))
+def _answer(code: str, version: int) -> ChangeModelDetail:
+    return change_model_out(change_models.change_model_document(database(), code, version))
 
 
 DocumentApi(
     documents=change_models.CHANGE_MODELS, path="/workflow-definitions",
     version_path="/workflow-definitions/<code>/versions/<int:version>", tags=TAGS,
-    source=DefinitionSource, detail=DefinitionDetail, answer=_answer,
+    source=ChangeModelSource, detail=ChangeModelDetail, answer=_answer,
     location="api.definition",
     create=Operation(
         "create_draft", "createDefinitionDraft",

@@ -12,7 +12,6 @@ from typing import Any
 from flask import url_for
 
 from usm.services import changes
-from usm.services import changes as api_changes
 from usm.services.changes import ChangeDetail, ChangeSummary
 from web.api.auth import holder, roles_required
 from web.api.blueprint import bp
@@ -119,7 +118,7 @@ def create_change(json: CreateChange) -> Any:
                   source=json.source, services=list(json.services), **details)
     username = holder().username
     if json.run_to_implementation:
-        key = api_changes.register_and_implement(database(), username, **common)
+        key = changes.register_and_implement(database(), username, **common)
     else:
         key = changes.register_change(database(), username, **common).key
     return _answer(key, 201)

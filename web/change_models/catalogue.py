@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from usm.services import change_models
-from usm.services.change_models import DefinitionDetail
+from usm.services.change_models import ChangeModelDetail
 from web.change_models.blueprint import bp
 from web.support import access
 from web.support.context import database
@@ -22,7 +22,8 @@ from web.support.security import roles_required
 @bp.get("/definitions")
 @roles_required(*access.DESIGNERS)
 def definitions() -> ResponseReturnValue:
-    return render_template("change_models/definitions.html", models=change_models.list_models(database()))
+    return render_template("change_models/definitions.html",
+                           models=change_models.list_change_models(database()))
 
 
 @bp.get("/definitions/<code>/<int:version>")
@@ -42,5 +43,5 @@ def definition_svg(code: str, version: int) -> ResponseReturnValue:
         "Content-Disposition": f'inline; filename="{detail.code}-v{detail.version}.svg"'})
 
 
-def _detail(code: str, version: int) -> DefinitionDetail:
-    return change_models.definition_detail(database(), code, version)
+def _detail(code: str, version: int) -> ChangeModelDetail:
+    return change_models.change_model_detail(database(), code, version)

@@ -9,8 +9,8 @@ from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from usm.services import change_models as dry_runs
-from usm.services.change_models import definition_detail
+from usm.services import change_models
+from usm.services.change_models import change_model_detail
 from web.change_models.blueprint import bp
 from web.change_models.editor import SCREENS
 from web.support import access
@@ -29,32 +29,32 @@ def dry_run(code: str, version: int) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     fresh = "role" not in args  # first visit: sensible defaults for the checkboxes
     role = args.get("role", "change_coordinator")
-    if role not in dry_runs.ROLES:
+    if role not in change_models.ROLES:
         errors["role"] = _("unknown role '%(role)s'", role=role)
         role = "change_coordinator"
     risk = args.get("risk") or None
-    if risk is not None and risk not in dry_runs.RISK_LEVELS:
-        errors["risk"] = _("choose one of %(levels)s", levels=", ".join(dry_runs.RISK_LEVELS))
+    if risk is not None and risk not in change_models.RISK_LEVELS:
+        errors["risk"] = _("choose one of %(levels)s", levels=", ".join(change_models.RISK_LEVELS))
         risk = None
     cost = _decimal(args.get("cost", ""), errors)
     approvals = _count(args.get("approvals", "0"), errors)
     path = [t for t in args.get("path", "").split(",") if t][:MAX_PATH]
     chosen = args.get("next")
-    facts = dry_runs.Facts(
+    facts = change_models.Facts(
         role=role, risk=risk, cost_estimate=cost, filled=frozenset(args.getlist("filled")),
         approvals=approvals, rejected=args.get("rejected") == "on",
         has_change_set=fresh or args.get("change_set") == "on",
         window_planned=args.get("window") == "on", outcome_recorded=args.get("outcome") == "on")
-    detail = definition_detail(database(), code, version)
+    detail = change_model_detail(database(), code, version)
     if detail.problems:
         abort(409, description=_("This version does not pass the checks; fix it first."))
-    result = dry_runs.dry_run(database(), code, version, facts,
+    result = change_models.dry_run(database(), code, version, facts,
                               [*path, chosen] if chosen else path)
     return render_template("change_models/dry_run.html", d=detail, r=result, facts=facts,
                            errors=errors, roles=[(code, ROLE_LABELS.get(code, name))
-                                                  for code, name in dry_runs.ROLES.items()],
-                           risk_levels=dry_runs.RISK_LEVELS,
-                           text_fields=[*dry_runs.TEXT_FIELDS, *(f.name for f in detail.fields)],
+                                                  for code, name in change_models.ROLES.items()],
+                           risk_levels=change_models.RISK_LEVELS,
+                           text_fields=[*change_models.TEXT_FIELDS, *(f.name for f in detail.fields)],
                            cost=args.get("cost", ""))
 
 

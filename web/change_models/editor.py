@@ -23,8 +23,8 @@ from markupsafe import Markup
 
 from usm.services import change_models
 from usm.services.change_models import (
-    DefinitionError,
-    DefinitionRefused,
+    ChangeModelError,
+    ChangeModelRefused,
     StateForm,
     TransitionForm,
     remove_state,
@@ -107,7 +107,7 @@ def drop_state(code: str, version: int) -> ResponseReturnValue:
     name = request.form.get("remove_state", "")
     try:
         text, triggers = remove_state(_current_source(code, version), name)
-    except DefinitionError as exc:
+    except ChangeModelError as exc:
         return _editor(code, version, problems=exc.problems, status=422)
     done = ngettext("State %(state)s is removed, with the transition %(triggers)s.",
                     "State %(state)s is removed, with the transitions %(triggers)s.",
@@ -122,7 +122,7 @@ def discard(code: str, version: int) -> ResponseReturnValue:
     SCREENS.known_version(code, version)
     try:
         change_models.discard_draft(database(), code, version)
-    except DefinitionRefused as exc:
+    except ChangeModelRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for("change_models.definition", code=code, version=version))
     flash(_("Draft version %(version)s of %(code)s is discarded.", version=version, code=code),
@@ -134,7 +134,7 @@ def _save_edit(code: str, version: int, edit: Callable[[str], str]) -> ResponseR
     """Saves a form edit of the draft's text; an edit the form refuses stores nothing."""
     try:
         text = edit(_current_source(code, version))
-    except DefinitionError as exc:
+    except ChangeModelError as exc:
         return _editor(code, version, problems=exc.problems, status=422)
     return SCREENS.save(code, version, text, shown=text)
 

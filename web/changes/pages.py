@@ -23,7 +23,6 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from usm.services import changes
-from usm.services import changes as change_forms
 from usm.services.changes import (
     ROW_INPUT,
     ChangeConflict,
@@ -285,7 +284,7 @@ def comment(key: str) -> ResponseReturnValue:
 # -- change-set forms (a new change, or editing a change's change set) ----------------------------
 
 def _read_form(form: MultiDict[str, str]) -> FormState:
-    rows = change_forms.rows_from_form(form, DEFAULT_ROWS, MAX_ROWS)
+    rows = changes.rows_from_form(form, DEFAULT_ROWS, MAX_ROWS)
     values = {k: v for k, v in form.items() if not ROW_INPUT.match(k) and k != "csrf_token"}
     return FormState(values, rows, services=form.getlist("services"))
 
@@ -299,25 +298,25 @@ def _more_rows(state: FormState, action: str) -> bool:
 
 
 def _row_errors(state: FormState, spec: ChangeFormSpec, failed: list[FieldError],
-                origins: list[change_forms.Origin]) -> None:
+                origins: list[changes.Origin]) -> None:
     """Put each error next to the input it came from."""
     fields = {*DETAIL_FIELDS, "source", "services", *(f"fields.{f.name}" for f in spec.fields)}
-    state.errors = change_forms.input_errors(failed, origins, state.rows, spec, fields)
+    state.errors = changes.input_errors(failed, origins, state.rows, spec, fields)
 
 
 @bp.get("/changes/new")
 @roles_required(*access.CHANGE_EDITORS)
 def new() -> ResponseReturnValue:
     return render_template("changes/choose_model.html",
-                           models=change_forms.list_models(database()))
+                           models=changes.list_models(database()))
 
 
 @bp.route("/changes/new/<model>", methods=["GET", "POST"])
 @roles_required(*access.CHANGE_EDITORS)
 def new_for_model(model: str) -> ResponseReturnValue:
     try:
-        spec = change_forms.form_spec(database(), model)
-    except change_forms.ModelNotFound as exc:
+        spec = changes.form_spec(database(), model)
+    except changes.ModelNotFound as exc:
         abort(404, description=str(exc))
     if request.method == "GET":
         state = FormState(values={"source": "customer", "coordinator": current_user.username})
@@ -376,7 +375,7 @@ def _change_set_page(key: str, state: FormState | None = None, status: int = 200
         abort(403, description=_("Editing a change set is for change coordinators."))
     try:
         view = changes.change_detail(database(), key)
-        spec = change_forms.change_form_spec(database(), key)
+        spec = changes.change_form_spec(database(), key)
     except changes.ChangeNotFound as exc:
         abort(404, description=str(exc))
     if not view.change_set_editable:
@@ -406,7 +405,7 @@ def change_set(key: str) -> ResponseReturnValue:
     if _more_rows(state, request.form.get("action", "")):
         return _change_set_page(key, state)
     try:
-        spec = change_forms.change_form_spec(database(), key)
+        spec = changes.change_form_spec(database(), key)
     except changes.ChangeNotFound as exc:
         abort(404, description=str(exc))
     operations, origins, problems = state.rows.operations()

@@ -22,13 +22,9 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from usm.services import accounts as users
-from usm.services import change_models as definitions
-from usm.services import changes
-from usm.services import reports as finance
-from usm.services import reports as lifecycle
+from usm.services import accounts, change_models, changes, reports
 from usm.services.platform import Database
-from usm.services.reports import licences
+from usm.services.reports import finance, licences
 from web.support import access
 from web.support.charts import Series, bar_chart, column_chart
 from web.support.formatting import money
@@ -70,7 +66,7 @@ def _money_panels(title: str, rows: Iterable[tuple[str, str | None, Decimal]], e
 
 
 def _expiries(db: Database, today: date) -> Panel:
-    months = lifecycle.lifecycle_report(db, today).months
+    months = reports.lifecycle_report(db, today).months
     title = _("Warranty and lease expiries per month")
     chart = column_chart([m.month.strftime("%Y-%m") for m in months],
                          [Series(_("Warranty ends"), [m.warranty for m in months]),
@@ -112,7 +108,7 @@ def coordinator_panels(db: Database, today: date) -> list[Panel]:
 
 
 def designer_panels(db: Database) -> list[Panel]:
-    models = definitions.list_models(db)
+    models = change_models.list_change_models(db)
     data = sorted(((m.name, sum(v.change_count for v in m.versions)) for m in models),
                   key=lambda r: (-r[1], r[0]))[:MAX_BARS]
     title = _("Changes per change model (all versions)")
@@ -121,9 +117,9 @@ def designer_panels(db: Database) -> list[Panel]:
 
 
 def admin_panels(db: Database) -> list[Panel]:
-    counts = Counter(role for u in users.list_users(db) if u.active for role in u.roles)
+    counts = Counter(role for u in accounts.list_users(db) if u.active for role in u.roles)
     data = [(str(ROLE_LABELS.get(code, label)), counts.get(code, 0))
-            for code, label in users.ROLES.items()]
+            for code, label in accounts.ROLES.items()]
     title = _("Active users per role")
     return [Panel(title, bar_chart(data, title=title, value_header=_("Users")), "accounts.users",
                   _("See the users"))]

@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from usm.services import platform as exports
-from usm.services import reports as finance
+from usm.services import platform
+from usm.services.reports import finance
 from usm.services.reports.finance import (
     TABLES,
     FinanceReport,
@@ -77,7 +77,7 @@ def finance_page() -> ResponseReturnValue:
 @bp.get("/finance/export/<table>.<fmt>")
 @roles_required(*access.REPORT_READERS)
 def finance_export(table: str, fmt: str) -> ResponseReturnValue:
-    if table not in TABLES or fmt not in exports.FORMATS:
+    if table not in TABLES or fmt not in platform.FORMATS:
         abort(404, description="no such finance table or format (csv, xlsx)")
     report = _report()
     if isinstance(report, tuple):
@@ -88,8 +88,8 @@ def finance_export(table: str, fmt: str) -> ResponseReturnValue:
     return _download(name, fmt, report_sheet(report, table))
 
 
-def _download(name: str, fmt: str, sheet: exports.Sheet) -> Response:
-    body, media_type = exports.export(fmt, sheet)
+def _download(name: str, fmt: str, sheet: platform.Sheet) -> Response:
+    body, media_type = platform.export(fmt, sheet)
     return Response(body, mimetype=media_type.split(";")[0], headers={
         "Content-Type": media_type,
         "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
@@ -115,7 +115,7 @@ def item_schedule(key: str) -> ResponseReturnValue:
 @bp.get("/finance/items/<key>/schedule.<fmt>")
 @roles_required(*access.REPORT_READERS)
 def item_schedule_export(key: str, fmt: str) -> ResponseReturnValue:
-    if fmt not in exports.FORMATS:
+    if fmt not in platform.FORMATS:
         abort(404, description="no such format (csv, xlsx)")
     item = _schedule(key)
     return _download(f"depreciation-{item.key}-{item.as_of.date().isoformat()}", fmt,

@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from usm.services.reports import licences
-from usm.services.reports import licences as licence_audit
 from usm.services.user_input import InputError, parse_day
 from web.reports.blueprint import TOPICS, Topic, bp
 from web.support import access
@@ -67,11 +66,11 @@ def licence_export() -> ResponseReturnValue:
     if error:
         abort(400, description=error)
     try:
-        data, media, filename = licence_audit.audit_export(
+        data, media, filename = licences.audit_export(
             database(), request.args.get("format", "xlsx"), day,
             table=request.args.get("table", "positions"),
             product=request.args.get("product") or None)
-    except licence_audit.BadExport as exc:
+    except licences.BadExport as exc:
         abort(400, description=str(exc))
     except licences.NotFound as exc:
         abort(404, description=str(exc))

@@ -10,8 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from usm.services import platform as exports
-from usm.services import reports as lifecycle
+from usm.services import platform, reports
 from usm.services.reports import LifecycleItem, LifecycleReport
 from usm.services.user_input import InputError, parse_day, parse_whole
 from web.reports.blueprint import TOPICS, Topic, bp
@@ -39,26 +38,26 @@ def _item_cells(item: LifecycleItem) -> list[str | None]:
             item.location, item.cost_centre]
 
 
-def _sheets(report: LifecycleReport) -> dict[str, Callable[[], exports.Sheet]]:
+def _sheets(report: LifecycleReport) -> dict[str, Callable[[], platform.Sheet]]:
     """Each table of the page as an export sheet, by the ``table`` name its link asks for."""
     return {
-        "expiring": lambda: exports.Sheet(
+        "expiring": lambda: platform.Sheet(
             f"Expiring by {report.until}", (*ITEM_HEADERS, "Expires", "Ends on", "Days left"),
             [[*_item_cells(e.item), e.kind, e.ends_on, e.days_left] for e in report.expiring]),
-        "end-of-life": lambda: exports.Sheet(
+        "end-of-life": lambda: platform.Sheet(
             "Past end of life", (*ITEM_HEADERS, "End of life", "Days past"),
             [[*_item_cells(p.item), p.end_of_life, p.days_past]
              for p in report.past_end_of_life]),
-        "stock": lambda: exports.Sheet(
+        "stock": lambda: platform.Sheet(
             "Stock", ("Class code", "Class", "Location", "In stock"),
             [[s.class_code, s.class_name, s.location, s.count] for s in report.stock]),
-        "data-quality": lambda: exports.Sheet(
+        "data-quality": lambda: platform.Sheet(
             "Data quality", (*ITEM_HEADERS, "Missing"),
             [[*_item_cells(m.item), ", ".join(m.missing)] for m in report.data_quality]),
-        "status": lambda: exports.Sheet(
+        "status": lambda: platform.Sheet(
             "Counts by status", ("Status", "Items"),
             [[_export_status(s), n] for s, n in report.status_counts]),
-        "expiries-by-month": lambda: exports.Sheet(
+        "expiries-by-month": lambda: platform.Sheet(
             "Expiries by month", ("Month", "Warranties", "Leases", "Total"),
             [[m.month.strftime("%Y-%m"), m.warranty, m.lease, m.warranty + m.lease]
              for m in report.months]),
@@ -68,11 +67,11 @@ def _sheets(report: LifecycleReport) -> dict[str, Callable[[], exports.Sheet]]:
 def _report() -> tuple[LifecycleReport | None, str | None]:
     try:
         day = parse_day(request.args.get("as_of"))
-        days = parse_whole(request.args.get("days"), "days", lifecycle.MIN_DAYS,
-                           lifecycle.MAX_DAYS, lifecycle.DEFAULT_DAYS)
+        days = parse_whole(request.args.get("days"), "days", reports.MIN_DAYS,
+                           reports.MAX_DAYS, reports.DEFAULT_DAYS)
     except InputError as exc:
         return None, str(exc)
-    return lifecycle.lifecycle_report(database(), day, days), None
+    return reports.lifecycle_report(database(), day, days), None
 
 
 @bp.get("/lifecycle", endpoint="lifecycle")
@@ -105,9 +104,9 @@ def lifecycle_export() -> ResponseReturnValue:
     sheets = _sheets(report)
     if table not in sheets:
         abort(400, description=f"table: choose one of {', '.join(sheets)}")
-    if fmt not in exports.FORMATS:
-        abort(400, description=f"format: choose one of {', '.join(exports.FORMATS)}")
-    return download(*exports.export(fmt, sheets[table]()),
+    if fmt not in platform.FORMATS:
+        abort(400, description=f"format: choose one of {', '.join(platform.FORMATS)}")
+    return download(*platform.export(fmt, sheets[table]()),
                     f"lifecycle-{table}-{report.as_of.isoformat()}.{fmt}")
 
 

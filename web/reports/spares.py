@@ -10,8 +10,7 @@ from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
-from usm.services import platform as exports
-from usm.services import reports as spares
+from usm.services import platform, reports
 from usm.services.reports import SparesReport
 from usm.services.user_input import InputError
 from web.reports.blueprint import TOPICS, Topic, bp
@@ -25,7 +24,7 @@ TOPICS.append(Topic("reports.spares", _l("Spares"),
                         "requests is served from stock: a Poisson base-stock calculation from the "
                         "measured failure rate and replenishment lead time.")))
 
-DEFAULT_CLASS = spares.DEFAULT_CLASS
+DEFAULT_CLASS = reports.DEFAULT_CLASS
 FORM_FIELDS = ("class", "location", "as_of", "window_days", "service_level", "growth_percent",
                "rate_percent", "lead_time_days")
 
@@ -44,7 +43,7 @@ def percent(probability: float | None) -> str | None:
     return None if probability is None else f"{probability * 100:.2f}"
 
 
-def figure_sheets(report: SparesReport) -> list[exports.Sheet]:
+def figure_sheets(report: SparesReport) -> list[platform.Sheet]:
     """The calculation, its probabilities and the measurements behind it, as export sheets."""
     q = report.query
     inputs = [
@@ -69,14 +68,14 @@ def figure_sheets(report: SparesReport) -> list[exports.Sheet]:
         ("Service level of the stock on hand (%)", percent(report.stock_service_level)),
     ]
     return [
-        exports.Sheet("Spares calculation", ("Figure", "Value"),
+        platform.Sheet("Spares calculation", ("Figure", "Value"),
                       inputs),
-        exports.Sheet("Poisson P(X <= k)", ("k", "P(X <= k) (%)"),
+        platform.Sheet("Poisson P(X <= k)", ("k", "P(X <= k) (%)"),
                       [(k, percent(p)) for k, p in report.cumulative]),
-        exports.Sheet("Replacements", ("Item", "Name", "Change", "At", "To status"),
+        platform.Sheet("Replacements", ("Item", "Name", "Change", "At", "To status"),
                       [(r.item_key, r.item_name, r.change_key, r.at, r.to_status)
                        for r in report.replacements]),
-        exports.Sheet("Hardware receipts", ("Change", "Title", "Registered", "Implemented",
+        platform.Sheet("Hardware receipts", ("Change", "Title", "Registered", "Implemented",
                                             "Days"),
                       [(r.change_key, r.title, r.registered_at, r.implemented_at,
                         hundredths(r.days)) for r in report.receipts]),
@@ -87,7 +86,7 @@ def _report() -> tuple[SparesReport | None, str | None]:
     args = dict(request.args)
     args.setdefault("class", DEFAULT_CLASS)
     try:
-        return spares.spares_report(database(), spares.query_from_args(args)), None
+        return reports.spares_report(database(), reports.query_from_args(args)), None
     except InputError as exc:
         return None, str(exc)
 
@@ -96,7 +95,7 @@ def _report() -> tuple[SparesReport | None, str | None]:
 @roles_required(*access.REPORT_READERS)
 def spares_page() -> ResponseReturnValue:
     report, error = _report()
-    classes, locations = spares.pool_choices(database())
+    classes, locations = reports.pool_choices(database())
     # Only the form's own fields: they are echoed into the form and the export links.
     form = {name: request.args[name] for name in FORM_FIELDS if request.args.get(name)}
     form.setdefault("class", DEFAULT_CLASS)
@@ -115,11 +114,11 @@ def spares_export() -> ResponseReturnValue:
     if report is None:
         abort(400, description=error)
     fmt = request.args.get("format", "xlsx")
-    if fmt not in exports.FORMATS:
-        abort(400, description=f"format: choose one of {', '.join(exports.FORMATS)}")
+    if fmt not in platform.FORMATS:
+        abort(400, description=f"format: choose one of {', '.join(platform.FORMATS)}")
     pool = report.query.class_code + (f"-{report.query.location}" if report.query.location else "")
     safe = "".join(ch if ch.isalnum() or ch in ".-_" else "-" for ch in pool)[:80]
-    return download(*exports.export(fmt, *figure_sheets(report)),
+    return download(*platform.export(fmt, *figure_sheets(report)),
                     f"spares-{safe}-{report.as_of.isoformat()}.{fmt}")
 
 

@@ -18,16 +18,16 @@ from sqlalchemy import func, select
 from usm.services.documents import VersionRow
 from usm.services.errors import NotFound
 from usm.services.platform import Database
-from workflows.definition import Definition, DefinitionError, GuardRef, parse_definition
+from workflows.change_model import ChangeModelError, ChangeModelSpec, GuardRef, parse_change_model
 from workflows.engine import compiled
 from workflows.guards import GUARDS
-from workflows.models import Change, WorkflowDefinition
+from workflows.models import Change, ChangeModel
 from workflows.skeleton import FINAL, ROLES, SKELETON, STEP_LABELS
 
 STATUSES = ("draft", "published", "retired")
 
 
-class DefinitionNotFound(NotFound):
+class ChangeModelNotFound(NotFound):
     pass
 
 
@@ -47,7 +47,7 @@ STEP_COLUMNS: tuple[StepColumn, ...] = (
 
 
 @dataclass(frozen=True)
-class DefinitionRow:
+class ChangeModelRow:
     code: str
     version: int
     name: str
@@ -114,7 +114,7 @@ class FieldView:
 
 
 @dataclass(frozen=True)
-class DefinitionDetail:
+class ChangeModelDetail:
     code: str
     version: int
     name: str
@@ -143,22 +143,22 @@ class DefinitionDetail:
         return {s.name: s.label for s in self.states}
 
 
-def list_definitions(db: Database) -> list[DefinitionRow]:
+def list_change_model_versions(db: Database) -> list[ChangeModelRow]:
     with db.reading() as session:
-        rows = session.scalars(select(WorkflowDefinition)
-                               .order_by(WorkflowDefinition.code, WorkflowDefinition.version))
-        return [DefinitionRow(r.code, r.version, r.name, r.change_class, r.status) for r in rows]
+        rows = session.scalars(select(ChangeModel)
+                               .order_by(ChangeModel.code, ChangeModel.version))
+        return [ChangeModelRow(r.code, r.version, r.name, r.change_class, r.status) for r in rows]
 
 
-def list_models(db: Database) -> list[ModelSummary]:
+def list_change_models(db: Database) -> list[ModelSummary]:
     """Every change model with its versions (newest first) and how many changes use each."""
     with db.reading() as session:
-        rows = list(session.scalars(select(WorkflowDefinition)
-                                    .order_by(WorkflowDefinition.code,
-                                              WorkflowDefinition.version.desc())))
+        rows = list(session.scalars(select(ChangeModel)
+                                    .order_by(ChangeModel.code,
+                                              ChangeModel.version.desc())))
         counts = {definition_id: count for definition_id, count in session.execute(
             select(Change.definition_id, func.count(Change.id)).group_by(Change.definition_id))}
-    by_code: dict[str, list[WorkflowDefinition]] = defaultdict(list)
+    by_code: dict[str, list[ChangeModel]] = defaultdict(list)
     for row in rows:
         by_code[row.code].append(row)
     models = []
@@ -176,35 +176,35 @@ def list_models(db: Database) -> list[ModelSummary]:
     return models
 
 
-def definition_detail(db: Database, code: str, version: int) -> DefinitionDetail:
-    """One stored version of a change model, parsed; ``DefinitionNotFound`` if there is none."""
+def change_model_detail(db: Database, code: str, version: int) -> ChangeModelDetail:
+    """One stored version of a change model, parsed; ``ChangeModelNotFound`` if there is none."""
     with db.reading() as session:
-        row = session.scalar(select(WorkflowDefinition).where(
-            WorkflowDefinition.code == code, WorkflowDefinition.version == version))
+        row = session.scalar(select(ChangeModel).where(
+            ChangeModel.code == code, ChangeModel.version == version))
         if row is None:
-            raise DefinitionNotFound(f"there is no change model {code} version {version}")
+            raise ChangeModelNotFound(f"there is no change model {code} version {version}")
         finals = [s.value for s in FINAL]
         total, still_open = session.execute(
             select(func.count(Change.id),
                    func.count(Change.id).filter(Change.step.not_in(finals)))
             .where(Change.definition_id == row.id)).one()
         others = [(v, s) for v, s in session.execute(
-            select(WorkflowDefinition.version, WorkflowDefinition.status)
-            .where(WorkflowDefinition.code == code)
-            .order_by(WorkflowDefinition.version.desc()))]
+            select(ChangeModel.version, ChangeModel.status)
+            .where(ChangeModel.code == code)
+            .order_by(ChangeModel.version.desc()))]
     common = dict(code=row.code, version=row.version, name=row.name,
                   change_class=row.change_class, status=row.status,
                   published_at=row.published_at, created_at=row.created_at, source=row.source,
                   change_count=total or 0, open_change_count=still_open or 0,
                   other_versions=others)
     try:
-        definition = parse_definition(row.source, where=f"{row.code} v{row.version}")
-    except DefinitionError as exc:
-        return DefinitionDetail(**common, description=_description(row.source), approvers=[],
+        definition = parse_change_model(row.source, where=f"{row.code} v{row.version}")
+    except ChangeModelError as exc:
+        return ChangeModelDetail(**common, description=_description(row.source), approvers=[],
                                 approver_labels=[],
                                 operations=[], classes=None, fields=[], states=[],
                                 transitions=[], problems=list(exc.problems))
-    return DefinitionDetail(
+    return ChangeModelDetail(
         **common,
         description=definition.description,
         approvers=list(definition.approvers),
@@ -226,7 +226,7 @@ def definition_detail(db: Database, code: str, version: int) -> DefinitionDetail
     )
 
 
-def _states(definition: Definition) -> list[StateView]:
+def _states(definition: ChangeModelSpec) -> list[StateView]:
     return [
         StateView(name=s.name, label=s.title, step=s.step.value, step_label=STEP_LABELS[s.step],
                   time_target_hours=s.time_target_hours, initial=s.name == definition.initial,
@@ -264,13 +264,13 @@ def _description(source: str) -> str | None:
     return str(value).strip() if value else None
 
 
-def validate_definition_file(path: Path) -> Definition:
-    """Parse and check a definition file; ``DefinitionError`` lists every problem."""
+def validate_change_model_file(path: Path) -> ChangeModelSpec:
+    """Parse and check a definition file; ``ChangeModelError`` lists every problem."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError([f"{path}: cannot read: {exc}"]) from exc
-    return parse_definition(text, where=str(path))
+        raise ChangeModelError([f"{path}: cannot read: {exc}"]) from exc
+    return parse_change_model(text, where=str(path))
 
 
 @dataclass(frozen=True)
@@ -283,7 +283,7 @@ class ChangeModelDocument:
     change_class: str
     status: str
     published_at: datetime | None
-    definition: Definition
+    definition: ChangeModelSpec
     source: str
 
 
@@ -292,15 +292,15 @@ def change_model_document(db: Database, code: str, version: int | None = None
     """A change model in full: the given version, or else the newest published one (the newest
     draft when none is published)."""
     with db.reading() as session:
-        query = select(WorkflowDefinition).where(WorkflowDefinition.code == code)
+        query = select(ChangeModel).where(ChangeModel.code == code)
         if version is None:
-            row = session.scalar(query.where(WorkflowDefinition.status == "published")
-                                 .order_by(WorkflowDefinition.version.desc()).limit(1)) \
-                or session.scalar(query.order_by(WorkflowDefinition.version.desc()).limit(1))
+            row = session.scalar(query.where(ChangeModel.status == "published")
+                                 .order_by(ChangeModel.version.desc()).limit(1)) \
+                or session.scalar(query.order_by(ChangeModel.version.desc()).limit(1))
         else:
-            row = session.scalar(query.where(WorkflowDefinition.version == version))
+            row = session.scalar(query.where(ChangeModel.version == version))
         if row is None:
-            raise DefinitionNotFound(
+            raise ChangeModelNotFound(
                 f"no change model {code}" + (f" version {version}" if version else ""))
         return ChangeModelDocument(row.code, row.version, row.name, row.change_class, row.status,
                                    row.published_at, compiled(row).definition, row.source)

@@ -4,7 +4,7 @@ model settings were added, removed or changed (the YAML diff is the documents' o
 from __future__ import annotations
 
 from usm.services.documents import compare_named, plain
-from workflows.definition import DefinitionError, parse_definition
+from workflows.change_model import ChangeModelError, parse_change_model
 
 MODEL_SETTINGS = ("name", "change_class", "description", "approvers", "change_set", "fields",
                   "initial")
@@ -13,9 +13,9 @@ MODEL_SETTINGS = ("name", "change_class", "description", "approvers", "change_se
 def structural_changes(old_source: str, new_source: str) -> list[str]:
     """The changed states, transitions and settings, as a designer names them."""
     try:
-        old = parse_definition(old_source)
-        new = parse_definition(new_source)
-    except DefinitionError:
+        old = parse_change_model(old_source)
+        new = parse_change_model(new_source)
+    except ChangeModelError:
         return ["one of the versions no longer passes the checks; compare the YAML"]
     result = [f"{name} changed" for name in MODEL_SETTINGS
               if plain(getattr(old, name)) != plain(getattr(new, name))]

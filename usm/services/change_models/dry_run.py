@@ -16,11 +16,11 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bir.base import utcnow
-from usm.services.change_models.catalogue import DefinitionNotFound, guard_text
+from usm.services.change_models.catalogue import ChangeModelNotFound, guard_text
 from usm.services.platform import Database
 from workflows.engine import MAX_AUTOMATIC_MOVES, Actor, CompiledWorkflow, compiled
 from workflows.guards import CHANGE_FIELDS, GUARDS, RISK_LEVELS
-from workflows.models import Approval, Change, ChangeOperation, WorkflowDefinition
+from workflows.models import Approval, Change, ChangeModel, ChangeOperation
 from workflows.skeleton import ROLES, STEP_LABELS
 
 __all__ = ["RISK_LEVELS", "ROLES", "TEXT_FIELDS", "DryRun", "Facts", "dry_run"]
@@ -93,10 +93,10 @@ def dry_run(db: Database, code: str, version: int, facts: Facts, triggers: Seque
     if facts.role not in ROLES:
         raise ValueError(f"role: unknown role '{facts.role}' (known: {', '.join(ROLES)})")
     with db.reading() as session:
-        row = session.scalar(select(WorkflowDefinition).where(
-            WorkflowDefinition.code == code, WorkflowDefinition.version == version))
+        row = session.scalar(select(ChangeModel).where(
+            ChangeModel.code == code, ChangeModel.version == version))
         if row is None:
-            raise DefinitionNotFound(f"there is no change model {code} version {version}")
+            raise ChangeModelNotFound(f"there is no change model {code} version {version}")
         workflow = compiled(row)
         status = row.status
     definition = workflow.definition

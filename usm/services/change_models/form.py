@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from usm.services.documents import dump_yaml
-from workflows.definition import Definition, DefinitionError
+from workflows.change_model import ChangeModelError, ChangeModelSpec
 
 # The guards without parameters, offered as checkboxes.
 FLAG_GUARDS = ("has_change_set", "window_planned", "outcome_recorded")
@@ -104,7 +104,7 @@ def remove_transition(source: str, trigger: str) -> str:
     transitions = data.get("transitions") or []
     kept = [t for t in transitions if not (isinstance(t, dict) and t.get("trigger") == trigger)]
     if len(kept) == len(transitions):
-        raise DefinitionError([f"transition '{trigger}': there is no such transition to remove"])
+        raise ChangeModelError([f"transition '{trigger}': there is no such transition to remove"])
     data["transitions"] = kept
     return dump_yaml(data)
 
@@ -117,9 +117,9 @@ def remove_state(source: str, name: str) -> tuple[str, list[str]]:
     states = data.get("states") or []
     kept = [s for s in states if not (isinstance(s, dict) and s.get("name") == name)]
     if len(kept) == len(states):
-        raise DefinitionError([f"state '{name}': there is no such state to remove"])
+        raise ChangeModelError([f"state '{name}': there is no such state to remove"])
     if data.get("initial") == name:
-        raise DefinitionError([f"state '{name}': changes start there (initial), so it cannot be "
+        raise ChangeModelError([f"state '{name}': changes start there (initial), so it cannot be "
                                "removed; make another state the initial one first"])
     removed: list[str] = []
     transitions: list[Any] = []
@@ -173,14 +173,14 @@ def _load(source: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(source)
     except yaml.YAMLError as exc:
-        raise DefinitionError([f"the YAML does not load, so the form cannot edit it: {exc}"]) \
+        raise ChangeModelError([f"the YAML does not load, so the form cannot edit it: {exc}"]) \
             from exc
     if not isinstance(data, dict):
-        raise DefinitionError(["the YAML is not a mapping, so the form cannot edit it"])
+        raise ChangeModelError(["the YAML is not a mapping, so the form cannot edit it"])
     return data
 
 
-def transition_forms(definition: Definition) -> list[TransitionForm]:
+def transition_forms(definition: ChangeModelSpec) -> list[TransitionForm]:
     """Each transition of a parsed definition as the form shows it, guards split into fields."""
     forms = []
     for t in definition.transitions:

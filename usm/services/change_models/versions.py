@@ -3,7 +3,7 @@ discard a draft, and compare a draft with the published version.
 
 The mechanics are those of every versioned document (``usm.services.documents``); what is a change
 model's own is here: its text is YAML checked against the CHM skeleton (a refused text stores
-nothing and ``DefinitionError`` names every problem), the version it names is set to the one it
+nothing and ``ChangeModelError`` names every problem), the version it names is set to the one it
 is stored as, and a draft may be discarded. A change keeps the version row it was registered with,
 so nothing here touches changes in flight.
 """
@@ -18,22 +18,22 @@ from sqlalchemy.orm import Session
 
 from usm.services.change_models.catalogue import (
     STEP_COLUMNS,
-    DefinitionDetail,
-    DefinitionNotFound,
-    definition_detail,
+    ChangeModelDetail,
+    ChangeModelNotFound,
+    change_model_detail,
 )
 from usm.services.change_models.diff import structural_changes
 from usm.services.change_models.form import FLAG_GUARDS, TransitionForm, transition_forms
 from usm.services.documents import MAX_VERSION, Checked, Lifecycle, SavedVersion
 from usm.services.errors import Refused
 from usm.services.platform import Database
-from workflows.changes import check_definition
-from workflows.definition import DefinitionError, parse_definition
+from workflows.change_model import ChangeModelError, parse_change_model
+from workflows.changes import check_change_model
 from workflows.guards import CHANGE_FIELDS, RISK_LEVELS
-from workflows.models import WorkflowDefinition
+from workflows.models import ChangeModel
 from workflows.skeleton import ROLES
 
-__all__ = ["MAX_VERSION", "DefinitionError", "DefinitionNotFound", "DefinitionRefused", "Editor",
+__all__ = ["MAX_VERSION", "ChangeModelError", "ChangeModelNotFound", "ChangeModelRefused", "Editor",
            "SavedVersion", "diff_against_published", "discard_draft", "draft_from",
            "draft_problems", "editor", "publish", "published_version", "retire",
            "save_new_draft", "update_draft", "version_source", "with_version"]
@@ -42,7 +42,7 @@ _VERSION_LINE = re.compile(r"^version:[^\n]*$", re.MULTILINE)
 _CODE_LINE = re.compile(r"^code:[^\n]*$", re.MULTILINE)
 
 
-class DefinitionRefused(Refused):
+class ChangeModelRefused(Refused):
     """The version is not in a status that allows this (e.g. editing a published version)."""
 
 
@@ -56,37 +56,37 @@ def with_version(source: str, version: int) -> str:
     return f"{line}\n{source}"
 
 
-class ChangeModels(Lifecycle[WorkflowDefinition]):
-    table = WorkflowDefinition
+class ChangeModels(Lifecycle[ChangeModel]):
+    table = ChangeModel
     noun = "change model"
-    not_found = DefinitionNotFound
-    invalid = DefinitionError
-    refused = DefinitionRefused
+    not_found = ChangeModelNotFound
+    invalid = ChangeModelError
+    refused = ChangeModelRefused
     unchanging = "a published version never changes"
     new_document = "a new model: nothing is published yet"
 
     def code_of(self, source: Any, where: str) -> str:
-        return parse_definition(source, where=where).code
+        return parse_change_model(source, where=where).code
 
     def checked(self, session: Session, source: Any, code: str, version: int,
                 where: str) -> Checked:
         text = with_version(source, version)
-        definition = check_definition(session, text, where=where)
+        definition = check_change_model(session, text, where=where)
         return Checked({"source": text, "name": definition.name,
                         "change_class": definition.change_class.value}, definition)
 
-    def source_of(self, row: WorkflowDefinition) -> str:
+    def source_of(self, row: ChangeModel) -> str:
         return row.source
 
-    def text_of(self, row: WorkflowDefinition) -> str:
+    def text_of(self, row: ChangeModel) -> str:
         return row.source
 
     def wrong_code(self, code: str, named: str) -> str:
         return (f"code: a draft keeps its model's code '{code}' (the text names '{named}'); "
                 "import it as a new model instead")
 
-    def changes(self, session: Session, base: WorkflowDefinition,
-                row: WorkflowDefinition) -> list[str]:
+    def changes(self, session: Session, base: ChangeModel,
+                row: ChangeModel) -> list[str]:
         return structural_changes(base.source, row.source)
 
     def discard_draft(self, db: Database, code: str, version: int) -> None:
@@ -94,7 +94,7 @@ class ChangeModels(Lifecycle[WorkflowDefinition]):
         with db.transaction() as session:
             row = self.stored(session, code, version, lock=True)
             if row.status != "draft":
-                raise DefinitionRefused(f"{code} v{version} is {row.status}; only a draft is "
+                raise ChangeModelRefused(f"{code} v{version} is {row.status}; only a draft is "
                                         "discarded")
             session.delete(row)
 
@@ -117,7 +117,7 @@ class Editor:
     """What the editor screen shows: the version (parsed, for the diagram and tables), each
     transition as form values, and the choices the form offers."""
 
-    detail: DefinitionDetail
+    detail: ChangeModelDetail
     transitions: list[TransitionForm]
     roles: list[tuple[str, str]]
     steps: list[tuple[str, str]]
@@ -127,10 +127,10 @@ class Editor:
 
 
 def editor(db: Database, code: str, version: int) -> Editor:
-    detail = definition_detail(db, code, version)
+    detail = change_model_detail(db, code, version)
     try:
-        forms = transition_forms(parse_definition(detail.source))
-    except DefinitionError:
+        forms = transition_forms(parse_change_model(detail.source))
+    except ChangeModelError:
         forms = []
     return Editor(detail=detail, transitions=forms, roles=list(ROLES.items()),
                   steps=[(c.code, c.label) for c in STEP_COLUMNS],

@@ -33,8 +33,8 @@ from usm.services.changes.queue import ChangeSummary, summarise
 from usm.services.errors import Busy, NotFound
 from usm.services.platform import Database
 from workflows import changes as records
+from workflows.change_model import ChangeModelSpec
 from workflows.changes import CHANGE_SET_EDITABLE, ChangeDetails, NotAChange
-from workflows.definition import Definition
 from workflows.engine import (
     ChangeConflict,
     ChangeError,
@@ -175,7 +175,7 @@ def _coerce_model_field(kind: str, value: Any) -> Any:
     return str(value).strip()
 
 
-def checked_details(session: Session, definition: Definition, values: dict[str, Any]
+def checked_details(session: Session, definition: ChangeModelSpec, values: dict[str, Any]
                     ) -> tuple[dict[str, Any], list[FieldError]]:
     """What the records layer does not check itself: model-field types, that the coordinator is
     one, that a window ends after it starts. Returns the values with model fields normalised."""
@@ -228,7 +228,7 @@ def register_change(db: Database, username: str, *, model: str, title: str,
     """Register an RFC; every problem (details and each operation) is named at once."""
     with _writing(db) as session:
         actor = actor_for(session, username)
-        definition = compiled(records.latest_definition(session, model)).definition
+        definition = compiled(records.latest_change_model(session, model)).definition
         details, problems = checked_details(session, definition, details)
         try:
             change = records.register_change(session, model=model, title=title, requester=actor,
@@ -356,7 +356,7 @@ def change_detail(db: Database, key: str, username: str | None = None) -> Change
         )
 
 
-def model_fields(definition: Definition) -> list[ModelField]:
+def model_fields(definition: ChangeModelSpec) -> list[ModelField]:
     return [ModelField(f.name, f.label or f.name.replace("_", " ").capitalize(), f.type, f.help)
             for f in definition.fields]
 

@@ -24,10 +24,10 @@ from bir.vocabulary import RELATION_KINDS, LifecycleStatus
 from usm.services.changes.commands import ModelField, coordinator_names, load_change, model_fields
 from usm.services.errors import NotFound
 from usm.services.platform import Database
-from workflows.changes import latest_definition
-from workflows.definition import Definition
+from workflows.change_model import ChangeModelSpec
+from workflows.changes import latest_change_model
 from workflows.engine import compiled
-from workflows.models import WorkflowDefinition
+from workflows.models import ChangeModel
 from workflows.skeleton import ChangeClass, ChangeSource
 
 # The item fields a "create item" row offers; anything else goes in the YAML.
@@ -106,7 +106,7 @@ class ChangeFormSpec:
         return next((c for c in self.classes if c.code == code), None)
 
 
-def _choice(row: WorkflowDefinition, d: Definition) -> ModelChoice:
+def _choice(row: ChangeModel, d: ChangeModelSpec) -> ModelChoice:
     return ModelChoice(row.code, row.version, d.name, d.change_class.value, d.description,
                        d.change_class is ChangeClass.STANDARD, list(d.change_set.operations),
                        list(d.change_set.classes) if d.change_set.classes else None)
@@ -115,10 +115,10 @@ def _choice(row: WorkflowDefinition, d: Definition) -> ModelChoice:
 def list_models(db: Database) -> list[ModelChoice]:
     """The latest published version of every change model, by name."""
     with db.reading() as session:
-        latest: dict[str, WorkflowDefinition] = {}
-        for row in session.scalars(select(WorkflowDefinition)
-                                   .where(WorkflowDefinition.status == "published")
-                                   .order_by(WorkflowDefinition.version)):
+        latest: dict[str, ChangeModel] = {}
+        for row in session.scalars(select(ChangeModel)
+                                   .where(ChangeModel.status == "published")
+                                   .order_by(ChangeModel.version)):
             latest[row.code] = row
         choices = [_choice(row, compiled(row).definition) for row in latest.values()]
         return sorted(choices, key=lambda m: m.name.lower())
@@ -127,10 +127,10 @@ def list_models(db: Database) -> list[ModelChoice]:
 def form_spec(db: Database, model: str) -> ChangeFormSpec:
     """The new-change form of the latest published version of ``model``."""
     with db.reading() as session:
-        if session.scalar(select(WorkflowDefinition.id).where(
-                WorkflowDefinition.code == model, WorkflowDefinition.status == "published")) is None:
+        if session.scalar(select(ChangeModel.id).where(
+                ChangeModel.code == model, ChangeModel.status == "published")) is None:
             raise ModelNotFound(f"no published change model '{model}'")
-        return _spec(session, latest_definition(session, model))
+        return _spec(session, latest_change_model(session, model))
 
 
 def change_form_spec(db: Database, key: str) -> ChangeFormSpec:
@@ -139,7 +139,7 @@ def change_form_spec(db: Database, key: str) -> ChangeFormSpec:
         return _spec(session, load_change(session, key).definition)
 
 
-def _spec(session: Any, row: WorkflowDefinition) -> ChangeFormSpec:
+def _spec(session: Any, row: ChangeModel) -> ChangeFormSpec:
     d = compiled(row).definition
     catalogue = ClassCatalogue.load(session)
     allowed = d.change_set.classes

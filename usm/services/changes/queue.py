@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, contains_eager, lazyload
 from bir.base import utcnow
 from usm.services.platform import Database
 from workflows.engine import compiled
-from workflows.models import Change, WorkflowDefinition
+from workflows.models import Change, ChangeModel
 from workflows.skeleton import FINAL, SKELETON, STEP_LABELS, Step
 
 MAX_PAGE = 500
@@ -87,8 +87,8 @@ def summarise(change: Change, now: datetime) -> ChangeSummary:
 def _overdue(session: Session, now: datetime) -> Any:
     """SQL: the change has been longer in its state than the state's time target."""
     conditions = []
-    for row in session.scalars(select(WorkflowDefinition)
-                               .where(WorkflowDefinition.status != "draft")):
+    for row in session.scalars(select(ChangeModel)
+                               .where(ChangeModel.status != "draft")):
         for state in compiled(row).definition.states:
             if state.time_target_hours and state.step not in FINAL:
                 conditions.append(and_(
@@ -103,7 +103,7 @@ def _conditions(session: Session, flt: ChangeFilter, now: datetime) -> list[Any]
     if flt.open_only:
         where.append(Change.step.not_in([s.value for s in FINAL]))
     if flt.model:
-        where.append(WorkflowDefinition.code == flt.model)
+        where.append(ChangeModel.code == flt.model)
     if flt.change_class:
         where.append(Change.change_class == flt.change_class)
     if flt.coordinator:
@@ -173,8 +173,8 @@ def change_queue(db: Database, flt: ChangeFilter | None = None, *, after: str | 
             .group_by(Change.step)).all())
         steps = SKELETON if flt.open_only else SKELETON + FINAL
         models: dict[str, str] = {}
-        for code, name in session.execute(select(WorkflowDefinition.code, WorkflowDefinition.name)
-                                          .order_by(WorkflowDefinition.version)):
+        for code, name in session.execute(select(ChangeModel.code, ChangeModel.name)
+                                          .order_by(ChangeModel.version)):
             models[code] = name
         coordinators = sorted(c for c in session.scalars(
             select(Change.coordinator).where(Change.coordinator.is_not(None)).distinct()) if c)

@@ -26,7 +26,7 @@ from usm.services.accounts import actor_for
 from usm.services.changes.commands import DatabaseBusy, checked_details, merged_errors
 from usm.services.platform import Database
 from workflows import changes as records
-from workflows.definition import Definition, TransitionSpec
+from workflows.change_model import ChangeModelSpec, TransitionSpec
 from workflows.engine import Actor, TransitionRefused, compiled, move
 from workflows.skeleton import FINAL, Step
 
@@ -59,7 +59,7 @@ def register_and_implement(db: Database, username: str, *, model: str, title: st
     at = now or utcnow()
     with _writing(db) as session:
         actor = actor_for(session, username)
-        row = records.latest_definition(session, model)
+        row = records.latest_change_model(session, model)
         if not compiled(row).definition.pre_authorised:
             raise ValidationFailed([FieldError(
                 "run_to_implementation", f"{model} is a {row.change_class} change model: only a "
@@ -96,7 +96,7 @@ def register_and_implement(db: Database, username: str, *, model: str, title: st
                                 [f"did not reach implementation in {MAX_MOVES} moves"])
 
 
-def _next_move(definition: Definition, state: str) -> TransitionSpec | None:
+def _next_move(definition: ChangeModelSpec, state: str) -> TransitionSpec | None:
     """The first transition of the shortest way from ``state`` into implementation that passes
     no final outcome (never a rejection or withdrawal)."""
     seen = {state}

@@ -46,8 +46,8 @@ from usm.services.item_classes.checks import (
 )
 from usm.services.item_classes.diff import class_changes, items_holding
 from usm.services.platform import Database
-from workflows.definition import DefinitionError, parse_definition
-from workflows.models import WorkflowDefinition
+from workflows.change_model import ChangeModelError, parse_change_model
+from workflows.models import ChangeModel
 
 __all__ = ["MAX_VERSION", "SETUP_USER", "ClassDefinitionError", "ClassNotFound", "ClassSummary",
            "ClassVersionRefused", "ClassVersionView", "SavedVersion", "class_version",
@@ -201,11 +201,11 @@ def _refuse_retiring_used(session: Session, code: str, version: int) -> None:
         raise ClassVersionRefused(f"{where}: its subclass {child} is published; retire that "
                                   "first")
     for model, model_version, source in session.execute(
-            select(WorkflowDefinition.code, WorkflowDefinition.version, WorkflowDefinition.source)
-            .where(WorkflowDefinition.status.in_(("draft", "published")))):
+            select(ChangeModel.code, ChangeModel.version, ChangeModel.source)
+            .where(ChangeModel.status.in_(("draft", "published")))):
         try:
-            named = parse_definition(source).change_set.classes or []
-        except DefinitionError:
+            named = parse_change_model(source).change_set.classes or []
+        except ChangeModelError:
             continue
         if code in named:
             raise ClassVersionRefused(f"{where}: change model {model} v{model_version} names "

@@ -34,11 +34,11 @@ from usm.services import changes
 from usm.services.accounts import add_user
 from usm.services.errors import Refused
 from usm.services.platform.database import Database
-from workflows.changes import latest_definition
-from workflows.definition import Definition, TransitionSpec
+from workflows.change_model import ChangeModelSpec, TransitionSpec
+from workflows.changes import latest_change_model
 from workflows.engine import compiled
 from workflows.guards import RISK_LEVELS
-from workflows.models import Change, WorkflowDefinition
+from workflows.models import Change, ChangeModel
 from workflows.skeleton import FINAL, Step
 
 # username: (role, display name, password)
@@ -121,7 +121,7 @@ def _moment(day: str, hour: int = 9) -> datetime:
     return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
 
 
-def _path(d: Definition, state: str, goal: Step) -> list[TransitionSpec]:
+def _path(d: ChangeModelSpec, state: str, goal: Step) -> list[TransitionSpec]:
     """The shortest run of transitions from ``state`` into step ``goal``, through no other final
     outcome."""
     seen, queue = {state}, deque([(state, [])])
@@ -164,7 +164,7 @@ class _Demo:
         return self.now
 
     def _model(self, preferred: str, ops: list[dict[str, Any]], cost: Decimal,
-               risk: str) -> tuple[str, Definition]:
+               risk: str) -> tuple[str, ChangeModelSpec]:
         """``preferred`` if it is installed, makes these operations and its limits allow this cost
         and risk; otherwise the fallback model."""
         with self.db.reading() as session:
@@ -173,10 +173,10 @@ class _Demo:
             touched = [op["class"] if op["op"] == "create_item" else existing[op["item"]].class_code
                        for op in ops if op["op"] in ("create_item", "update_item", "set_status")]
             for code in (preferred, FALLBACK_MODEL):
-                if not session.scalar(select(WorkflowDefinition.id).where(
-                        WorkflowDefinition.code == code, WorkflowDefinition.status == "published")):
+                if not session.scalar(select(ChangeModel.id).where(
+                        ChangeModel.code == code, ChangeModel.status == "published")):
                     continue
-                d = compiled(latest_definition(session, code)).definition
+                d = compiled(latest_change_model(session, code)).definition
                 classes, guards = d.change_set.classes, [g for t in d.transitions for g in t.guards]
                 fits = all(op["op"] in d.change_set.operations for op in ops) and (
                     not classes or all(any(catalogue.is_a(t, c) for c in classes)
@@ -224,7 +224,7 @@ class _Demo:
         self.now = max(self.now, _moment(day, 18))
         return key
 
-    def _drive(self, key: str, d: Definition, goal: Step, window: datetime) -> None:
+    def _drive(self, key: str, d: ChangeModelSpec, goal: Step, window: datetime) -> None:
         for _ in range(50):
             if d.step_of(self.state) is goal:
                 return
@@ -242,7 +242,7 @@ class _Demo:
                                              now=at).state
         raise DemoError(f"{key}: did not reach {goal}")
 
-    def _meet_guards(self, key: str, d: Definition, t: TransitionSpec) -> None:
+    def _meet_guards(self, key: str, d: ChangeModelSpec, t: TransitionSpec) -> None:
         for g in t.guards:
             if g.name == "approvals":
                 approvers = [u for u, (role, _, _) in DEMO_USERS.items() if role in d.approvers]

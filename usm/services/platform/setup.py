@@ -11,9 +11,9 @@ from bir.classes import load_class_specs
 from usm.services.item_classes import install_class
 from usm.services.platform.database import Database
 from workflows.changes import store_definition
-from workflows.models import WorkflowDefinition
+from workflows.models import ChangeModel
 
-SHIPPED_DEFINITIONS = Path(__file__).resolve().parents[3] / "workflows" / "definitions"
+SHIPPED_DEFINITIONS = Path(__file__).resolve().parents[3] / "workflows" / "change_models"
 
 
 @dataclass
@@ -37,7 +37,7 @@ def install_shipped(db: Database) -> InstallReport:
             elif installed == "updated":
                 report.classes_updated.append(spec.code)
         known = {(d.code, d.version) for d in session.execute(
-            select(WorkflowDefinition.code, WorkflowDefinition.version))}
+            select(ChangeModel.code, ChangeModel.version))}
         for path in sorted(SHIPPED_DEFINITIONS.glob("*.yaml")):
             row = store_definition(session, path.read_text(encoding="utf-8"))
             if (row.code, row.version) not in known:

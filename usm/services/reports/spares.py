@@ -43,7 +43,7 @@ from usm.services.user_input import (
     parse_decimal,
     parse_whole,
 )
-from workflows.models import Change, WorkflowDefinition
+from workflows.models import Change, ChangeModel
 
 RECEIPT_MODEL = "hardware-receipt"
 REPLACED_FROM = LifecycleStatus.IN_USE.value
@@ -266,8 +266,8 @@ def spares_report(db: Database, query: SparesQuery) -> SparesReport:
                                     _in_class(ItemVersion, query.class_code))
         receipts = [Receipt(*row) for row in session.execute(
             select(Change.key, Change.title, Change.created_at, Change.implemented_at)
-            .join(WorkflowDefinition, WorkflowDefinition.id == Change.definition_id)
-            .where(WorkflowDefinition.code == RECEIPT_MODEL, Change.implemented_at <= moment,
+            .join(ChangeModel, ChangeModel.id == Change.definition_id)
+            .where(ChangeModel.code == RECEIPT_MODEL, Change.implemented_at <= moment,
                    registered)
             .order_by(Change.implemented_at, Change.key))]
     # Receipts in the window; without any, every earlier one (stock is replenished rarely).

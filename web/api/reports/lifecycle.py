@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from decimal import Decimal
 
-from usm.services import reports as lifecycle
-from usm.services import reports as spares
+from usm.services import reports
 from usm.services.reports import LifecycleItem
 from usm.services.user_input import InputError, parse_day
 from web.api.auth import roles_required
@@ -53,7 +52,7 @@ def lifecycle_report(query: LifecycleQuery) -> LifecycleOut:
     leases ending within `days`, items past end of life, stock per class and location, items in
     use without owner or cost centre, counts by status and expiries per month for twelve months.
     """
-    report = lifecycle.lifecycle_report(database(), query.as_of or parse_day(None), query.days)
+    report = reports.lifecycle_report(database(), query.as_of or parse_day(None), query.days)
     return LifecycleOut(
         as_of=report.as_of, days=report.days, until=report.until,
         expiring=[ExpiryOut(**_item(e.item), kind=e.kind, ends_on=e.ends_on,
@@ -83,7 +82,7 @@ def spares_report(query: SparesQueryIn) -> SparesOut:
     P(Poisson(demand) <= S) >= the service level.
     """
     try:
-        report = spares.spares_report(database(), spares.SparesQuery(
+        report = reports.spares_report(database(), reports.SparesQuery(
             class_code=query.class_code, location=query.location, as_of=query.as_of,
             window_days=query.window_days, rate_percent_per_year=query.rate_percent,
             lead_time_days=query.lead_time_days, growth_percent=query.growth_percent,

@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field
 from web.api.schemas.common import Body, Query
 
 
-class DefinitionVersionQuery(Query):
+class ChangeModelVersionQuery(Query):
     version: int | None = Field(None, ge=1, le=2**31 - 1,
                                 description="a version; the latest published one when left out")
 
 
-class DefinitionSummary(BaseModel):
+class ChangeModelSummary(BaseModel):
     code: str
     version: int
     name: str
@@ -23,8 +23,8 @@ class DefinitionSummary(BaseModel):
     status: str
 
 
-class DefinitionList(BaseModel):
-    definitions: list[DefinitionSummary]
+class ChangeModelList(BaseModel):
+    definitions: list[ChangeModelSummary]
 
 
 class StateOut(BaseModel):
@@ -61,7 +61,7 @@ class ChangeSetOut(BaseModel):
     classes: list[str] | None
 
 
-class DefinitionDetail(DefinitionSummary):
+class ChangeModelDetail(ChangeModelSummary):
     published_at: datetime | None
     description: str | None
     pre_authorised: bool = Field(description="a standard model: authorisation passes by itself")
@@ -74,7 +74,7 @@ class DefinitionDetail(DefinitionSummary):
     source: str = Field(description="the definition as its designer wrote it (YAML)")
 
 
-class DefinitionSource(Body):
+class ChangeModelSource(Body):
     source: str = Field(min_length=1, max_length=500_000,
                         description="the definition as YAML text (the same as a file under "
-                        "workflows/definitions/); its version number is assigned by the server")
+                        "workflows/change_models/); its version number is assigned by the server")

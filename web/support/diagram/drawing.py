@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from flask_babel import gettext as _
 
-from usm.services.change_models import STEP_COLUMNS, DefinitionDetail, TransitionView
+from usm.services.change_models import STEP_COLUMNS, ChangeModelDetail, TransitionView
 from web.support.diagram.layout import (
     COLUMNS,
     OUTCOME_COL,
@@ -252,7 +252,7 @@ def _attr(value: object) -> str:
     return num(value) if isinstance(value, float) else clean(str(value))
 
 
-def render_svg(detail: DefinitionDetail) -> str:
+def render_svg(detail: ChangeModelDetail) -> str:
     """The model's diagram as an ``<svg>`` element, to put inline in a page."""
     title = _("%(model)s (version %(version)s): diagram", model=detail.name,
               version=detail.version)
@@ -262,7 +262,7 @@ def render_svg(detail: DefinitionDetail) -> str:
     return Drawing(Layout(detail), title).render()
 
 
-def render_svg_document(detail: DefinitionDetail) -> str:
+def render_svg_document(detail: ChangeModelDetail) -> str:
     """The diagram as a standalone SVG file."""
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + render_svg(detail) + "\n"
 

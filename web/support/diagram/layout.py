@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from usm.services.change_models import STEP_COLUMNS, DefinitionDetail, StateView, TransitionView
+from usm.services.change_models import STEP_COLUMNS, ChangeModelDetail, StateView, TransitionView
 from web.support.diagram.style import (
     BOX_W,
     GAP,
@@ -178,7 +178,7 @@ def col_x(col: int) -> float:
 class Layout:
     """Positions of every box, line and label; ``Drawing`` turns them into SVG."""
 
-    def __init__(self, detail: DefinitionDetail):
+    def __init__(self, detail: ChangeModelDetail):
         self.detail = detail
         states = {s.name: s for s in detail.states}
         lane_dests = {t.dest for t in detail.transitions

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 
-from usm.services import reports as lifecycle
-from usm.services import reports as spares
+from usm.services import reports
 from web.api.schemas.common import Day, Query
 
 
@@ -22,8 +21,8 @@ def _number(low: Decimal, high: Decimal, description: str) -> Any:
 class LifecycleQuery(Query):
     as_of: Day | None = Field(None, description="the day (YYYY-MM-DD) whose end the register "
                                                  "is read at, UTC; today when left out")
-    days: Annotated[int, Field(ge=lifecycle.MIN_DAYS, le=lifecycle.MAX_DAYS)] = Field(
-        lifecycle.DEFAULT_DAYS, description="warranties and leases ending from as_of up to "
+    days: Annotated[int, Field(ge=reports.MIN_DAYS, le=reports.MAX_DAYS)] = Field(
+        reports.DEFAULT_DAYS, description="warranties and leases ending from as_of up to "
                                             "this many days later (1..3650)")
 
 
@@ -92,22 +91,22 @@ Text = Annotated[str, StringConstraints(max_length=120)]
 
 class SparesQueryIn(Query):
     class_code: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
-        spares.DEFAULT_CLASS, alias="class",
+        reports.DEFAULT_CLASS, alias="class",
         description="item class of the pool; subclasses included (default hardware.laptop)")
     location: Text | None = Field(None, description="exact location of the pool; every "
                                                     "location when left out")
     as_of: Day | None = Field(None, description="the day (YYYY-MM-DD) whose end the register "
                                                  "is read at, UTC; today when left out")
-    window_days: Annotated[int, Field(ge=spares.WINDOW_DAYS[0], le=spares.WINDOW_DAYS[1])] = Field(
-        spares.DEFAULT_WINDOW_DAYS, description="look-back window for rate and lead time")
-    rate_percent: _number(*spares.RATE_PERCENT, "given replacement rate, % of devices per "  # type: ignore[valid-type]
+    window_days: Annotated[int, Field(ge=reports.WINDOW_DAYS[0], le=reports.WINDOW_DAYS[1])] = Field(
+        reports.DEFAULT_WINDOW_DAYS, description="look-back window for rate and lead time")
+    rate_percent: _number(*reports.RATE_PERCENT, "given replacement rate, % of devices per "  # type: ignore[valid-type]
                           "year; measured when left out") | None = None
-    lead_time_days: _number(*spares.LEAD_DAYS, "given lead time in days; measured when "  # type: ignore[valid-type]
+    lead_time_days: _number(*reports.LEAD_DAYS, "given lead time in days; measured when "  # type: ignore[valid-type]
                             "left out") | None = None
-    growth_percent: _number(*spares.GROWTH_PERCENT, "planned growth of the installed "  # type: ignore[valid-type]
+    growth_percent: _number(*reports.GROWTH_PERCENT, "planned growth of the installed "  # type: ignore[valid-type]
                             "base, %") = Decimal(0)
-    service_level: _number(*spares.SERVICE_LEVEL_PERCENT, "share of replacement "  # type: ignore[valid-type]
-                           "requests to serve from stock, %") = spares.DEFAULT_SERVICE_LEVEL
+    service_level: _number(*reports.SERVICE_LEVEL_PERCENT, "share of replacement "  # type: ignore[valid-type]
+                           "requests to serve from stock, %") = reports.DEFAULT_SERVICE_LEVEL
 
 
 class ReplacementOut(BaseModel):

@@ -1,7 +1,7 @@
 """Workflow definitions (change models): parsed from YAML and checked against the CHM skeleton.
 
-``parse_definition`` either returns a ``Definition`` that the engine can run, or raises
-``DefinitionError`` listing every problem with the place it was found (a state, a transition, a
+``parse_change_model`` either returns a ``ChangeModelSpec`` that the engine can run, or raises
+``ChangeModelError`` listing every problem with the place it was found (a state, a transition, a
 guard), so a process designer can fix them all in one go.
 """
 
@@ -21,7 +21,7 @@ from workflows.skeleton import FINAL, ROLES, SKELETON, ChangeClass, Step, allowe
 NAME = r"^[a-z][a-z0-9_]*$"
 
 
-class DefinitionError(Invalid):
+class ChangeModelError(Invalid):
     """A change model's text was refused; ``problems`` lists every reason, each naming its place."""
 
     summary = "the definition breaks the CHM skeleton or the schema of a definition"
@@ -110,7 +110,7 @@ class ChangeSetSpec(BaseModel):
     classes: list[str] | None = None
 
 
-class Definition(BaseModel):
+class ChangeModelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=48)
@@ -149,7 +149,7 @@ class Definition(BaseModel):
         return {s.name for s in self.states}
 
 
-def parse_definition(source: str | dict[str, Any], *, where: str = "definition") -> Definition:
+def parse_change_model(source: str | dict[str, Any], *, where: str = "definition") -> ChangeModelSpec:
     """Parse YAML text (or an already loaded mapping) and validate it against the skeleton."""
     if isinstance(source, str):
         try:
@@ -157,23 +157,23 @@ def parse_definition(source: str | dict[str, Any], *, where: str = "definition")
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            raise DefinitionError([f"{where}: not valid YAML{at}: "
+            raise ChangeModelError([f"{where}: not valid YAML{at}: "
                                    f"{getattr(exc, 'problem', None) or exc}"]) from exc
         except ValueError as exc:  # a scalar the YAML resolver accepts but cannot build (2001-13-01)
-            raise DefinitionError([f"{where}: not valid YAML: {exc}"]) from exc
+            raise ChangeModelError([f"{where}: not valid YAML: {exc}"]) from exc
         except RecursionError as exc:
-            raise DefinitionError([f"{where}: not valid YAML: nested too deeply"]) from exc
+            raise ChangeModelError([f"{where}: not valid YAML: nested too deeply"]) from exc
     else:
         data = source
     if not isinstance(data, dict):
-        raise DefinitionError([f"{where}: expected a mapping with code, name, states, transitions"])
+        raise ChangeModelError([f"{where}: expected a mapping with code, name, states, transitions"])
     try:
-        definition = Definition.model_validate(data)
+        definition = ChangeModelSpec.model_validate(data)
     except ValidationError as exc:
-        raise DefinitionError([_pydantic_problem(data, err) for err in exc.errors()]) from exc
+        raise ChangeModelError([_pydantic_problem(data, err) for err in exc.errors()]) from exc
     problems = check_against_skeleton(definition)
     if problems:
-        raise DefinitionError(problems)
+        raise ChangeModelError(problems)
     return definition
 
 
@@ -192,7 +192,7 @@ def _pydantic_problem(data: dict[str, Any], err: Any) -> str:
     return f"{''.join(parts) or 'definition'}: {err['msg']}"
 
 
-def check_against_skeleton(d: Definition) -> list[str]:
+def check_against_skeleton(d: ChangeModelSpec) -> list[str]:
     """Every way ``d`` breaks the CHM skeleton, each naming the state, transition or guard."""
     problems: list[str] = []
     names = [s.name for s in d.states]
@@ -276,7 +276,7 @@ def _guard_problems(where: str, guards: list[GuardRef], model_fields: list[str])
     return problems
 
 
-def _authorisation_problems(d: Definition) -> list[str]:
+def _authorisation_problems(d: ChangeModelSpec) -> list[str]:
     problems = []
     authorising = [t for t in d.transitions if d.authorising(t)]
     for t in authorising:
@@ -302,7 +302,7 @@ def _authorisation_problems(d: Definition) -> list[str]:
     return problems
 
 
-def _reachable(d: Definition, skip: set[int] = frozenset()) -> set[str]:  # type: ignore[assignment]
+def _reachable(d: ChangeModelSpec, skip: set[int] = frozenset()) -> set[str]:  # type: ignore[assignment]
     seen = {d.initial}
     queue = deque([d.initial])
     while queue:
@@ -314,7 +314,7 @@ def _reachable(d: Definition, skip: set[int] = frozenset()) -> set[str]:  # type
     return seen
 
 
-def _graph_problems(d: Definition) -> list[str]:
+def _graph_problems(d: ChangeModelSpec) -> list[str]:
     problems = []
     reachable = _reachable(d)
     for s in d.states:
@@ -338,5 +338,5 @@ def _graph_problems(d: Definition) -> list[str]:
     return problems
 
 
-def definition_to_yaml(d: Definition) -> str:
+def definition_to_yaml(d: ChangeModelSpec) -> str:
     return yaml.safe_dump(d.model_dump(mode="json", exclude_defaults=False), sort_keys=False)
