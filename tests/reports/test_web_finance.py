@@ -110,7 +110,7 @@ def test_item_schedule_page_and_link_from_the_item(web_db: Database, sam: FlaskC
     assert len(periods) == 36
     csv = sam.get(f"/reports/finance/items/{server}/schedule.csv?as_of=2026-04-15")
     assert csv.get_data(as_text=True).splitlines()[36].startswith("36,2029-01-01,2029-02-01,")
-    assert "no item" in page(sam, "/reports/finance/items/LAP-999999", 404)
+    assert "No item LAP-999999 in the register" in page(sam, "/reports/finance/items/LAP-999999", 404)
 
 
 def test_bad_input_is_shown_on_the_page(web_db: Database, sam: FlaskClient) -> None:

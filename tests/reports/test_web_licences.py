@@ -96,7 +96,7 @@ def test_bad_input_is_explained_on_the_page(sam: FlaskClient, built: Database) -
     product = page(sam, "/reports/licences/products/Office", expect=400, as_of="2026-13-01")
     assert "is not a date" in product
     missing = page(sam, "/reports/licences/products/Nothing", expect=404)
-    assert "no licence entitlement or installation of" in unescape(missing)
+    assert "No licence entitlement or installation of" in unescape(missing)
     assert "format: must be csv or xlsx" in unescape(
         page(sam, f"{PAGE}/export", expect=400, format="pdf"))
     assert "table: must be one of" in page(sam, f"{PAGE}/export", expect=400, format="csv",

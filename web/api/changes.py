@@ -16,7 +16,7 @@ from usm.services.changes import ChangeDetail, ChangeSummary
 from web.api.auth import holder, roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError
-from web.api.pagination import decode_cursor, page_of
+from web.api.pagination import after_key, page_of
 from web.api.schemas.changes import (
     ApprovalOut,
     ApproveChange,
@@ -93,7 +93,7 @@ def list_changes(query: ChangesQuery) -> ChangePage:
     """List changes, newest first (open ones unless open=false)"""
     rows = changes.list_changes(database(), open_only=query.open, step=query.step,
                                 coordinator=query.coordinator, model=query.model,
-                                limit=query.limit + 1, after=decode_cursor(query.cursor))
+                                limit=query.limit + 1, after=after_key(query.cursor))
     shown, next_url = page_of(rows, query.limit)
     return ChangePage(changes=[ChangeSummaryOut(**_summary(r)) for r in shown], next=next_url)
 

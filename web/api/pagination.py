@@ -1,37 +1,27 @@
-"""Keyset pagination: an opaque cursor that names where the previous page ended, and the URL of
-the next page with the same filters."""
+"""Keyset pagination over the API: the cursor (``usm.services.cursors``) that names the key the
+previous page ended at, and the URL of the next page with the same filters."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import TypeVar
 
 from flask import request, url_for
 
-from web.api.errors import ApiError
+from usm.services.cursors import decode_cursor, encode_cursor
+from usm.services.user_input import InputError
 
-_VERSION = "k1:"
 T = TypeVar("T")
 
 
-def encode_cursor(last_key: str) -> str:
-    return base64.urlsafe_b64encode((_VERSION + last_key).encode("utf-8")).decode("ascii") \
-        .rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> str | None:
-    """The key the previous page ended at; 422 for a cursor this API did not make."""
+def after_key(cursor: str | None) -> str | None:
+    """The key the previous page ended at; a 422 naming ``cursor`` for one this API did not make."""
     if cursor is None:
         return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
-    except (binascii.Error, ValueError):
-        text = ""
-    if not text.startswith(_VERSION) or len(text) == len(_VERSION):
-        raise ApiError(422, "invalid_request", "the cursor is not one this API gave out",
-                       [("cursor", "use the cursor of a previous page's next link")])
-    return text.removeprefix(_VERSION)
+    message = "use the cursor of a previous page's next link"
+    (key,) = decode_cursor(cursor, 1, message=message)
+    if key is None:
+        raise InputError("cursor", message)
+    return key
 
 
 def page_of(rows: list[T], limit: int, key_of: str = "key") -> tuple[list[T], str | None]:

@@ -7,7 +7,7 @@ from usm.services import register
 from usm.services.register import ItemFilter, ItemView
 from web.api.auth import roles_required
 from web.api.blueprint import bp
-from web.api.pagination import decode_cursor, page_of
+from web.api.pagination import after_key, page_of
 from web.api.schemas.common import money_text
 from web.api.schemas.register import (
     AsOfQuery,
@@ -48,7 +48,7 @@ def list_items(query: ItemsQuery) -> ItemPage:
     """
     flt = ItemFilter(text=query.q, class_code=query.class_code, status=query.status,
                      owner=query.owner, location=query.location, cost_centre=query.cost_centre)
-    rows, total = register.list_items(database(), flt, after=decode_cursor(query.cursor),
+    rows, total = register.list_items(database(), flt, after=after_key(query.cursor),
                                       limit=query.limit + 1, as_of=query.as_of)
     shown, next_url = page_of(rows, query.limit)
     return ItemPage(items=[ItemSummary(**vars(r)) for r in shown], total=total,
@@ -117,7 +117,7 @@ def item_relations(key: str, query: AsOfQuery) -> ItemRelations:
 def list_services(query: ServicesQuery) -> ServicePage:
     """The services in the register (items of class service)"""
     flt = ItemFilter(class_code=register.SERVICE_CLASS, status=query.status)
-    rows, total = register.list_items(database(), flt, after=decode_cursor(query.cursor),
+    rows, total = register.list_items(database(), flt, after=after_key(query.cursor),
                                       limit=query.limit + 1)
     shown, next_url = page_of(rows, query.limit)
     return ServicePage(services=[ItemSummary(**vars(r)) for r in shown], total=total,

@@ -157,10 +157,7 @@ def detail(key: str) -> ResponseReturnValue:
 
 
 def _detail_page(key: str, status: int = 200, **forms: Any) -> ResponseReturnValue:
-    try:
-        view = changes.change_detail(database(), key, current_user.username)
-    except changes.ChangeNotFound as exc:
-        abort(404, description=str(exc))
+    view = changes.change_detail(database(), key, current_user.username)
     editor = bool(set(current_user.roles) & set(access.CHANGE_EDITORS))
     coordinators = list(view.coordinators)
     if view.summary.coordinator and view.summary.coordinator not in coordinators:
@@ -314,10 +311,7 @@ def new() -> ResponseReturnValue:
 @bp.route("/changes/new/<model>", methods=["GET", "POST"])
 @roles_required(*access.CHANGE_EDITORS)
 def new_for_model(model: str) -> ResponseReturnValue:
-    try:
-        spec = changes.form_spec(database(), model)
-    except changes.ModelNotFound as exc:
-        abort(404, description=str(exc))
+    spec = changes.form_spec(database(), model)
     if request.method == "GET":
         state = FormState(values={"source": "customer", "coordinator": current_user.username})
         for section, count in DEFAULT_ROWS.items():
@@ -373,11 +367,8 @@ def _change_set_page(key: str, state: FormState | None = None, status: int = 200
                      notice: str | None = None) -> ResponseReturnValue:
     if not set(current_user.roles) & set(access.CHANGE_EDITORS):
         abort(403, description=_("Editing a change set is for change coordinators."))
-    try:
-        view = changes.change_detail(database(), key)
-        spec = changes.change_form_spec(database(), key)
-    except changes.ChangeNotFound as exc:
-        abort(404, description=str(exc))
+    view = changes.change_detail(database(), key)
+    spec = changes.change_form_spec(database(), key)
     if not view.change_set_editable:
         flash(_("%(key)s is in %(step)s: its change set can be edited only in registration or "
                 "assessment.", key=view.summary.key, step=label(view.summary.step).lower()),
@@ -404,10 +395,7 @@ def change_set(key: str) -> ResponseReturnValue:
     state = _read_form(request.form)
     if _more_rows(state, request.form.get("action", "")):
         return _change_set_page(key, state)
-    try:
-        spec = changes.change_form_spec(database(), key)
-    except changes.ChangeNotFound as exc:
-        abort(404, description=str(exc))
+    spec = changes.change_form_spec(database(), key)
     operations, origins, problems = state.rows.operations()
     if problems:
         _row_errors(state, spec, problems, origins)

@@ -100,10 +100,7 @@ def _schedule(key: str) -> finance.ItemSchedule:
         as_of = _day("as_of", datetime.now(UTC).date())
     except InputError as exc:
         abort(400, description=str(exc))
-    try:
-        return finance.item_schedule(database(), key, finance.day_end(as_of))
-    except finance.ItemNotFound as exc:
-        abort(404, description=str(exc))
+    return finance.item_schedule(database(), key, finance.day_end(as_of))
 
 
 @bp.get("/finance/items/<key>")

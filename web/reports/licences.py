@@ -50,10 +50,7 @@ def licence_product(product: str) -> ResponseReturnValue:
         return render_template("reports/licence_product.html", error=error, detail=None,
                                product=product, rules=licences.METRIC_RULES,
                                asked=request.args.get("as_of", "")), 400
-    try:
-        detail = licences.product_position(database(), product, day)
-    except licences.NotFound as exc:
-        abort(404, description=str(exc))
+    detail = licences.product_position(database(), product, day)
     return render_template("reports/licence_product.html", error=None, detail=detail,
                            product=detail.product, rules=licences.METRIC_RULES,
                            asked=detail.report.day.isoformat())
@@ -72,8 +69,6 @@ def licence_export() -> ResponseReturnValue:
             product=request.args.get("product") or None)
     except licences.BadExport as exc:
         abort(400, description=str(exc))
-    except licences.NotFound as exc:
-        abort(404, description=str(exc))
     response = Response(data, mimetype=media.split(";")[0])
     if media.startswith("text/"):
         response.charset = "utf-8"

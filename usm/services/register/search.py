@@ -3,9 +3,6 @@ relations, and see what supports each service."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -23,10 +20,11 @@ from bir.classes import ClassCatalogue, ItemClass
 from bir.errors import NotFound, NotYetRegistered
 from bir.impact import impacted_services, support_links, supporting_item_ids
 from bir.items import CONFIGURATION_FIELDS, CORE_FIELDS, FINANCIAL_FIELDS, Item
+from usm.services import cursors
 from usm.services.errors import Invalid
 from usm.services.platform import Database
 from usm.services.register.vocabulary import STATUSES
-from usm.services.user_input import parse_moment
+from usm.services.user_input import InputError, parse_moment
 from workflows.models import Change, ChangeOperation
 from workflows.skeleton import FINAL
 
@@ -280,23 +278,20 @@ BAD_CURSOR = "This page link is not valid for this sort order; start again from 
 
 
 def encode_cursor(query: SearchQuery, row: ItemRow) -> str:
-    """An opaque page cursor: the sort and the row's (sort value, key), base64 JSON."""
+    """An opaque page cursor: the sort and the row's (sort value, key)."""
     value = getattr(row, "class_code" if query.sort == "class" else query.sort)
     text = None if value is None else (value.isoformat() if isinstance(value, date) else str(value))
-    payload = [query.sort, "desc" if query.descending else "asc", text, row.key]
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    return cursors.encode_cursor(query.sort, "desc" if query.descending else "asc", text, row.key)
 
 
 def decode_cursor(query: SearchQuery, cursor: str) -> queries.Position:
     """The position a cursor of ``encode_cursor`` stands for; ``BadQuery`` if it is not one, or
     belongs to another sort order."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        sort, order, text, key = json.loads(raw)
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        sort, order, text, key = cursors.decode_cursor(cursor, 4)
+    except InputError:
         raise BadQuery(BAD_CURSOR) from None
-    if (sort, order) != (query.sort, "desc" if query.descending else "asc") or not (
-            isinstance(key, str) and (text is None or isinstance(text, str))):
+    if (sort, order) != (query.sort, "desc" if query.descending else "asc") or key is None:
         raise BadQuery(BAD_CURSOR)
     value: Any = text
     try:
