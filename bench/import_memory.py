@@ -128,7 +128,6 @@ def _implement(db: Any, key: str) -> None:
         "planned_end": start + timedelta(hours=2)})
     changes.move_change(db, key, "submit_for_approval", COORDINATOR)
     changes.approve_change(db, key, "sam")
-    changes.move_change(db, key, "authorise", COORDINATOR)
     changes.move_change(db, key, "start_correction", COORDINATOR)
     changes.move_change(db, key, "implement", COORDINATOR)
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from bir.batches import batches
 from bir.classes import ClassCatalogue
 from bir.errors import FieldError, ValidationFailed
-from bir.items import Item, ItemFields
+from bir.items import MONEY_FIELDS, Item, ItemFields
 from bir.relations import Relation
 from bir.vocabulary import RELATION_KINDS, STATUS_MOVES, LifecycleStatus
 
@@ -51,6 +51,7 @@ class _Subject:
     status: str
     item_id: int | None = None
     version: int | None = None
+    currency: str | None = None
 
 
 @dataclass
@@ -161,14 +162,15 @@ def _referenced_keys(operations: list[Any]) -> set[str]:
 def _load_existing(session: Session, operations: list[Any], known: dict[str, dict[str, Any]]
                    ) -> dict[str, _Subject]:
     keys = _referenced_keys(operations)
-    found = {key: _Subject(key, row["class_code"], row["status"], row["id"], row["version"])
+    found = {key: _Subject(key, row["class_code"], row["status"], row["id"], row["version"],
+                           row.get("currency"))
              for key in keys if (row := known.get(key)) is not None}
     for batch in batches(sorted(keys - found.keys())):
         rows = session.execute(
-            select(Item.key, Item.class_code, Item.status, Item.id, Item.version)
+            select(Item.key, Item.class_code, Item.status, Item.id, Item.version, Item.currency)
             .where(Item.key.in_(batch)))
-        found.update((key, _Subject(key, class_code, status, item_id, version))
-                     for key, class_code, status, item_id, version in rows)
+        found.update((key, _Subject(key, class_code, status, item_id, version, currency))
+                     for key, class_code, status, item_id, version, currency in rows)
     return found
 
 
@@ -269,6 +271,8 @@ def _plan_create(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] 
     if not fields.get("name"):
         plan.error(f"{path}.name", "is required for a new item")
         return None
+    if not _currency_given(plan, fields, None, path):
+        return None
     fields.setdefault("status", LifecycleStatus.PLANNED.value)
     label = f"@{ref}" if ref else f"new {klass.name.lower()}"
     if ref:
@@ -301,9 +305,52 @@ def _plan_update(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] 
     if not fields and not attributes:
         plan.error(path, "sets nothing: name at least one field or attribute")
         return None
+    if not _currency_given(plan, fields, subject, path):
+        return None
     if "status" in fields:
         _check_status_move(plan, subject, fields["status"], f"{path}.status")
     return _touching(subject, raw["item"], {"fields": fields, "attributes": attributes})
+
+
+def _currency_given(plan: _Plan, fields: dict[str, Any], subject: _Subject | None,
+                    path: str) -> bool:
+    """An amount is never registered without its currency: a new item names it beside the
+    amount, an update names it or finds it on the item. Checked when a change set is registered;
+    a change registered before the rule is implemented as it was planned."""
+    if plan.fields_checked:
+        return True
+    amounts = [name for name in MONEY_FIELDS if fields.get(name) is not None]
+    known = fields.get("currency") or (subject.currency if subject else None)
+    if amounts and not known:
+        plan.error(f"{path}.currency", f"give the currency of {', '.join(amounts)} (e.g. EUR)")
+        return False
+    if "currency" in fields and fields["currency"] is None and subject is not None:
+        plan.error(f"{path}.currency", "cannot be cleared: the item's amounts are in it")
+        return False
+    return True
+
+
+def change_set_value(session: Session, planned: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """What a change set is worth, per currency: the purchase costs of the items it creates and
+    the purchase costs it sets on registered items (in the currency the operation or the item
+    names). A cost guard weighs this beside the typed estimate."""
+    updates = {op["item"] for op in planned
+               if op["op"] == "update_item" and op["fields"].get("purchase_cost") is not None
+               and not op["fields"].get("currency")}
+    currencies: dict[str, str | None] = {}
+    for batch in batches(sorted(updates)):
+        currencies.update((key, currency) for key, currency in session.execute(
+            select(Item.key, Item.currency).where(Item.key.in_(batch))))
+    value: dict[str, Decimal] = {}
+    for op in planned:
+        if op["op"] not in ("create_item", "update_item"):
+            continue
+        fields = op["fields"]
+        cost = fields.get("purchase_cost")
+        currency = fields.get("currency") or currencies.get(op.get("item", ""))
+        if cost is not None and currency:
+            value[currency] = value.get(currency, Decimal(0)) + Decimal(str(cost))
+    return value
 
 
 def _plan_set_status(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] | None:

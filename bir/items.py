@@ -34,6 +34,8 @@ FINANCIAL_FIELDS = (
     "recurring_period",
     "disposal_proceeds",
 )
+# Amounts: each is in the item's currency, so none is registered without one.
+MONEY_FIELDS = ("purchase_cost", "residual_value", "recurring_cost", "disposal_proceeds")
 RECORD_FIELDS = CORE_FIELDS + CONFIGURATION_FIELDS + FINANCIAL_FIELDS
 # Fields a search or an audit matches on; indexed on the current table.
 NATURAL_KEYS = ("asset_tag", "serial_number", "hostname")

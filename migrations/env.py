@@ -27,8 +27,15 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(_url())
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table (copy, drop, rename) to alter it; with foreign keys
+            # enforced, dropping the old table would delete the rows of every table that
+            # cascades from it. SQLite reads this pragma outside a transaction only, so it is
+            # sent on the driver's connection before SQLAlchemy begins one.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+                          render_as_batch=sqlite)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -47,6 +47,15 @@ def secure_cookies() -> bool:
     return value in ("1", "true", "yes")
 
 
+def default_currency() -> str:
+    """``USM_DEFAULT_CURRENCY``: the currency the register's forms and imports offer for an
+    amount that names none (ISO 4217, EUR unless set)."""
+    value = os.environ.get("USM_DEFAULT_CURRENCY", "EUR").strip().upper()
+    if len(value) != 3 or not value.isalpha() or not value.isascii():
+        raise ValueError(f"USM_DEFAULT_CURRENCY must be a three-letter currency code, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str

@@ -91,6 +91,11 @@ class TransitionSpec(BaseModel):
     def title(self) -> str:
         return self.label or self.trigger.replace("_", " ").capitalize()
 
+    @property
+    def needs_approvals(self) -> bool:
+        """Whether approvers' decisions are what lets this transition fire."""
+        return any(g.name == "approvals" for g in self.guards)
+
 
 class FieldSpec(BaseModel):
     """A model-specific field asked when a change of this model is registered."""
@@ -283,12 +288,13 @@ def _authorisation_problems(d: ChangeModelSpec) -> list[str]:
         if d.pre_authorised and not t.auto:
             problems.append(f"transition '{t.trigger}': a standard model is pre-authorised, so "
                             "leaving authorisation must be automatic (auto: true)")
-        if not d.pre_authorised:
-            if t.auto or not any(g.name == "approvals" for g in t.guards):
-                problems.append(
-                    f"implementation reachable without authorisation: transition '{t.trigger}' "
-                    f"lets a {d.change_class} change leave authorisation without an approvals guard"
-                    + (" (it is automatic)" if t.auto else ""))
+        # Automatic is allowed when approvals are what it waits for: the change moves on by
+        # itself once the approvers have approved, as a standard change does once registered.
+        if not d.pre_authorised and not t.needs_approvals:
+            problems.append(
+                f"implementation reachable without authorisation: transition '{t.trigger}' "
+                f"lets a {d.change_class} change leave authorisation without an approvals guard"
+                + (" (it is automatic)" if t.auto else ""))
     if not d.pre_authorised and not d.approvers:
         problems.append(f"approvers: a {d.change_class} model must name who may approve")
     # The literal property, whatever the shape of the graph: without the authorising transitions,

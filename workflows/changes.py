@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session
 
 from bir.base import to_money, utcnow
 from bir.bulk import insert_rows
-from bir.changeset import plan_change_set
+from bir.changeset import change_set_value, plan_change_set
 from bir.classes import ItemClass
 from bir.errors import FieldError, Invalid, ValidationFailed
 from bir.keys import reserve_keys
 from bir.queries import items_by_key
 from bir.vocabulary import LifecycleStatus
 from workflows.change_model import ChangeModelError, ChangeModelSpec, parse_change_model
-from workflows.engine import Actor, ChangeConflict, ChangeError, compiled, run_automatic
+from workflows.engine import Actor, ChangeConflict, ChangeError, compiled, move, run_automatic
 from workflows.models import (
     Approval,
     Change,
@@ -173,7 +173,8 @@ def register_change(
         definition=row, change_class=row.change_class, state=definition.initial,
         step=definition.step_of(definition.initial).value, requester=requester.username,
         services=services, fields=clean.pop("fields", None) or {}, created_at=at,
-        updated_at=at, step_entered_at=at, approval_round=1, **clean,
+        updated_at=at, step_entered_at=at, approval_round=1,
+        change_set_value=_worth(session, planned), **clean,
     )
     change.log.append(StepLogEntry(at=at, actor=requester.username, trigger="register",
                                    from_state=None, to_state=change.state, from_step=None,
@@ -250,13 +251,32 @@ def record_approval(session: Session, change: Change, actor: Actor, *, approve: 
                           f"{definition.name} changes")
     if any(a.approver == actor.username for a in change.current_approvals()):
         raise ChangeError(f"{actor.username} already decided on {change.key} in this round")
+    at = now or utcnow()
     approval = Approval(round=change.approval_round, approver=actor.username,
                         decision="approved" if approve else "rejected", comment=comment,
-                        automatic=False, at=now or utcnow())
+                        automatic=False, at=at)
     change.approvals.append(approval)
     change.updated_at = approval.at
     session.flush()
+    if approve:
+        # The last approval a guard waits for lets the model's automatic transition fire.
+        run_automatic(session, change, at)
+    else:
+        _reject_as_the_model_says(session, change, actor, comment, at)
     return approval
+
+
+def _reject_as_the_model_says(session: Session, change: Change, actor: Actor,
+                              comment: str | None, at: datetime) -> None:
+    """An approver's rejection ends the change where the model lets the approver reject it from
+    here (one Reject, not a decision and then a move); otherwise it is recorded and the change
+    waits for the coordinator."""
+    workflow = compiled(change.definition)
+    rejecting = next((t for t in workflow.definition.transitions_from(change.state)
+                      if not t.auto and workflow.definition.step_of(t.dest) is Step.REJECTED
+                      and not workflow.blocking_reasons(change, t, actor)), None)
+    if rejecting is not None:
+        move(session, change, rejecting.trigger, actor, comment=comment, now=at)
 
 
 def replace_change_set(session: Session, change: Change, actor: Actor,
@@ -296,6 +316,7 @@ def replace_change_set(session: Session, change: Change, actor: Actor,
     _store_operations(session, change, planned)
     at = now or utcnow()
     change.updated_at = at
+    change.change_set_value = _worth(session, planned)
     entry = StepLogEntry(
         at=at, actor=actor.username, trigger="edit_change_set", from_state=change.state,
         to_state=change.state, from_step=change.step, to_step=change.step,
@@ -376,3 +397,9 @@ def _store_operations(session: Session, change: Change, planned: list[dict[str, 
         for i, op in enumerate(planned)
     ])
     session.expire(change, ["operations"])
+
+
+def _worth(session: Session, planned: list[dict[str, Any]]) -> dict[str, str]:
+    """The change set's value as the change keeps it (``Change.change_set_value``)."""
+    return {currency: f"{amount:.2f}"
+            for currency, amount in sorted(change_set_value(session, planned).items())}

@@ -286,7 +286,7 @@ def _fire(session: Session, workflow: CompiledWorkflow, change: Change, t: Trans
         a.round == approval_round for a in change.approvals
     ):
         approval_round = values["approval_round"] = approval_round + 1
-    if t.auto and workflow.definition.authorising(t):
+    if t.auto and workflow.definition.authorising(t) and not t.needs_approvals:
         change.approvals.append(Approval(
             round=approval_round, approver=actor.username, decision="approved",
             comment="pre-authorised by the change model", automatic=True, at=at,

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.models import money_by_currency
+
 if TYPE_CHECKING:
     from workflows.models import Change
 
@@ -43,6 +45,9 @@ class ApprovalsParams(_Params):
 
 class CostParams(_Params):
     amount: Decimal = Field(ge=0)
+    # The limit's currency; without one, the limit holds in whatever single currency the change
+    # is in (its estimate's and its change set's amounts).
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
 
 
 class RiskParams(_Params):
@@ -80,10 +85,31 @@ def _approvals(change: Change, params: ApprovalsParams) -> str | None:
 
 
 def _cost_at_most(change: Change, params: CostParams) -> str | None:
-    if change.cost_estimate is None:
+    """The change's cost is the higher of its typed estimate and what its change set is worth
+    (the purchase costs it registers): a low estimate does not carry a costly change set past
+    the limit. Amounts in two currencies, or in another than the limit's, cannot be weighed, so
+    they block."""
+    value = money_by_currency(change.change_set_value)
+    estimate = change.cost_estimate
+    if estimate is None and not value:
         return "estimate the cost first"
-    if change.cost_estimate > params.amount:
-        return f"cost {change.cost_estimate} is above this model's limit of {params.amount}"
+    currencies = set(value) | ({change.currency} if estimate is not None and change.currency
+                               else set())
+    if len(currencies) > 1:
+        return (f"the change's amounts are in {' and '.join(sorted(currencies))}; this model's "
+                "limit cannot weigh them together")
+    currency = next(iter(currencies), None)
+    if params.currency and currency and currency != params.currency:
+        return (f"the change's amounts are in {currency}; this model's limit is in "
+                f"{params.currency}")
+    worth = value.get(currency, Decimal(0)) if currency else Decimal(0)
+    if estimate is not None and estimate >= worth:
+        if estimate > params.amount:
+            return f"cost {estimate} is above this model's limit of {params.amount}"
+        return None
+    if worth > params.amount:
+        return (f"the change set is worth {worth:.2f} {currency}, above this model's limit of "
+                f"{params.amount}")
     return None
 
 
@@ -120,8 +146,8 @@ GUARDS: dict[str, Guard] = {
               _required_fields),
         Guard("approvals", "at least N approvals in this authorisation round, no rejection",
               ApprovalsParams, _approvals),
-        Guard("cost_at_most", "the estimated cost is at most the amount", CostParams,
-              _cost_at_most),
+        Guard("cost_at_most", "the cost (the estimate or the change set's value, whichever is "
+              "higher) is at most the amount", CostParams, _cost_at_most),
         Guard("risk_at_most", "the assessed risk is at most the level", RiskParams, _risk_at_most),
         Guard("has_change_set", "the change carries at least one register edit", NoParams,
               _has_change_set),

@@ -59,6 +59,9 @@ class Change(Base):
     impact: Mapped[str | None] = mapped_column(Text)
     cost_estimate: Mapped[Decimal | None] = mapped_column(Money)
     currency: Mapped[str | None] = mapped_column(String(3))
+    # What the change set is worth per currency ({"EUR": "90000.00"}), kept when it is stored:
+    # a cost guard weighs it beside the typed estimate without reading the operations.
+    change_set_value: Mapped[dict[str, str] | None] = mapped_column(JSONType)
     planned_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     planned_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     services: Mapped[list[str]] = mapped_column(JSONType, default=list)
@@ -179,3 +182,8 @@ class ChangeComment(Base):
     author: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     body: Mapped[str] = mapped_column(Text)
+
+
+def money_by_currency(value: dict[str, str] | None) -> dict[str, Decimal]:
+    """A stored ``change_set_value`` as amounts."""
+    return {currency: Decimal(amount) for currency, amount in (value or {}).items()}

@@ -88,7 +88,7 @@ def test_snipeit_export_is_read_with_its_mapping(db: Database, tmp_path: Path) -
     assert create == {"op": "create_item", "ref": "found1", "class": "hardware.laptop",
                       "name": "Jane's laptop", "asset_tag": "AT-0007", "model": "Latitude 7440",
                       "manufacturer": "Dell", "serial_number": "5CD7",
-                      "acquired_on": "2025-03-01", "purchase_cost": "1249.00",
+                      "acquired_on": "2025-03-01", "purchase_cost": "1249.00", "currency": "EUR",
                       "invoice": "PO-1", "supplier": "Dell NL", "location": "Utrecht",
                       "status": "in_use", "owner": "jane"}
 

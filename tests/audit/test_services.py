@@ -123,7 +123,6 @@ def walk(db: Database, key: str) -> None:
                                              "planned_start": start, "planned_end": at("2026-03-02")})
     changes.move_change(db, key, "submit_for_approval", "carol")
     changes.approve_change(db, key, "sam")
-    changes.move_change(db, key, "authorise", "carol")
     changes.move_change(db, key, "start_correction", "carol")
     changes.move_change(db, key, "implement", "carol")
 

@@ -81,10 +81,11 @@ def test_coordinator_receives_two_laptops_and_owner_finds_them(  # type: ignore[
 
     _move(page, "Check delivery", "Assessment")
     _save_details(page, {"risk": "low", "fields.delivery_note": "DN-778812", "coordinator": "carol"})
-    # Accepting a pre-authorised receipt runs authorisation by itself and lands in planning.
-    # The button says why it cannot be pressed yet; the coordinator supplies what is missing.
-    assert "estimate the cost first" in page.locator("ul.blocked").inner_text()
-    _save_details(page, {"cost_estimate": "2499.00", "currency": "EUR"})
+    # The cost the model's limit weighs is what the change set registers (2 x 1,249.50 EUR);
+    # the estimate is offered from it. Accepting the receipt runs authorisation by itself.
+    expect(page.locator("dd", has_text="€2,499.00").first).to_be_visible()
+    page.get_by_text("Edit the details").click()
+    assert page.locator("details.edit-panel [name='cost_estimate']").input_value() == "2499.00"
     _move(page, "Accept delivery", "Planning")
     _move(page, "Start labelling", "Realisation")
     _move(page, "Register in stock", "Implementation")

@@ -29,12 +29,13 @@ SHIPPED = Path(__file__).resolve().parents[2] / "workflows" / "change_models"
 
 
 def _two_approvals(db: Database) -> int:
-    """A draft of normal-change whose authorisation needs two approvals; returns its version."""
+    """A draft of normal-change whose authorisation needs two approvals (and moves on by itself
+    once they are in); returns its version."""
     draft = change_models.draft_from(db, "normal-change", 1)
     source = change_models.version_source(db, "normal-change", draft.version)
-    change_models.update_draft(db, "normal-change", draft.version, set_transition(source, TransitionForm(
-        trigger="authorise", label="Authorise", sources=["awaiting_approval"], dest="planning",
-        roles=["change_coordinator", "service_owner"], approvals="2"), original="authorise"))
+    change_models.update_draft(db, "normal-change", draft.version, set_transition(
+        source, TransitionForm(trigger="authorise", label="Authorise", sources=["awaiting_approval"],
+                               dest="planning", auto=True, approvals="2"), original="authorise"))
     return draft.version
 
 
@@ -127,14 +128,13 @@ def test_changes_in_flight_keep_their_version_and_new_ones_use_the_published_one
 
     old_detail = changes.change_detail(db, old, "carol")
     new_detail = changes.change_detail(db, new, "carol")
-    assert old_detail.summary.model_version == 1
-    assert new_detail.summary.model_version == version
-    authorise_old = next(o for o in old_detail.options if o.trigger == "authorise")
-    authorise_new = next(o for o in new_detail.options if o.trigger == "authorise")
-    assert authorise_old.allowed
-    assert not authorise_new.allowed and "needs 2 approval(s), has 1" in authorise_new.reasons
-    changes.move_change(db, old, "authorise", "carol")
-    with pytest.raises(changes.TransitionRefused, match="needs 2 approval"):
+    # The old change's one approval was all its version asked: it moved on by itself.
+    assert (old_detail.summary.model_version, old_detail.summary.step) == (1, "planning")
+    assert (new_detail.summary.model_version, new_detail.summary.step) == (version,
+                                                                           "authorisation")
+    assert new_detail.waiting is not None
+    assert (new_detail.waiting.needed, new_detail.waiting.given) == (2, 1)
+    with pytest.raises(changes.TransitionRefused, match="not possible from awaiting_approval"):
         changes.move_change(db, new, "authorise", "carol")
 
 
@@ -211,20 +211,17 @@ def test_dry_run_walks_a_draft_and_shows_which_guards_block(db: Database) -> Non
     facts = Facts(role="change_coordinator", risk="low", filled=frozenset({"impact"}),
                   approvals=1)
 
-    run = dry_run(db, "normal-change", version, facts,
-                  ["assess", "submit_for_approval", "authorise"])
+    run = dry_run(db, "normal-change", version, facts, ["assess", "submit_for_approval"])
 
-    assert run.path == ["assess", "submit_for_approval"]
-    assert run.state == "awaiting_approval"
-    assert run.refused == "Authorise is blocked: needs 2 approval(s), has 1"
-    authorise = next(o for o in run.options if o.trigger == "authorise")
-    assert not authorise.allowed and authorise.role_ok
-    assert [(g.text, g.passes) for g in authorise.guards] == [("2 approvals", False)]
+    assert run.path == ["assess", "submit_for_approval"] and run.refused is None
+    assert run.state == "awaiting_approval", "one approval of two: it waits"
+    assert "authorise" not in {o.trigger for o in run.options}, "it moves on by itself"
 
     passed = dry_run(db, "normal-change", version, Facts(
         risk="low", filled=frozenset({"impact"}), approvals=2, window_planned=True),
-        ["assess", "submit_for_approval", "authorise", "start_build"])
+        ["assess", "submit_for_approval", "start_build"])
     assert passed.refused is None and passed.state == "building"
+    assert ("authorise", True) in [(s.trigger, s.automatic) for s in passed.walked]
 
 
 def test_dry_run_checks_the_role_and_follows_automatic_transitions(db: Database) -> None:
@@ -247,7 +244,7 @@ def test_dry_run_writes_nothing(db: Database) -> None:
     before = changes.list_changes(db, open_only=False)
     dry_run(db, "normal-change", 1, Facts(risk="low", filled=frozenset({"impact"}), approvals=1,
                                           window_planned=True),
-            ["assess", "submit_for_approval", "authorise", "start_build", "implement"])
+            ["assess", "submit_for_approval", "start_build", "implement"])
     assert changes.list_changes(db, open_only=False) == before
 
 
@@ -255,3 +252,14 @@ def test_dry_run_writes_nothing(db: Database) -> None:
 def test_a_form_edit_keeps_everything_it_does_not_touch(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
     assert yaml.safe_load(set_states(source, {})) == yaml.safe_load(source)
+
+
+def test_dry_run_weighs_the_change_sets_value_against_a_cost_limit(db: Database) -> None:
+    facts = Facts(risk="low", cost_estimate=Decimal("100"), change_set_value=Decimal("90000"),
+                  filled=frozenset({"purchase_order", "delivery_note"}))
+    run = dry_run(db, "hardware-receipt", 1, facts, ["check_delivery", "accept_delivery"])
+    assert run.refused == ("Accept delivery is blocked: the change set is worth 90000.00 EUR, "
+                           "above this model's limit of 25000")
+    accept = next(o for o in run.options if o.trigger == "accept_delivery")
+    assert ("cost (estimate or change set value) ≤ 25000", False) in [
+        (g.text, g.passes) for g in accept.guards]

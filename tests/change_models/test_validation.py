@@ -31,9 +31,11 @@ def drop_planning(d: dict[str, Any]) -> None:
 
 
 def auto_authorise(d: dict[str, Any]) -> None:
+    """Automatic without waiting for approvals (automatic with an approvals guard is how the
+    shipped models authorise: once the approvals are in)."""
     t = transition(d, "authorise")
     t["auto"] = True
-    t.pop("roles")
+    t["guards"] = []
 
 
 def authorise_without_approvals(d: dict[str, Any]) -> None:
@@ -82,6 +84,9 @@ def unknown_destination(d: dict[str, Any]) -> None:
 
 def standard_with_manual_authorisation(d: dict[str, Any]) -> None:
     d["change_class"] = "standard"
+    t = transition(d, "authorise")
+    t["auto"] = False
+    t["roles"] = ["change_coordinator"]
 
 
 def reject_after_implementation(d: dict[str, Any]) -> None:

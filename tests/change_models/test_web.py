@@ -244,5 +244,6 @@ def test_guards_read_as_plain_words() -> None:
     assert guard_text(GuardRef(name="required_fields", params={"fields": ["risk", "data_wipe"]})) \
         == "needs risk, data wipe"
     assert guard_text(GuardRef(name="approvals", params={"count": 2})) == "2 approvals"
-    assert guard_text(GuardRef(name="cost_at_most", params={"amount": 500})) == "cost ≤ 500"
+    assert guard_text(GuardRef(name="cost_at_most", params={"amount": 500})) == \
+        "cost (estimate or change set value) ≤ 500"
     assert guard_text(GuardRef(name="window_planned")) == "window planned"

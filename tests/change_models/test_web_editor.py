@@ -35,8 +35,7 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
 def _authorise_form(**changes_: str) -> dict[str, str | list[str]]:
     values: dict[str, str | list[str]] = {
         "original": "authorise", "trigger": "authorise", "label": "Authorise",
-        "sources": ["awaiting_approval"], "dest": "planning",
-        "roles": ["change_coordinator", "service_owner"], "approvals": "1"}
+        "sources": ["awaiting_approval"], "dest": "planning", "auto": "on", "approvals": "1"}
     values.update(changes_)
     return values
 
@@ -129,7 +128,7 @@ def test_the_structured_form_adds_an_approval_guard(web_client: FlaskClient,
     assert "approvals: {count: 2}" in saved and "amount: 5000" in saved
     detail = change_model_detail(web_db, "normal-change", 2)
     authorise = next(t for t in detail.transitions if t.trigger == "authorise")
-    assert authorise.guards == ["2 approvals", "cost ≤ 5000", "window planned"]
+    assert authorise.guards == ["2 approvals", "cost (estimate or change set value) ≤ 5000", "window planned"]
     assert "2 approvals" in _text(web_client.get(EDIT))
 
 
@@ -139,7 +138,7 @@ def test_the_structured_form_names_the_transition_it_cannot_save(web_client: Fla
     before = change_models.version_source(web_db, "normal-change", 2)
 
     response = post_form(web_client, EDIT, "/designer/definitions/normal-change/2/transition",
-                         _authorise_form(approvals="many", roles=["wizard"]))
+                         _authorise_form(approvals="many", roles=["wizard"], auto=""))
 
     assert response.status_code == 422
     page = _text(response)
@@ -328,7 +327,8 @@ def test_the_dry_run_shows_guards_passing_and_blocking(web_client: FlaskClient) 
     assert "2 approvals: blocks ✗ (needs 2 approval(s), has 1)" in page
 
     blocked = _text(web_client.get(base + "&path=assess,submit_for_approval&next=authorise"))
-    assert "Authorise is blocked: needs 2 approval(s), has 1" in blocked
+    assert "'authorise' is not a manual transition from awaiting_approval" in blocked
+    assert "Authorise happens by itself once:" in blocked
     assert '<input type="hidden" name="path" value="assess,submit_for_approval">' in blocked
 
     passed = _text(web_client.get(base.replace("approvals=1", "approvals=2")

@@ -61,7 +61,7 @@ def test_a_change_set_reaches_the_register_only_through_implementation(api: ApiC
     approved = api.post(f"/changes/{key}/approvals", "sam", json={"decision": "approve"})
     assert approved.status_code == 200
     assert approved.get_json()["approvals"][0]["approver"] == "sam"
-    _move(api, key, "authorise", "sam")
+    assert approved.get_json()["step"] == "planning", "the approval it waited for authorises it"
     _move(api, key, "start_build")
     implemented = _move(api, key, "implement")
     assert implemented["step"] == "implementation"
@@ -143,8 +143,11 @@ def test_approvals_follow_the_model(api: ApiClient) -> None:
     rejected = api.post(f"/changes/{key}/approvals", "sam",
                         json={"decision": "reject", "comment": "not now"})
     assert rejected.get_json()["approvals"][0]["decision"] == "rejected"
-    options = {t["trigger"]: t for t in rejected.get_json()["transitions"]}
-    assert options["authorise"]["allowed"] is False
+    # The approver's rejection is the model's Reject: the change ends, its log says who and why.
+    assert rejected.get_json()["step"] == "rejected" and rejected.get_json()["transitions"] == []
+    log = api.get(f"/changes/{key}/log", "sam").get_json()["entries"]
+    assert (log[-1]["trigger"], log[-1]["actor"], log[-1]["comment"]) == ("reject", "sam",
+                                                                          "not now")
 
 
 def test_comments_are_kept_with_the_change(api: ApiClient) -> None:

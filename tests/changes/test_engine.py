@@ -99,24 +99,65 @@ def test_options_list_what_this_user_may_do_now(db: Database) -> None:
     assert not as_sam["assess"].allowed and as_sam["reject"].allowed
 
 
-def test_approval_round_restarts_after_rework(db: Database) -> None:
+def _awaiting_approval(db: Database, risk: str = "low") -> str:
     key = changes.register_change(db, "carol", model="normal-change", title="Test change",
                                   operations=[laptop("a", "SN-1")]).key
     changes.move_change(db, key, "assess", "carol")
-    changes.update_change(db, key, "carol", {"risk": "high", "impact": "big"})
+    changes.update_change(db, key, "carol", {"risk": risk, "impact": "big"})
     changes.move_change(db, key, "submit_for_approval", "carol")
-    changes.approve_change(db, key, "sam", approve=False, comment="too risky")
-    with pytest.raises(TransitionRefused, match="rejected by sam"):
-        changes.move_change(db, key, "authorise", "carol")
-    changes.move_change(db, key, "rework", "carol")
-    changes.update_change(db, key, "carol", {"risk": "low"})
-    changes.move_change(db, key, "submit_for_approval", "carol")
-    with pytest.raises(TransitionRefused, match="needs 1 approval"):
-        changes.move_change(db, key, "authorise", "carol")
+    return key
+
+
+def test_the_approval_the_model_waits_for_authorises_the_change(db: Database) -> None:
+    key = _awaiting_approval(db)
+    detail = changes.change_detail(db, key, "carol")
+    assert detail.waiting is not None and (detail.waiting.needed, detail.waiting.given) == (1, 0)
+    assert detail.waiting.people == ["sam"]
+    assert "authorise" not in {o.trigger for o in detail.options}  # not a button: it is automatic
+
+    assert changes.approve_change(db, key, "sam").step == "planning"
+    log = changes.change_detail(db, key).log
+    assert [(e.trigger, e.actor) for e in log[-1:]] == [("authorise", "model:normal-change v1")]
+    assert [(a.approver, a.automatic) for a in changes.change_detail(db, key).approvals] == [
+        ("sam", False)], "the approval is the authorisation; no automatic one is added"
+
+
+def test_an_approvers_rejection_ends_the_change_with_their_reason(db: Database) -> None:
+    key = _awaiting_approval(db, risk="high")
+    summary = changes.approve_change(db, key, "sam", approve=False, comment="too risky")
+    assert summary.step == "rejected"
+    last = changes.change_detail(db, key).log[-1]
+    assert (last.trigger, last.actor, last.comment) == ("reject", "sam", "too risky")
+
+
+def test_approval_round_restarts_after_rework(db: Database) -> None:
+    from usm.services.accounts import add_user
+    from usm.services.change_models import (
+        TransitionForm,
+        draft_from,
+        publish,
+        set_transition,
+        update_draft,
+        version_source,
+    )
+
+    draft = draft_from(db, "normal-change", 1)
+    update_draft(db, "normal-change", draft.version, set_transition(
+        version_source(db, "normal-change", draft.version), TransitionForm(
+            trigger="authorise", label="Authorise", sources=["awaiting_approval"],
+            dest="planning", auto=True, approvals="2"), original="authorise"))
+    publish(db, "normal-change", draft.version)
+    add_user(db, "sue", "correct-horse-battery", ["service_owner"])
+    key = _awaiting_approval(db)
     changes.approve_change(db, key, "sam")
-    assert changes.move_change(db, key, "authorise", "carol").step == "planning"
-    rounds = [(a.round, a.decision) for a in changes.change_detail(db, key).approvals]
-    assert rounds == [(1, "rejected"), (2, "approved")]
+    changes.move_change(db, key, "rework", "carol")  # back before the second approval
+    changes.move_change(db, key, "submit_for_approval", "carol")
+    detail = changes.change_detail(db, key, "carol")
+    assert detail.waiting is not None and (detail.waiting.needed, detail.waiting.given) == (2, 0)
+    assert changes.approve_change(db, key, "sam").step == "authorisation"
+    assert changes.approve_change(db, key, "sue").step == "planning"
+    rounds = [(a.round, a.approver) for a in changes.change_detail(db, key).approvals]
+    assert rounds == [(1, "sam"), (2, "sam"), (2, "sue")]
 
 
 def test_empty_change_set_is_an_ops_request_not_a_change(db: Database) -> None:

@@ -298,8 +298,7 @@ def test_implementing_an_edited_change_set_registers_the_edit(db: Database) -> N
                 "planned_end": at("2026-03-02", 10)})
         changes.move_change(db, key, trigger, "carol", now=at("2026-03-01", hour))
     changes.approve_change(db, key, "sam", now=at("2026-03-01", 14))
-    for trigger, when in (("authorise", at("2026-03-01", 15)), ("start_build", at("2026-03-01", 16)),
-                          ("implement", at("2026-03-02", 9))):
+    for trigger, when in (("start_build", at("2026-03-01", 16)), ("implement", at("2026-03-02", 9))):
         changes.move_change(db, key, trigger, "carol", now=when)
 
     items, total = list_items(db)

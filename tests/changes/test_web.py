@@ -283,7 +283,7 @@ def test_buttons_are_the_moves_this_user_may_make_now(web_client: FlaskClient,
     enabled = re.compile(r'<button type="submit" name="trigger" value="(\w+)"')
     assert enabled.findall(carol) == ["assess", "reject", "withdraw"]
     assert enabled.findall(sam) == ["reject"]
-    assert "only change_coordinator may assess" in sam
+    assert "only Change coordinator may assess" in sam and "change_coordinator" not in sam
     assert f'action="/changes/{key}/details"' in carol
     assert f'action="/changes/{key}/details"' not in sam
     assert "Edit the change set" in carol and "Edit the change set" not in sam
@@ -385,7 +385,11 @@ def test_service_owner_approves_in_authorisation(web_client: FlaskClient,
     web_client.post("/logout", data={"csrf_token": csrf_token(web_client, "/")})
     login(web_client, "sam")
     page = f"/changes/{key}"
-    assert f'action="/changes/{key}/approval"' in web_client.get(page).get_data(as_text=True)
+    waiting = web_client.get(page).get_data(as_text=True)
+    assert f'action="/changes/{key}/approval"' in waiting
+    assert "Waiting for 1 more approval from Service owner (sam)" in waiting
+    # One Reject: the approver rejects in "Your decision", not also with a move button.
+    assert waiting.count(">Reject</button>") == 1
 
     no_reason = post(web_client, page, page + "/approval", {
         "decision": "reject", "version": shown_version(web_client, page)})
@@ -398,7 +402,35 @@ def test_service_owner_approves_in_authorisation(web_client: FlaskClient,
         "decision": "approve", "comment": "fine", "version": shown_version(web_client, page)},
         follow=True).get_data(as_text=True)
     assert "your approval is recorded" in approved and "<td>sam</td><td>approved</td>" in approved
+    # It was all the model waited for: the change is authorised, nobody clicks Authorise.
+    assert "It is now Planning (planning)." in approved
+    assert changes.change_detail(web_db, key).summary.step == "planning"
     assert f'action="/changes/{key}/approval"' not in approved  # decided in this round
+
+
+def test_an_approvers_reject_ends_the_change(web_client: FlaskClient, web_db: Database) -> None:
+    key = register(web_db)
+    to_authorisation(web_db, key)
+    login(web_client, "sam")
+    page = f"/changes/{key}"
+    rejected = post(web_client, page, page + "/approval", {
+        "decision": "reject", "comment": "not this quarter",
+        "version": shown_version(web_client, page)}, follow=True).get_data(as_text=True)
+    assert "your rejection is recorded. It is now Rejected (rejected)." in rejected
+    assert changes.change_detail(web_db, key).summary.step == "rejected"
+
+
+def test_the_detail_shows_the_change_sets_value_and_offers_it_as_the_estimate(
+        web_client: FlaskClient, web_db: Database) -> None:
+    key = register(web_db, [laptop("a", "SN-1", purchase_cost="1249.50", currency="EUR"),
+                            laptop("b", "SN-2", purchase_cost="1249.50", currency="EUR")])
+    login(web_client)
+    html = web_client.get(f"/changes/{key}").get_data(as_text=True)
+    assert "<dt>Change set value</dt><dd>€2,499.00" in html
+    assert re.search(r'name="cost_estimate"[^>]*value="2499.00"', html)
+    assert re.search(r'name="currency"[^>]*value="EUR"', html)
+    assert "Offered from the change set's value when no estimate is given." in html
+    assert 'inputmode="decimal"' in html  # an input's attributes are markup, not text
 
 
 def test_comments_are_posted_validated_and_kept_when_stale(web_client: FlaskClient,

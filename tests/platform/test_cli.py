@@ -105,10 +105,10 @@ def test_register_move_approve_and_show_a_change(run, tmp_path: Path) -> None:
 
     shown = run("change", "show", "CHG-000001", user="carol")
     assert shown.exit_code == 0
-    assert "[Authorisation]" in shown.output
+    assert "[Planning]" in shown.output, "sam's approval was all it waited for"
     assert "sam: approved" in shown.output
     assert "create hardware.laptop" in shown.output
-    assert "authorise" in shown.output and "ok" in shown.output
+    assert "start_build" in shown.output and "blocked: plan the window" in shown.output
 
 
 def test_move_needs_a_user_and_a_known_trigger(run, register_two_versions: str) -> None:

@@ -78,8 +78,6 @@ def test_service_layer_writes_the_register_only_when_a_change_is_implemented(
             db, "CHG-000001", "submit_for_approval", "carol", now=at("2026-03-01", 12))),
         ("approve_change", lambda: changes.approve_change(
             db, "CHG-000001", "sam", now=at("2026-03-01", 13))),
-        ("move_change authorise", lambda: changes.move_change(
-            db, "CHG-000001", "authorise", "carol", now=at("2026-03-01", 14))),
         ("move_change build", lambda: changes.move_change(
             db, "CHG-000001", "start_build", "carol", now=at("2026-03-01", 15))),
         ("move_change implement", lambda: changes.move_change(

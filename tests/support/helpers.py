@@ -38,7 +38,6 @@ def implement_normal_change(db: Database, operations: list[dict[str, Any]], when
         "planned_end": when + timedelta(hours=1)}, now=start + timedelta(hours=1, minutes=30))
     changes.move_change(db, key, "submit_for_approval", "carol", now=start + timedelta(hours=2))
     changes.approve_change(db, key, "sam", now=start + timedelta(hours=3))
-    changes.move_change(db, key, "authorise", "carol", now=start + timedelta(hours=4))
     changes.move_change(db, key, "start_build", "carol", now=start + timedelta(hours=5))
     changes.move_change(db, key, "implement", "carol", now=when)
     return key
@@ -53,7 +52,6 @@ def to_realisation(db: Database, key: str, when: datetime) -> None:
         "planned_end": when + timedelta(hours=2)}, now=when + timedelta(minutes=2))
     changes.move_change(db, key, "submit_for_approval", "carol", now=when + timedelta(minutes=3))
     changes.approve_change(db, key, "sam", now=when + timedelta(minutes=4))
-    changes.move_change(db, key, "authorise", "carol", now=when + timedelta(minutes=5))
     changes.move_change(db, key, "start_build", "carol", now=when + timedelta(minutes=6))
 
 

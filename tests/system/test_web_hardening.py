@@ -253,7 +253,7 @@ def test_a_user_cannot_act_on_what_is_not_theirs_to_act_on(web_app: Flask,
     assert post_form(sam, page, f"{page}/change-set", {"yaml": "[]", "version": version}
                      ).status_code == 403
     refused = post_form(sam, page, f"{page}/move", {"trigger": "assess", "version": version})
-    assert "only change_coordinator may assess" in sam.get(refused.headers["Location"]).get_data(
+    assert "only Change coordinator may assess" in sam.get(refused.headers["Location"]).get_data(
         as_text=True)
     assert post_form(sam, "/account/tokens", f"/account/tokens/{carols['id']}/revoke",
                      {}).status_code == 404

@@ -3,7 +3,7 @@ triggers as a role, and see which guards pass or block. A GET form: it reads, ne
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from usm.services import change_models
 from usm.services.change_models import change_model_detail
+from usm.services.user_input import InputError, parse_decimal
 from web.change_models.blueprint import bp
 from web.change_models.editor import SCREENS
 from web.support import access
@@ -36,12 +37,13 @@ def dry_run(code: str, version: int) -> ResponseReturnValue:
     if risk is not None and risk not in change_models.RISK_LEVELS:
         errors["risk"] = _("choose one of %(levels)s", levels=", ".join(change_models.RISK_LEVELS))
         risk = None
-    cost = _decimal(args.get("cost", ""), errors)
+    cost, worth = _amount("cost", errors), _amount("change_set_value", errors)
     approvals = _count(args.get("approvals", "0"), errors)
     path = [t for t in args.get("path", "").split(",") if t][:MAX_PATH]
     chosen = args.get("next")
     facts = change_models.Facts(
-        role=role, risk=risk, cost_estimate=cost, filled=frozenset(args.getlist("filled")),
+        role=role, risk=risk, cost_estimate=cost, change_set_value=worth,
+        filled=frozenset(args.getlist("filled")),
         approvals=approvals, rejected=args.get("rejected") == "on",
         has_change_set=fresh or args.get("change_set") == "on",
         window_planned=args.get("window") == "on", outcome_recorded=args.get("outcome") == "on")
@@ -55,20 +57,17 @@ def dry_run(code: str, version: int) -> ResponseReturnValue:
                                                   for code, name in change_models.ROLES.items()],
                            risk_levels=change_models.RISK_LEVELS,
                            text_fields=[*change_models.TEXT_FIELDS, *(f.name for f in detail.fields)],
-                           cost=args.get("cost", ""))
+                           cost=args.get("cost", ""),
+                           change_set_value=args.get("change_set_value", ""))
 
 
-def _decimal(text: str, errors: dict[str, str]) -> Decimal | None:
-    if not text.strip():
-        return None
+def _amount(field: str, errors: dict[str, str]) -> Decimal | None:
     try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0 or value >= 10**12:
-        errors["cost"] = _("give an amount such as 1250.00")
+        return parse_decimal(request.args.get(field, ""), field, Decimal(0), Decimal(10**12),
+                             high_inclusive=False)
+    except InputError:
+        errors[field] = _("give an amount such as 1250.00")
         return None
-    return value
 
 
 def _count(text: str, errors: dict[str, str]) -> int:

@@ -33,6 +33,7 @@ from usm.services.changes import (
     ValidationFailed,
 )
 from usm.services.errors import Invalid
+from usm.services.platform import default_currency
 from usm.services.user_input import DETAIL_FIELDS, change_details
 from web.changes.blueprint import bp
 from web.support import access
@@ -174,12 +175,17 @@ def _detail_page(key: str, status: int = 200, **forms: Any) -> ResponseReturnVal
 
 
 def _details_values(view: changes.ChangeDetail) -> dict[str, str]:
+    """The details form as the change holds it; without an estimate it offers what the change
+    set is worth, and without a currency the register's default."""
+    estimate, currency = view.cost_estimate, view.currency
+    if estimate is None and len(view.change_set_value) == 1:
+        currency, estimate = next(iter(view.change_set_value.items()))
     values = {
         "title": view.summary.title, "description": view.description or "",
         "reason": view.reason or "", "coordinator": view.summary.coordinator or "",
         "risk": view.risk or "", "impact": view.impact or "",
-        "cost_estimate": "" if view.cost_estimate is None else str(view.cost_estimate),
-        "currency": view.currency or "", "planned_start": moment_input(view.planned_start),
+        "cost_estimate": "" if estimate is None else str(estimate),
+        "currency": currency or default_currency(), "planned_start": moment_input(view.planned_start),
         "planned_end": moment_input(view.planned_end), "outcome": view.outcome or "",
     }
     values.update({f"fields.{k}": "" if v is None else str(v) for k, v in view.fields.items()})
@@ -249,15 +255,19 @@ def approval(key: str) -> ResponseReturnValue:
         return _detail_page(key, 422, approval_comment="",
                             approval_errors={"comment": ["say why you reject the change"]})
     try:
-        changes.approve_change(database(), key, current_user.username, approve=approve,
-                               comment=comment, expected_version=version)
+        now = changes.approve_change(database(), key, current_user.username, approve=approve,
+                                     comment=comment, expected_version=version)
     except ChangeConflict:
         return _conflict(key, _("decision"))
     except ChangeError as exc:
         flash(str(exc), "error")
         return redirect(_detail_url(key))
-    flash(_("%(key)s: your approval is recorded.", key=key.upper()) if approve else
-          _("%(key)s: your rejection is recorded.", key=key.upper()), "success")
+    recorded = (_("%(key)s: your approval is recorded.", key=now.key) if approve else
+                _("%(key)s: your rejection is recorded.", key=now.key))
+    if now.step != "authorisation":  # the model moved it on (authorised, or rejected)
+        recorded += " " + _("It is now %(state)s (%(step)s).", state=now.state_label,
+                            step=label(now.step).lower())
+    flash(recorded, "success")
     return redirect(_detail_url(key, "approvals"))
 
 

@@ -22,6 +22,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from usm.services import register
 from usm.services.register import HistoryRow, ItemView
 from web.support.vocabulary import ROLE_LABELS, STATUS_LABELS, STEP_LABELS, period_label, ui, ui_reason
 
@@ -85,7 +86,7 @@ def locale() -> Locale:
 
 def _dutch_style() -> bool:
     return locale().language != "en"
-MONEY_FIELDS = ("purchase_cost", "residual_value", "recurring_cost", "disposal_proceeds")
+MONEY_FIELDS = register.MONEY_FIELDS
 # Shown folded into the money values above rather than as rows of their own.
 FOLDED_FIELDS = ("currency", "recurring_period")
 

@@ -120,6 +120,16 @@ BLOCKED_REASONS: tuple[tuple[re.Pattern[str], Any], ...] = tuple(
         (r"estimate the cost first", _l("estimate the cost first")),
         (r"cost (?P<cost>\S+) is above this model's limit of (?P<limit>\S+)",
          _l("cost %(cost)s is above this model's limit of %(limit)s")),
+        (r"the change set is worth (?P<worth>\S+) (?P<currency>[A-Z]{3}), above this model's "
+         r"limit of (?P<limit>\S+)",
+         _l("the change set is worth %(worth)s %(currency)s, above this model's limit of "
+            "%(limit)s")),
+        (r"the change's amounts are in (?P<currencies>.+); this model's limit cannot weigh them "
+         r"together", _l("the change's amounts are in %(currencies)s; this model's limit cannot "
+                         "weigh them together")),
+        (r"the change's amounts are in (?P<currency>[A-Z]{3}); this model's limit is in "
+         r"(?P<limit>[A-Z]{3})",
+         _l("the change's amounts are in %(currency)s; this model's limit is in %(limit)s")),
         (r"assess the risk first", _l("assess the risk first")),
         (r"risk (?P<risk>\S+) is above this model's limit \((?P<level>\S+)\)",
          _l("risk %(risk)s is above this model's limit (%(level)s)")),
@@ -134,9 +144,20 @@ BLOCKED_REASONS: tuple[tuple[re.Pattern[str], Any], ...] = tuple(
 
 
 def ui_reason(reason: str) -> str:
-    """A guard's or the engine's reason for blocking a move, in the request's language."""
+    """A guard's or the engine's reason for blocking a move, in the request's language; roles
+    named by their labels, never their codes."""
     for pattern, text in BLOCKED_REASONS:
         match = pattern.fullmatch(reason)
         if match:
-            return gettext(_msgid(text), **match.groupdict())
+            values = match.groupdict()
+            if "roles" in values:
+                values["roles"] = role_list(values["roles"].split(", "))
+            return gettext(_msgid(text), **values)
     return reason
+
+
+def role_list(codes: list[str]) -> str:
+    """Roles as a reader names them: "Change coordinator or Service owner"."""
+    labels = [str(ROLE_LABELS.get(code, code)) for code in codes]
+    return labels[0] if len(labels) == 1 else \
+        gettext("%(first)s or %(last)s", first=", ".join(labels[:-1]), last=labels[-1])

@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from bir.classes import ClassCatalogue
-from bir.items import ItemFields
+from bir.items import MONEY_FIELDS, ItemFields
 from bir.vocabulary import LifecycleStatus
+from usm.config import default_currency
 from usm.services.audit.found import FoundItem, ImportProblem
 from usm.services.audit.mapping import ColumnMapping
 
@@ -112,6 +113,12 @@ class RowReader:
                 problem(found.column(target), err["msg"].removeprefix("Value error, "))
             return
         found.fields = parsed.model_dump(mode="json", exclude_unset=True)
+        if not found.fields.get("currency") and any(
+                found.fields.get(name) is not None for name in MONEY_FIELDS):
+            # An amount is never registered without a currency: one the file does not name is
+            # the register's default.
+            found.fields["currency"] = default_currency()
+            found.assumed.add("currency")
 
 
 def comparable(fields: dict[str, Any]) -> dict[str, Any]:

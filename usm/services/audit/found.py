@@ -42,6 +42,9 @@ class FoundItem:
     attributes: dict[str, Any] = field(default_factory=dict)
     installed_on: str | None = None  # the device a software installation was found on
     columns: dict[str, str] = field(default_factory=dict)
+    # Fields the import filled in because the file did not say (the register's default currency
+    # beside an amount): never drift against a value the register holds.
+    assumed: set[str] = field(default_factory=set)
 
     def column(self, target: str) -> str:
         return self.columns.get(target, target)

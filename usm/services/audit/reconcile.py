@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bir.classes import ClassCatalogue
-from bir.items import Item
+from bir.items import MONEY_FIELDS, Item
 from bir.relations import Relation
 from usm.services.audit.convert import RowReader, comparable
 from usm.services.audit.found import FoundItem, ImportProblem
@@ -208,9 +208,13 @@ class _Matcher:
         self.rec.matched += 1
         registered = _comparable_record(item)
         for name, value in sorted(found.fields.items()):
+            if name in found.assumed and registered.get(name) is not None:
+                continue  # the file did not say; the register does
             if registered.get(name) != value:
-                self._drift(found, item, name, registered.get(name), value,
-                            {"op": "update_item", "item": item.key, name: value})
+                op = {"op": "update_item", "item": item.key, name: value}
+                if name in MONEY_FIELDS and not registered.get("currency"):
+                    op["currency"] = found.fields.get("currency")  # never an amount without one
+                self._drift(found, item, name, registered.get(name), value, op)
         attributes = item.attributes or {}
         for name, value in sorted(found.attributes.items()):
             if attributes.get(name) != value:

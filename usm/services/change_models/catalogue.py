@@ -245,7 +245,8 @@ def guard_text(guard: GuardRef) -> str:
         count = params.get("count", 1)
         return f"{count} approval" + ("" if count == 1 else "s")
     if guard.name == "cost_at_most":
-        return f"cost ≤ {params.get('amount')}"
+        limit = " ".join(str(v) for v in (params.get("amount"), params.get("currency")) if v)
+        return f"cost (estimate or change set value) ≤ {limit}"
     if guard.name == "risk_at_most":
         return f"risk ≤ {params.get('level')}"
     if guard.name == "has_change_set":

@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bir.base import utcnow
+from usm.config import default_currency
 from usm.services.change_models.catalogue import ChangeModelNotFound, guard_text
 from usm.services.platform import Database
 from workflows.engine import MAX_AUTOMATIC_MOVES, Actor, CompiledWorkflow, compiled
@@ -36,6 +37,7 @@ class Facts:
     role: str = "change_coordinator"
     risk: str | None = None
     cost_estimate: Decimal | None = None
+    change_set_value: Decimal | None = None  # what the change set registers (purchase costs)
     filled: frozenset[str] = frozenset()  # text fields and model fields taken as filled in
     approvals: int = 0
     rejected: bool = False
@@ -83,6 +85,7 @@ class DryRun:
     walked: list[DryStep] = field(default_factory=list)
     options: list[DryOption] = field(default_factory=list)
     refused: str | None = None  # why the last chosen trigger did not fire
+    waiting: list[DryOption] = field(default_factory=list)  # automatic moves not yet possible
     path: list[str] = field(default_factory=list)  # the triggers that fired (to continue from)
 
 
@@ -120,6 +123,7 @@ def dry_run(db: Database, code: str, version: int, facts: Facts, triggers: Seque
     result.state, result.state_label = state.name, state.title
     result.step_label = STEP_LABELS[state.step]
     result.options = _options(workflow, change, actor)
+    result.waiting = _options(workflow, change, actor, automatic=True)
     return result
 
 
@@ -138,6 +142,9 @@ def _hypothetical_change(workflow: CompiledWorkflow, facts: Facts) -> Change:
         planned_end=now + timedelta(hours=1) if facts.window_planned else None,
         outcome="successful" if facts.outcome_recorded else None,
         fields={k: v for k, v in filled.items() if k not in CHANGE_FIELDS},
+        currency=default_currency(),
+        change_set_value=({default_currency(): f"{facts.change_set_value:.2f}"}
+                          if facts.change_set_value is not None else None),
     )
     change.operations = ([ChangeOperation(seq=0, op="create_item", payload={})]
                          if facts.has_change_set else [])
@@ -158,7 +165,7 @@ def _fire(workflow: CompiledWorkflow, change: Change, trigger: str, actor: Actor
     # The engine's machine, on an object outside any session: it sets the state and nothing else.
     workflow.machine.events[trigger].trigger(change, actor=actor)
     change.step = workflow.definition.step_of(change.state).value
-    if automatic and workflow.definition.authorising(t):
+    if automatic and workflow.definition.authorising(t) and not t.needs_approvals:
         change.approvals.append(Approval(round=change.approval_round, approver="the model",
                                          decision="approved", automatic=True, at=utcnow()))
     result.walked.append(DryStep(trigger, t.title, from_state, change.state, automatic))
@@ -174,11 +181,14 @@ def _follow_automatic(workflow: CompiledWorkflow, change: Change, result: DryRun
         _fire(workflow, change, auto.trigger, system, result, automatic=True)
 
 
-def _options(workflow: CompiledWorkflow, change: Change, actor: Actor) -> list[DryOption]:
+def _options(workflow: CompiledWorkflow, change: Change, actor: Actor, *,
+             automatic: bool = False) -> list[DryOption]:
+    """The manual moves from here, or (``automatic``) the automatic ones, which wait for their
+    guards (approvals, above all) to fire by themselves."""
     definition = workflow.definition
     options = []
     for t in definition.transitions_from(change.state):
-        if t.auto:
+        if t.auto != automatic:
             continue
         checks = []
         for ref in t.guards:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from usm.services.change_models.catalogue import (
@@ -24,18 +25,18 @@ from usm.services.change_models.catalogue import (
 )
 from usm.services.change_models.diff import structural_changes
 from usm.services.change_models.form import FLAG_GUARDS, TransitionForm, transition_forms
-from usm.services.documents import MAX_VERSION, Checked, Lifecycle, SavedVersion
+from usm.services.documents import MAX_VERSION, PUBLISHED, RETIRED, Checked, Lifecycle, SavedVersion
 from usm.services.errors import Refused
 from usm.services.platform import Database
 from workflows.change_model import ChangeModelError, parse_change_model
-from workflows.changes import check_change_model
+from workflows.changes import check_change_model, store_definition
 from workflows.guards import CHANGE_FIELDS, RISK_LEVELS
 from workflows.models import ChangeModel
 from workflows.skeleton import ROLES
 
 __all__ = ["MAX_VERSION", "ChangeModelError", "ChangeModelNotFound", "ChangeModelRefused", "Editor",
            "SavedVersion", "diff_against_published", "discard_draft", "draft_from",
-           "draft_problems", "editor", "publish", "published_version", "retire",
+           "draft_problems", "editor", "install_change_model", "publish", "published_version", "retire",
            "save_new_draft", "update_draft", "version_source", "with_version"]
 
 _VERSION_LINE = re.compile(r"^version:[^\n]*$", re.MULTILINE)
@@ -137,3 +138,33 @@ def editor(db: Database, code: str, version: int) -> Editor:
                   risk_levels=RISK_LEVELS, flag_guards=FLAG_GUARDS,
                   field_names=[*CHANGE_FIELDS, *(f.name for f in detail.fields)])
 
+
+
+SETUP_USER = "setup"  # versions installed from the shipped change models
+
+
+def install_change_model(session: Session, source: str) -> str | None:
+    """Install a shipped change model: "added" (its first version, published), "updated" (a new
+    published version replacing the shipped one, only while no designer has published one), or
+    None when nothing was to do. Changes under way keep the version they started on."""
+    shipped = check_change_model(session, source)
+    rows = session.scalars(select(ChangeModel).where(ChangeModel.code == shipped.code)
+                           .order_by(ChangeModel.version.desc())).all()
+    if not rows:
+        store_definition(session, source)
+        row = CHANGE_MODELS.stored(session, shipped.code, shipped.version)
+        row.created_by = SETUP_USER
+        return "added"
+    published = next((r for r in rows if r.status == PUBLISHED), None)
+    # Versions from before makers were recorded are the shipped ones when they carry the
+    # shipped file's own number.
+    was_shipped = published is not None and (
+        published.created_by == SETUP_USER
+        or (published.created_by is None and published.version == shipped.version))
+    if not was_shipped or published.source.strip() == with_version(
+            source, published.version).strip():
+        return None
+    draft = CHANGE_MODELS.add_draft(session, source, shipped.code, SETUP_USER, shipped.code)
+    CHANGE_MODELS.publish_row(session, CHANGE_MODELS.stored(session, draft.code, draft.version))
+    published.status = RETIRED
+    return "updated"

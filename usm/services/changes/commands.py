@@ -44,7 +44,7 @@ from workflows.engine import (
     compiled,
     move,
 )
-from workflows.models import Change, ChangeComment, StepLogEntry
+from workflows.models import Change, ChangeComment, StepLogEntry, money_by_currency
 from workflows.skeleton import FINAL, SKELETON, STEP_LABELS, Step
 
 COORDINATOR_ROLE = "change_coordinator"
@@ -99,6 +99,17 @@ class ModelField:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """Whom a change in authorisation waits for: the approvals its model asks for, how many are
+    in, and who may still give one."""
+
+    needed: int
+    given: int
+    roles: list[str]
+    people: list[str]
+
+
+@dataclass(frozen=True)
 class ChangeDetail:
     summary: ChangeSummary
     description: str | None
@@ -108,6 +119,7 @@ class ChangeDetail:
     impact: str | None
     cost_estimate: Decimal | None
     currency: str | None
+    change_set_value: dict[str, Decimal]  # what the change set registers, per currency
     planned_start: datetime | None
     planned_end: datetime | None
     outcome: str | None
@@ -127,6 +139,7 @@ class ChangeDetail:
     may_approve: bool = False  # the user may record a decision in this authorisation round
     change_set_editable: bool = False
     coordinators: list[str] = field(default_factory=list)  # who may be named coordinator
+    waiting: Waiting | None = None  # in authorisation: the approvals still to come
 
 
 # Built once: every move, approval and comment loads its change by key (issue 8, figure 5).
@@ -208,6 +221,21 @@ def checked_details(session: Session, definition: ChangeModelSpec, values: dict[
             and window.planned_end <= window.planned_start:
         errors.append(FieldError("planned_end", "must be after the planned start"))
     return values, errors
+
+
+def _waiting(session: Session, change: Change, definition: ChangeModelSpec) -> Waiting | None:
+    if change.step != Step.AUTHORISATION:
+        return None
+    needed = max((int(g.params.get("count", 1)) for t in definition.transitions_from(change.state)
+                  for g in t.guards if g.name == "approvals"), default=0)
+    if not needed:
+        return None
+    decided = {a.approver for a in change.current_approvals()}
+    given = len({a.approver for a in change.current_approvals() if a.decision == "approved"})
+    people = [u.username for u in session.scalars(
+        select(User).where(User.active.is_(True)).order_by(User.username))
+        if set(u.roles or []) & set(definition.approvers) and u.username not in decided]
+    return Waiting(needed, given, list(definition.approvers), people)
 
 
 def coordinator_names(session: Session) -> list[str]:
@@ -337,6 +365,7 @@ def change_detail(db: Database, key: str, username: str | None = None) -> Change
             summary=summarise(change, utcnow()), description=change.description,
             reason=change.reason, source=change.source, risk=change.risk, impact=change.impact,
             cost_estimate=change.cost_estimate, currency=change.currency,
+            change_set_value=money_by_currency(change.change_set_value),
             planned_start=change.planned_start, planned_end=change.planned_end,
             outcome=change.outcome, fields=dict(change.fields or {}),
             services=list(change.services or []), operations=change.change_set(),
@@ -353,6 +382,7 @@ def change_detail(db: Database, key: str, username: str | None = None) -> Change
             approvers=list(definition.approvers), may_approve=may_approve,
             change_set_editable=Step(change.step) in CHANGE_SET_EDITABLE,
             coordinators=coordinator_names(session),
+            waiting=_waiting(session, change, definition),
         )
 
 

@@ -8,6 +8,7 @@ does not import every capability first.
 
 from typing import Any
 
+from usm.config import default_currency
 from usm.services.platform.backup import BackupError, backup_database, restore_database
 from usm.services.platform.database import Database
 from usm.services.platform.exports import FORMATS, Sheet, export
@@ -24,4 +25,5 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["DEMO_USERS", "FORMATS", "BackupError", "Database", "DemoRefused", "Sheet",
-           "backup_database", "export", "install_shipped", "load_demo", "restore_database"]
+           "backup_database", "default_currency", "export", "install_shipped", "load_demo",
+           "restore_database"]

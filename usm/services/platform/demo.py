@@ -212,9 +212,9 @@ class _Demo:
         self.created.append(key)
         if until is Step.REJECTED:
             self._drive(key, d, Step.AUTHORISATION, window)
-            changes.approve_change(self.db, key, _user(d.approvers), approve=False,
-                                   comment="not now: the business case is not agreed",
-                                   now=self.tick())
+            self.state = changes.approve_change(
+                self.db, key, _user(d.approvers), approve=False,
+                comment="not now: the business case is not agreed", now=self.tick()).state
         elif until is Step.WITHDRAWN:
             self._drive(key, d, Step.PLANNING, window)
         self._drive(key, d, until, window)
@@ -229,10 +229,13 @@ class _Demo:
             if d.step_of(self.state) is goal:
                 return
             path = _path(d, self.state, goal)
-            if not path or path[0].auto:
+            if not path or (path[0].auto and not path[0].needs_approvals):
                 raise DemoError(f"{key} ({d.code}): no manual way from {self.state} to {goal}")
             t = path[0]
             self._meet_guards(key, d, t)
+            if t.auto:  # the approvals just given moved the change on by itself
+                self.state = changes.change_summary(self.db, key).state
+                continue
             dest = d.step_of(t.dest)
             at = self.now = max(self.tick(), window + timedelta(minutes=30)) \
                 if dest is Step.IMPLEMENTATION else self.tick(24 if dest in (

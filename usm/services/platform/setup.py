@@ -5,13 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-
 from bir.classes import load_class_specs
+from usm.services.change_models import install_change_model
 from usm.services.item_classes import install_class
 from usm.services.platform.database import Database
-from workflows.changes import store_definition
-from workflows.models import ChangeModel
 
 SHIPPED_DEFINITIONS = Path(__file__).resolve().parents[3] / "workflows" / "change_models"
 
@@ -26,8 +23,8 @@ class InstallReport:
 def install_shipped(db: Database) -> InstallReport:
     """Add shipped classes and definition versions that the database does not have yet; idempotent.
 
-    A shipped class that differs from its published version is published as a new version only
-    while that version is the shipped one: a process designer's published version is kept."""
+    A shipped class or change model that differs from its published version is published as a
+    new version only while that version is the shipped one: a process designer's is kept."""
     report = InstallReport()
     with db.transaction() as session:
         for spec in load_class_specs():
@@ -36,10 +33,8 @@ def install_shipped(db: Database) -> InstallReport:
                 report.classes_added.append(spec.code)
             elif installed == "updated":
                 report.classes_updated.append(spec.code)
-        known = {(d.code, d.version) for d in session.execute(
-            select(ChangeModel.code, ChangeModel.version))}
         for path in sorted(SHIPPED_DEFINITIONS.glob("*.yaml")):
-            row = store_definition(session, path.read_text(encoding="utf-8"))
-            if (row.code, row.version) not in known:
-                report.definitions_added.append(f"{row.code} v{row.version}")
+            installed = install_change_model(session, path.read_text(encoding="utf-8"))
+            if installed is not None:
+                report.definitions_added.append(f"{path.stem} ({installed})")
     return report

@@ -29,6 +29,7 @@ from usm.services.register.search import (
 )
 from usm.services.register.vocabulary import (
     ATTRIBUTE_TYPES,
+    MONEY_FIELDS,
     RELATION_KIND_CODES,
     SERVICE_CLASS,
     STATUSES,
@@ -36,7 +37,7 @@ from usm.services.register.vocabulary import (
 )
 
 __all__ = [
-    "ATTRIBUTE_TYPES", "DEFAULT_PAGE_SIZE", "ITEM_COLUMNS", "RELATION_KIND_CODES",
+    "ATTRIBUTE_TYPES", "DEFAULT_PAGE_SIZE", "MONEY_FIELDS", "ITEM_COLUMNS", "RELATION_KIND_CODES",
     "SERVICE_CLASS", "SORTS", "STATUSES", "BadQuery", "HistoryRow", "ItemFields", "ItemFilter",
     "ItemRow", "ItemView", "NotFound", "NotYetRegistered", "SearchPage", "SearchQuery",
     "ServiceView", "changes_sheet", "decode_cursor", "encode_cursor", "history_sheet",

@@ -226,7 +226,8 @@ class ApprovalOut(BaseModel):
 class StepProgress(BaseModel):
     step: str
     label: str
-    status: Literal["done", "current", "todo"]
+    status: Literal["done", "current", "todo", "ended"] = Field(
+        description="ended: the step where a rejected or withdrawn change stopped")
 
 
 class TransitionOption(BaseModel):
