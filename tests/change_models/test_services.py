@@ -263,3 +263,32 @@ def test_dry_run_weighs_the_change_sets_value_against_a_cost_limit(db: Database)
     accept = next(o for o in run.options if o.trigger == "accept_delivery")
     assert ("cost (estimate or change set value) ≤ 25000", False) in [
         (g.text, g.passes) for g in accept.guards]
+
+
+def test_a_changed_shipped_model_is_installed_over_the_shipped_version_only(db: Database) -> None:
+    """An installation from before the model changed gets the new text as a new version (the
+    old one retired, changes on it keep it); a designer's published version is never replaced."""
+    from sqlalchemy import update
+
+    from usm.services.platform import install_shipped
+    from workflows.models import ChangeModel
+
+    old_text = (SHIPPED / "normal-change.yaml").read_text(encoding="utf-8").replace(
+        "auto: true  # moves on by itself once the approvals are in",
+        "roles: [change_coordinator, service_owner]")
+    with db.transaction() as session:  # as installed before: the manual Authorise, no maker
+        session.execute(update(ChangeModel).where(ChangeModel.code == "normal-change")
+                        .values(source=old_text, created_by=None))
+    in_flight = changes.register_change(db, "carol", model="normal-change", title="Old one",
+                                        operations=[laptop("a", "SN-1")]).key
+
+    assert "normal-change (updated)" in install_shipped(db).definitions_added
+    assert change_models.published_version(db, "normal-change") == 2
+    assert change_model_detail(db, "normal-change", 1).status == "retired"
+    assert changes.change_detail(db, in_flight).summary.model_version == 1
+    assert install_shipped(db).definitions_added == [], "installing again changes nothing"
+
+    draft = change_models.draft_from(db, "normal-change", 2, by="pat")
+    change_models.publish(db, "normal-change", draft.version, by="pat")
+    assert install_shipped(db).definitions_added == []
+    assert change_models.published_version(db, "normal-change") == draft.version
