@@ -292,3 +292,28 @@ def test_a_changed_shipped_model_is_installed_over_the_shipped_version_only(db: 
     change_models.publish(db, "normal-change", draft.version, by="pat")
     assert install_shipped(db).definitions_added == []
     assert change_models.published_version(db, "normal-change") == draft.version
+
+
+def test_line_endings_are_normalised_and_the_comparison_ignores_them(db: Database) -> None:
+    draft = change_models.draft_from(db, "normal-change", 1)
+    source = change_models.version_source(db, "normal-change", draft.version)
+    change_models.update_draft(db, "normal-change", draft.version, source.replace("\n", "\r\n"))
+
+    stored = change_models.version_source(db, "normal-change", draft.version)
+    assert "\r" not in stored and stored == source
+    assert _changed_lines(db, draft.version) == ["-version: 1", "+version: 2"]
+
+    from sqlalchemy import update
+
+    from workflows.models import ChangeModel
+    with db.transaction() as session:  # a text stored before the normalising
+        session.execute(update(ChangeModel).where(ChangeModel.code == "normal-change",
+                                                  ChangeModel.version == draft.version)
+                        .values(source=source.replace("\n", "\r\n")))
+    assert _changed_lines(db, draft.version) == ["-version: 1", "+version: 2"]
+
+
+def _changed_lines(db: Database, version: int) -> list[str]:
+    """The lines the comparison with the published version marks as removed or added."""
+    unified = change_models.diff_against_published(db, "normal-change", version).unified
+    return [line for line in unified[2:] if line[:1] in "+-"]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bir.base import utcnow
 from bir.errors import Invalid, NotFound, Refused
+from usm.services.documents.yaml_text import normalised
 from usm.services.platform import Database
 
 MAX_VERSION = 2**31 - 1  # the version column's range: a larger number names no version
@@ -148,12 +149,14 @@ class Lifecycle(ABC, Generic[Row]):
                        where: str = "source") -> SavedVersion:
         """Store ``source`` as the next version of its document, a draft (a code no version has
         yet starts a new document), whatever version the text itself names."""
+        source = normalised(source)
         code = self.code_of(source, where)
         with db.transaction() as session:
             return self.add_draft(session, source, code, by, where)
 
     def add_draft(self, session: Session, source: Any, code: str, by: str | None,
                   where: str) -> SavedVersion:
+        source = normalised(source)
         version = (session.scalar(select(func.max(self.table.version))
                                   .where(self.table.code == code)) or 0) + 1
         checked = self.checked(session, source, code, version, where)
@@ -171,6 +174,7 @@ class Lifecycle(ABC, Generic[Row]):
 
     def update_draft(self, db: Database, code: str, version: int, source: Any) -> SavedVersion:
         """Replace a draft's text; any other version never changes (``refused``)."""
+        source = normalised(source)
         with db.transaction() as session:
             row = self.stored(session, code, version, lock=True)
             for name, value in self._checked_draft(session, row, source).values.items():
@@ -180,6 +184,7 @@ class Lifecycle(ABC, Generic[Row]):
     def draft_problems(self, db: Database, code: str, version: int, source: str) -> list[str]:
         """Every problem that saving ``source`` over the draft would meet, storing nothing: the
         editor checks the text as the designer types. Empty when the save would pass."""
+        source = normalised(source)
         with db.reading() as session:
             row = self.stored(session, code, version)
             try:
@@ -261,9 +266,10 @@ class Lifecycle(ABC, Generic[Row]):
                 .order_by(self.table.version.desc()).limit(1))
             if base is None:
                 return DocumentDiff(code, version, None, [], [self.new_document])
+            # Texts stored before line endings were normalised compare by their lines alone.
             unified = [line.rstrip("\n") for line in difflib.unified_diff(
-                self.text_of(base).splitlines(keepends=True),
-                self.text_of(row).splitlines(keepends=True),
+                normalised(self.text_of(base)).splitlines(keepends=True),
+                normalised(self.text_of(row)).splitlines(keepends=True),
                 fromfile=f"{code} v{base.version} (published)", tofile=f"{code} v{version}")]
             return DocumentDiff(code, version, base.version, unified,
                                 self.changes(session, base, row))

@@ -24,3 +24,11 @@ def dump_yaml(data: dict[str, Any]) -> str:
     """YAML as a designer writes it: keys in order, multi-line text as blocks."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
                      allow_unicode=True, width=4096)
+
+
+def normalised(text: Any) -> Any:
+    """A text with its line endings as ``\n`` (a browser posts a textarea with ``\r\n``, and a
+    file may come from Windows): what is stored and compared; anything else as it is."""
+    if not isinstance(text, str):
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
