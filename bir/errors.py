@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,12 @@ class ValidationFailed(Invalid):
 
 
 class NotYetRegistered(NotFound):
-    """The item exists, but not at the moment asked for."""
+    """The item exists, but not at the moment asked for; ``first_registered`` is when it was."""
+
+    def __init__(self, message: str, *, key: str = "", first_registered: Any = None):
+        super().__init__(message)
+        self.key = key
+        self.first_registered = first_registered
 
 
 class StaleChangeSet(Conflict):

@@ -41,7 +41,10 @@ def item_as_of(session: Session, key: str, at: datetime) -> ItemVersion:
     if version is None:
         if session.scalar(select(Item.id).where(Item.key == key)) is None:
             raise NotFound(f"no item {key} in the register")
-        raise NotYetRegistered(f"{key} was not registered yet at {at.isoformat()}")
+        first = session.scalar(select(func.min(ItemVersion.valid_from))
+                               .where(ItemVersion.key == key))
+        raise NotYetRegistered(f"{key} was not registered yet at {at.isoformat()}", key=key,
+                               first_registered=first)
     return version
 
 

@@ -23,7 +23,7 @@ from bir.base import utcnow
 from bir.errors import Conflict, FieldError, Refused, StaleChangeSet
 from bir.writer import apply_change_set
 from workflows.change_model import ChangeModelSpec, TransitionSpec, parse_change_model
-from workflows.guards import GUARDS
+from workflows.guards import GUARDS, MOMENT
 from workflows.models import Approval, Change, ChangeModel, StepLogEntry
 from workflows.skeleton import FINAL, Step
 
@@ -200,22 +200,35 @@ def move(
             f"not possible from {change.state} ({change.step}); possible now: "
             f"{', '.join(possible) or 'nothing (final)'}"
         ])
-    reasons = workflow.blocking_reasons(change, t, actor)
-    if reasons:
-        raise TransitionRefused(change.key, trigger, reasons)
     at = now or utcnow()
-    key = change.key  # read now: after a failed flush the object is expired and unreadable
+    moment = MOMENT.set(at)  # guards that ask about time judge the move's own moment
     try:
-        _fire(session, workflow, change, t, actor, comment, at)
-        run_automatic(session, change, at)
-    except StaleDataError as exc:
-        raise ChangeConflict(
-            f"{key} was moved by someone else meanwhile; reload it and try again") from exc
+        reasons = workflow.blocking_reasons(change, t, actor)
+        if reasons:
+            raise TransitionRefused(change.key, trigger, reasons)
+        key = change.key  # read now: after a failed flush the object is expired and unreadable
+        try:
+            _fire(session, workflow, change, t, actor, comment, at)
+            run_automatic(session, change, at)
+        except StaleDataError as exc:
+            raise ChangeConflict(
+                f"{key} was moved by someone else meanwhile; reload it and try again") from exc
+    finally:
+        MOMENT.reset(moment)
 
 
 def run_automatic(session: Session, change: Change, at: datetime) -> None:
     """Fire the automatic transitions available from the change's current state (after registration)."""
     workflow = compiled(change.definition)
+    moment = MOMENT.set(at)
+    try:
+        _run_automatic(session, workflow, change, at)
+    finally:
+        MOMENT.reset(moment)
+
+
+def _run_automatic(session: Session, workflow: CompiledWorkflow, change: Change,
+                   at: datetime) -> None:
     for _ in range(MAX_AUTOMATIC_MOVES):
         auto = next((a for a in workflow.definition.transitions_from(change.state)
                      if a.auto and not workflow.blocking_reasons(change, a, Actor("system"))), None)

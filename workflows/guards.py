@@ -8,18 +8,24 @@ pure (it reads the change, writes nothing) and answers with the reason it blocks
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bir.base import utcnow
 from workflows.models import money_by_currency
 
 if TYPE_CHECKING:
     from workflows.models import Change
 
 RISK_LEVELS = ("low", "medium", "high")
+# The moment a move happens at (the engine sets it while it judges and fires a move); guards that
+# ask about time read it, and the clock when nothing moves (a page listing what is possible).
+MOMENT: ContextVar[datetime | None] = ContextVar("moving_at", default=None)
 # Change attributes a required_fields guard may name (model-specific fields are added per model).
 CHANGE_FIELDS = (
     "description", "reason", "risk", "impact", "cost_estimate", "planned_start", "planned_end",
@@ -133,6 +139,18 @@ def _window_planned(change: Change, params: NoParams) -> str | None:
     return None
 
 
+def _within_window(change: Change, params: NoParams) -> str | None:
+    """Implementation inside the planned window only: a change implemented outside it is one
+    nobody planned for then."""
+    if change.planned_start is None or change.planned_end is None:
+        return "plan the window (start and end) first"
+    now = MOMENT.get() or utcnow()
+    if not change.planned_start <= now <= change.planned_end:
+        return (f"outside the planned window ({change.planned_start:%Y-%m-%d %H:%M} to "
+                f"{change.planned_end:%Y-%m-%d %H:%M} UTC)")
+    return None
+
+
 def _successful(change: Change, params: NoParams) -> str | None:
     if change.outcome is None:
         return "record the outcome of the evaluation first"
@@ -153,6 +171,7 @@ GUARDS: dict[str, Guard] = {
               _has_change_set),
         Guard("window_planned", "a planned window with start before end", NoParams,
               _window_planned),
+        Guard("within_window", "now is inside the planned window", NoParams, _within_window),
         Guard("outcome_recorded", "the evaluation outcome is recorded", NoParams, _successful),
     )
 }

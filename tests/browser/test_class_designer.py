@@ -32,6 +32,7 @@ def test_designer_adds_and_removes_an_attribute_and_publishes(  # type: ignore[n
     assert "attribute 'dock' added" in changes
     assert "attribute 'keyboard_layout' removed (1 item(s) keep their value" in changes
     page.go_back()
+    page.once("dialog", lambda dialog: dialog.accept())  # publishing asks first
     page.get_by_role("button", name="Publish", exact=True).click()
     page.get_by_text("Version 2 is published").wait_for()
 

@@ -53,8 +53,16 @@ def test_designer_adds_an_approval_guard_dry_runs_and_publishes_it(  # type: ign
     page.locator("#dry-state").filter(has_text="Planning").wait_for()
 
     page.goto("/designer/definitions/normal-change/2/edit")
+    # Publishing cannot be undone, so it asks first: a "no" publishes nothing.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.locator(".badge.status-draft").first).to_be_visible()
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Publish", exact=True).click()
     page.get_by_text("Version 2 is published").wait_for()
+    assert questions == ["Publish version 2 of Normal change? New changes start on it from now "
+                         "on, and it never changes again."]
     expect(page.get_by_role("button", name="New draft from this version")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 

@@ -88,3 +88,33 @@ def test_an_amount_is_never_registered_without_its_currency(db: Database, operat
         (field, f"give the currency of {next(k for k in operation if k.endswith(('_cost', '_value')))} "
                 "(e.g. EUR)")]
     assert changes.list_changes(db, open_only=False) == []
+
+
+def _within_window_model(db: Database) -> None:
+    """normal-change with a guard on implementing: only inside the planned window."""
+    from usm.services import change_models
+    from usm.services.change_models import TransitionForm, set_transition
+
+    draft = change_models.draft_from(db, "normal-change", 1)
+    source = change_models.version_source(db, "normal-change", draft.version)
+    change_models.update_draft(db, "normal-change", draft.version, set_transition(
+        source, TransitionForm(trigger="implement", label="Implement and register",
+                               sources=["building"], dest="implemented",
+                               roles=["change_coordinator"], flags=["within_window"]),
+        original="implement"))
+    change_models.publish(db, "normal-change", draft.version)
+
+
+def test_a_model_can_refuse_implementation_outside_the_planned_window(db: Database) -> None:
+    from tests.support.helpers import at, to_realisation
+
+    _within_window_model(db)
+    key = changes.register_change(db, "carol", model="normal-change", title="Windowed",
+                                  operations=[laptop("a", "SN-1")], now=at("2026-03-01")).key
+    to_realisation(db, key, at("2026-03-01"))  # window: 10:00 to 11:00 on 2026-03-01
+    with pytest.raises(changes.TransitionRefused, match=r"outside the planned window "
+                                                        r"\(2026-03-01 10:00 to 2026-03-01 "
+                                                        r"11:00 UTC\)"):
+        changes.move_change(db, key, "implement", "carol", now=at("2026-03-01", 12))
+    assert changes.move_change(db, key, "implement", "carol",
+                               now=at("2026-03-01", 10)).step == "implementation"

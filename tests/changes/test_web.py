@@ -621,4 +621,21 @@ def test_outcome_is_asked_in_evaluation_and_lets_the_change_close(
 
     html = closed.get_data(as_text=True)
     assert f"{key} is now Closed (closed)." in html
-    assert "Outcome: <strong>Closed</strong>" in html and 'class="done">Evaluation' in html
+    # The header and the details say the same outcome: the evaluation's.
+    assert "Closed · Outcome: <strong>Successful</strong>" in html
+    assert "<dt>Outcome</dt><dd>Successful</dd>" in html and 'class="done">Evaluation' in html
+
+
+def test_implementing_outside_the_planned_window_is_warned_before(
+        web_client: FlaskClient, web_db: Database) -> None:
+    from tests.support.helpers import to_realisation
+
+    key = register(web_db, when="2026-03-01")
+    to_realisation(web_db, key, at("2026-03-01"))  # a window long past
+    login(web_client)
+    html = web_client.get(f"/changes/{key}").get_data(as_text=True)
+    assert 'id="window-warning"' in html and "The planned window ended at" in html
+    assert "implementing now is outside it." in html
+    assert re.search(r'value="implement"[^>]*data-confirm="[^"]*This is outside its planned '
+                     r'window\.', html) or re.search(
+        r'data-confirm="[^"]*This is outside its planned window\.[^"]*"[^>]*>Implement', html)

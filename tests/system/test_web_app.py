@@ -203,7 +203,12 @@ def test_item_that_did_not_exist_yet_at_as_of_is_not_found(
     login(client)
     response = client.get("/items/LAP-000001?as_of=2025-12-31")
     assert response.status_code == 404
-    assert "was not registered yet" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    # Not a bare "not found": when it was first registered, and the way there.
+    assert "LAP-000001 was not registered yet at" in html and "2025-12-31 00:00 UTC" in html
+    assert "it was first registered at" in html and "2026-01-10 09:00 UTC" in html
+    assert 'href="/items/LAP-000001?as_of=2026-01-10T09:00"' in html
+    assert 'href="/items/LAP-000001">Show the current registration' in html
 
 
 def test_unknown_item_is_404(client: FlaskClient) -> None:
@@ -371,3 +376,32 @@ def test_pages_issue_a_fixed_number_of_statements(client: FlaskClient, db: Datab
     many = {path: _statements(db, client, path) for path in paths}
 
     assert many == few
+
+
+@pytest.mark.parametrize("user, forbidden", [("ada", "/items"), ("pat", "/changes"),
+                                             ("sam", "/admin/users"),
+                                             ("carol", "/designer/definitions")])
+def test_a_refusal_page_links_only_where_the_user_may_go(client: FlaskClient, user: str,
+                                                         forbidden: str) -> None:
+    login(client, user)
+    refused = client.get(forbidden)
+    assert refused.status_code == 403
+    html = refused.get_data(as_text=True)
+    section = html[html.index('<section class="narrow">'):html.index("</section>")]
+    links = re.findall(r'href="([^"]+)"', section)
+    assert links, "the page offers a way on"
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    # and it names them as what they are: an administrator has no register to go back to
+    assert "Back to the register" not in html
+
+
+def test_history_shows_amounts_as_the_rest_of_the_page(client: FlaskClient, db: Database,
+                                                        laptop_history: tuple[str, str]) -> None:
+    implement_normal_change(db, [{"op": "update_item", "item": "LAP-000001",
+                                  "purchase_cost": "1249.00"}], at("2026-03-10"),
+                            title="Correct the price")
+    login(client)
+    html = client.get("/items/LAP-000001").get_data(as_text=True)
+    timeline = html[html.index("Correct the price"):]
+    assert "<del>€999.00</del>" in timeline and "<ins>€1,249.00</ins>" in timeline

@@ -10,6 +10,7 @@ import yaml
 
 from usm.cli.support import cell_text, friendly, open_db, print_table
 from usm.services import changes
+from usm.services.user_input import DETAIL_FIELDS, change_details
 
 acting_user = click.option("--as", "username", envvar="USM_USER", required=True,
                            help="Act as this user (or set USM_USER)")
@@ -48,16 +49,28 @@ def change_show(key: str, username: str | None) -> None:
         d = changes.change_detail(database, key, username)
     s = d.summary
     click.echo(f"{s.key}  {s.title}")
-    click.echo(f"model     {s.model} v{s.model_version} ({s.change_class})")
-    click.echo(f"state     {s.state_label} [{s.step}]" + ("  OVERDUE" if s.overdue else ""))
-    click.echo("steps     " + " > ".join(
-        f"[{label}]" if status == "current" else (label if status == "done" else label.lower())
-        for _, label, status in d.steps))
-    for name in ("requester", "coordinator"):
-        click.echo(f"{name:<10}{cell_text(getattr(s, name))}")
-    for name in ("source", "risk", "impact", "cost_estimate", "planned_start", "planned_end",
-                 "outcome"):
-        click.echo(f"{name:<10}{cell_text(getattr(d, name))}")
+    facts: list[tuple[str, Any]] = [
+        ("model", f"{s.model} v{s.model_version} ({s.change_class})"),
+        ("state", f"{s.state_label} [{s.step}]" + ("  OVERDUE" if s.overdue else "")),
+        ("steps", " > ".join(
+            f"[{label}]" if status == "current" else (label if status == "done" else label.lower())
+            for _, label, status in d.steps)),
+        ("requester", s.requester), ("coordinator", s.coordinator),
+        *((name, getattr(d, name)) for name in ("source", "risk", "impact")),
+        ("cost_estimate", f"{d.cost_estimate} {d.currency or ''}".strip()
+         if d.cost_estimate is not None else None),
+        ("change_set_value", ", ".join(f"{amount} {currency}" for currency, amount
+                                       in d.change_set_value.items()) or None),
+        *((name, getattr(d, name)) for name in ("planned_start", "planned_end", "outcome")),
+        *((f.name, d.fields.get(f.name)) for f in d.model_fields),
+    ]
+    if d.waiting is not None and d.waiting.given < d.waiting.needed:
+        facts.append(("waiting for", f"{d.waiting.needed - d.waiting.given} approval(s) from "
+                                     f"{', '.join(d.waiting.roles)}"
+                      + (f" ({', '.join(d.waiting.people)})" if d.waiting.people else "")))
+    width = max(len(label) for label, _ in facts) + 2
+    for label, value in facts:
+        click.echo(f"{label:<{width}}{cell_text(value)}")
     if d.impacted_services:
         click.echo("services  " + ", ".join(f"{k} {n}" for k, n in d.impacted_services))
     click.echo("\nchange set:")
@@ -130,16 +143,21 @@ def change_approve(key: str, username: str, reject: bool, comment: str | None) -
 @acting_user
 @friendly
 def change_set_details(key: str, assignments: tuple[str, ...], username: str) -> None:
-    """Fill in details: risk=low impact="..." planned_start=2026-12-01T20:00Z ..."""
-    values: dict[str, Any] = {}
+    """Fill in details and the model's own fields: risk=low impact="..." planned_start=
+    2026-12-01T20:00Z purchase_order=PO-7 (a name that is not a detail is a field of the model;
+    fields.NAME=... says so explicitly). Moments are read as everywhere: UTC unless an offset
+    follows."""
+    form: dict[str, str] = {}
     for assignment in assignments:
         name, sep, value = assignment.partition("=")
-        if not sep:
+        name = name.strip()
+        if not sep or not name:
             raise click.BadParameter(f"{assignment!r}: use name=value")
-        values[name.strip()] = value
+        form[name if name in DETAIL_FIELDS or name.startswith("fields.") else f"fields.{name}"] = \
+            value
     with open_db() as database:
-        changes.update_change(database, key, username, values)
-    click.echo(f"{key} updated: {', '.join(values)}")
+        changes.update_change(database, key, username, change_details(form))
+    click.echo(f"{key} updated: {', '.join(n.removeprefix('fields.') for n in form)}")
 
 
 @change.command("register")

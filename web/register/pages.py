@@ -83,7 +83,12 @@ def search() -> ResponseReturnValue:
 def item(key: str) -> ResponseReturnValue:
     as_of = _as_of_argument()
     db = database()
-    view = register.item_view(db, key, as_of=as_of)
+    try:
+        view = register.item_view(db, key, as_of=as_of)
+    except register.NotYetRegistered as exc:
+        # The item exists, only not yet then: say so, and when it was first registered.
+        return render_template("register/item_not_yet.html", key=exc.key, as_of=as_of,
+                               first_registered=exc.first_registered), 404
     history = register.item_history(db, view.key)
     labels = list(view.attribute_labels.items())
     return render_template(

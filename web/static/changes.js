@@ -24,13 +24,5 @@
     if (invalid && !window.location.hash) {
       invalid.focus();
     }
-    // Moves that end a change or write the register ask once more.
-    document.querySelectorAll("button[data-confirm]").forEach(function (button) {
-      button.addEventListener("click", function (event) {
-        if (!window.confirm(button.getAttribute("data-confirm"))) {
-          event.preventDefault();
-        }
-      });
-    });
   });
 })();

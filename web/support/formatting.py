@@ -300,9 +300,17 @@ def history_changes(row: HistoryRow, attribute_labels: Iterable[tuple[str, str]]
                     ) -> list[FieldChangeText]:
     """The fields one version changed, labelled (class-specific ones by their class label)."""
     labels = {f"attributes.{name}": text for name, text in attribute_labels}
+
+    def text(name: str, value: Any, currency: str | None) -> str:
+        # Amounts read as on the rest of the page: grouped, with the currency of that version.
+        if name in MONEY_FIELDS and value not in (None, ""):
+            return money(value, currency)
+        return field_text(name, value)
+
     return [
-        FieldChangeText(labels.get(c.field) or label(c.field), field_text(c.field, c.old),
-                        field_text(c.field, c.new))
+        FieldChangeText(labels.get(c.field) or label(c.field),
+                        text(c.field, c.old, row.previous_currency),
+                        text(c.field, c.new, row.currency))
         for c in row.changes
     ]
 

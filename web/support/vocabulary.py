@@ -136,6 +136,8 @@ BLOCKED_REASONS: tuple[tuple[re.Pattern[str], Any], ...] = tuple(
         (r"the change set is empty", _l("the change set is empty")),
         (r"plan the window \(start and end\) first", _l("plan the window (start and end) first")),
         (r"the planned window ends before it starts", _l("the planned window ends before it starts")),
+        (r"outside the planned window \((?P<start>.+) to (?P<end>.+)\)",
+         _l("outside the planned window (%(start)s to %(end)s)")),
         (r"record the outcome of the evaluation first",
          _l("record the outcome of the evaluation first")),
         (r"only (?P<roles>.+) may (?P<trigger>\S+)", _l("only %(roles)s may %(trigger)s")),

@@ -20,7 +20,7 @@ from usm.services.documents import dump_yaml
 from workflows.change_model import ChangeModelError, ChangeModelSpec
 
 # The guards without parameters, offered as checkboxes.
-FLAG_GUARDS = ("has_change_set", "window_planned", "outcome_recorded")
+FLAG_GUARDS = ("has_change_set", "window_planned", "within_window", "outcome_recorded")
 
 
 @dataclass(frozen=True)

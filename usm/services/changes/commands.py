@@ -140,6 +140,8 @@ class ChangeDetail:
     change_set_editable: bool = False
     coordinators: list[str] = field(default_factory=list)  # who may be named coordinator
     waiting: Waiting | None = None  # in authorisation: the approvals still to come
+    # "before" or "after" when implementing now would be outside the planned window
+    outside_window: str | None = None
 
 
 # Built once: every move, approval and comment loads its change by key (issue 8, figure 5).
@@ -221,6 +223,16 @@ def checked_details(session: Session, definition: ChangeModelSpec, values: dict[
             and window.planned_end <= window.planned_start:
         errors.append(FieldError("planned_end", "must be after the planned start"))
     return values, errors
+
+
+def _outside_window(change: Change, options: list[TriggerOption]) -> str | None:
+    """Whether implementing now (one of the moves offered) would fall outside the planned window."""
+    if change.planned_start is None or change.planned_end is None or not any(
+            o.dest_step is Step.IMPLEMENTATION for o in options):
+        return None
+    now = utcnow()
+    return "before" if now < change.planned_start else "after" if now > change.planned_end \
+        else None
 
 
 def _waiting(session: Session, change: Change, definition: ChangeModelSpec) -> Waiting | None:
@@ -383,6 +395,7 @@ def change_detail(db: Database, key: str, username: str | None = None) -> Change
             change_set_editable=Step(change.step) in CHANGE_SET_EDITABLE,
             coordinators=coordinator_names(session),
             waiting=_waiting(session, change, definition),
+            outside_window=_outside_window(change, options),
         )
 
 

@@ -74,6 +74,8 @@ class HistoryRow:
     change_key: str
     change_title: str
     changes: list[queries.FieldChange]
+    currency: str | None = None  # the amounts' currency in this version
+    previous_currency: str | None = None  # and in the version before it
 
 
 @dataclass(frozen=True)
@@ -161,12 +163,14 @@ def item_history(db: Database, key: str) -> list[HistoryRow]:
         entries = queries.item_history(session, key)
         ids = {e.version.change_id for e in entries}
         changes = {c.id: c for c in session.scalars(select(Change).where(Change.id.in_(ids)))}
-        return [
-            HistoryRow(e.version.version, e.version.valid_from, e.version.valid_to,
-                       changes[e.version.change_id].key, changes[e.version.change_id].title,
-                       e.changes)
-            for e in entries
-        ]
+        rows, previous = [], None
+        for e in entries:
+            rows.append(HistoryRow(
+                e.version.version, e.version.valid_from, e.version.valid_to,
+                changes[e.version.change_id].key, changes[e.version.change_id].title, e.changes,
+                e.version.currency, previous))
+            previous = e.version.currency
+        return rows
 
 
 @dataclass(frozen=True)
