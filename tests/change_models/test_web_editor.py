@@ -340,7 +340,7 @@ def test_the_dry_run_shows_guards_passing_and_blocking(web_client: FlaskClient) 
     assert bad.status_code == 200
     text = _text(bad)
     assert "a whole number from 0 to 20" in text and "unknown role 'king'" in text
-    assert "give an amount" in text
+    assert "'x' is not an amount: write it as 1,249.50 (or 1249.50)" in text
 
 
 def test_download_and_import_a_definition_file(web_client: FlaskClient, web_db: Database) -> None:

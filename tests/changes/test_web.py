@@ -639,3 +639,43 @@ def test_implementing_outside_the_planned_window_is_warned_before(
     assert re.search(r'value="implement"[^>]*data-confirm="[^"]*This is outside its planned '
                      r'window\.', html) or re.search(
         r'data-confirm="[^"]*This is outside its planned window\.[^"]*"[^>]*>Implement', html)
+
+
+DUTCH = {"Accept-Language": "nl"}
+
+
+@pytest.mark.parametrize("typed", ["1.249,00", "1249,00", "1249.00"])
+def test_amounts_are_read_in_the_pages_language_as_well_as_neutral(
+        web_client: FlaskClient, web_db: Database, typed: str) -> None:
+    login(web_client)
+    page = "/changes/new/hardware-receipt"
+    fresh = web_client.get(page, headers=DUTCH).get_data(as_text=True)
+    assert re.search(r'name="create-0-currency" value="EUR"', fresh), "a real value, not a hint"
+    response = web_client.post(page, headers=DUTCH, data={
+        "csrf_token": csrf_token(web_client, page), "title": "Laptop", "source": "customer",
+        "create-0-class": "hardware.laptop", "create-0-name": "Laptop L1",
+        "create-0-purchase_cost": typed, "create-0-currency": "EUR",
+        "create-0-attributes.cores": "8"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [op] = changes.change_detail(web_db, "CHG-000001").operations
+    assert op["fields"]["purchase_cost"] == "1249.00"
+
+
+def test_an_amount_the_page_cannot_read_says_what_works_in_the_pages_language(
+        web_client: FlaskClient, web_db: Database) -> None:
+    login(web_client)
+    page = "/changes/new/hardware-receipt"
+    data = {"title": "Laptop", "source": "customer", "create-0-class": "hardware.laptop",
+            "create-0-name": "Laptop L1", "create-0-purchase_cost": "1249,00",
+            "create-0-currency": "EUR", "create-0-attributes.cores": "8"}
+    english = post(web_client, page, page, data)
+    assert english.status_code == 422
+    assert error_next_to(english.get_data(as_text=True), "create-0-purchase_cost") == \
+        "'1249,00' is not an amount: write it as 1,249.50 (or 1249.50)"
+    dutch = web_client.post(page, headers=DUTCH, data={
+        **data, "create-0-purchase_cost": "twaalf",
+        "csrf_token": csrf_token(web_client, page)})
+    assert dutch.status_code == 422
+    assert error_next_to(dutch.get_data(as_text=True), "create-0-purchase_cost") == \
+        "'twaalf' is geen bedrag: schrijf het als 1.249,50 (of 1249.50)"
+    assert count_changes(web_db) == 0

@@ -78,7 +78,7 @@ def test_lifecycle_empty_states(sam: FlaskClient, web_db: Database) -> None:
     assert "No warranty or lease ends in this period." in text
     assert "No item in the estate is past its end of life." in text
     assert "Nothing is in stock." in text
-    assert "Every item in use has an owner and a cost centre." in text
+    assert "Every item in use has an owner and a cost centre, and every amount its currency." in text
 
 
 @pytest.mark.parametrize(("query", "message"), [

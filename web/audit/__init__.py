@@ -10,4 +10,4 @@ from web.audit.imports import MAX_UPLOAD_BYTES
 
 __all__ = ["MAX_UPLOAD_BYTES", "bp"]
 
-from web.audit import imports  # noqa: E402,F401
+from web.audit import imports, quality  # noqa: E402,F401

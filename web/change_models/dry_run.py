@@ -16,6 +16,7 @@ from web.change_models.blueprint import bp
 from web.change_models.editor import SCREENS
 from web.support import access
 from web.support.context import database
+from web.support.locale_input import amount_problem, neutral_amount
 from web.support.security import roles_required
 from web.support.vocabulary import ROLE_LABELS
 
@@ -62,11 +63,15 @@ def dry_run(code: str, version: int) -> ResponseReturnValue:
 
 
 def _amount(field: str, errors: dict[str, str]) -> Decimal | None:
+    typed = request.args.get(field, "")
+    neutral = neutral_amount(typed)
+    if neutral is None:
+        errors[field] = amount_problem(typed)
+        return None
     try:
-        return parse_decimal(request.args.get(field, ""), field, Decimal(0), Decimal(10**12),
-                             high_inclusive=False)
+        return parse_decimal(neutral, field, Decimal(0), Decimal(10**12), high_inclusive=False)
     except InputError:
-        errors[field] = _("give an amount such as 1250.00")
+        errors[field] = amount_problem(typed)
         return None
 
 

@@ -34,11 +34,13 @@ from usm.services.changes import (
 )
 from usm.services.errors import Invalid
 from usm.services.platform import default_currency
+from usm.services.register import MONEY_FIELDS
 from usm.services.user_input import DETAIL_FIELDS, change_details
 from web.changes.blueprint import bp
 from web.support import access
 from web.support.context import database
 from web.support.formatting import label, moment_input, status_label
+from web.support.locale_input import neutralise
 from web.support.security import roles_required
 from web.support.vocabulary import ui_reason
 
@@ -64,8 +66,34 @@ class FormState:
         return {s: len(self.rows.section(s)) for s in SECTIONS}
 
     def add_rows(self, section: str, count: int) -> None:
+        """Blank rows; a new item's offers the register's currency as a real value."""
         rows = self.rows.section(section)
-        rows.extend({} for _row in range(max(0, min(MAX_ROWS, len(rows) + count) - len(rows))))
+        blank = {"currency": default_currency()} if section == "create" else {}
+        rows.extend(dict(blank) for _row in range(max(0, min(MAX_ROWS, len(rows) + count)
+                                                      - len(rows))))
+
+    def amount_inputs(self, money_fields: list[str]) -> list[str]:
+        """The inputs of this form that hold an amount."""
+        names = [f"create-{i}-purchase_cost" for i in range(len(self.rows.create))]
+        names += [f"update-{i}-value" for i, row in enumerate(self.rows.update)
+                  if row.get("field") in MONEY_FIELDS]
+        return names + ["cost_estimate", *(f"fields.{name}" for name in money_fields)]
+
+    def read_amounts(self, money_fields: list[str]) -> bool:
+        """Amounts typed in the page's language, made neutral for the services; False (and the
+        problems next to their inputs) when one is not an amount."""
+        flat = {**self.values, **{f"{section}-{i}-{name}": value
+                                  for section in SECTIONS
+                                  for i, row in enumerate(self.rows.section(section))
+                                  for name, value in row.items()}}
+        self.errors.update(neutralise(flat, self.amount_inputs(money_fields)))
+        for name, value in flat.items():
+            match = ROW_INPUT.match(name)
+            if match:
+                self.rows.section(match.group(1))[int(match.group(2))][match.group(3)] = value
+            elif name in self.values:
+                self.values[name] = value
+        return not self.errors
 
     def row(self, section: str, index: int) -> dict[str, str]:
         rows = self.rows.section(section)
@@ -202,14 +230,19 @@ def _errors(failed: Invalid) -> dict[str, list[str]]:
 @bp.post("/changes/<key>/details")
 @roles_required(*access.CHANGE_EDITORS)
 def update_details(key: str) -> ResponseReturnValue:
-    version, form = _version(), request.form
+    version, form = _version(), request.form.to_dict()
+    money = [f"fields.{f.name}" for f in changes.change_form_spec(database(), key).fields
+             if f.type == "money"]
+    problems = neutralise(form, ["cost_estimate", *money])
+    if problems:
+        return _detail_page(key, 422, details=form, details_errors=problems)
     try:
         changes.update_change(database(), key, current_user.username, change_details(form),
                               expected_version=version)
     except ChangeConflict:
         return _conflict(key, _("edit of the details"))
     except Invalid as exc:
-        return _detail_page(key, 422, details=form.to_dict(), details_errors=_errors(exc))
+        return _detail_page(key, 422, details=form, details_errors=_errors(exc))
     except ChangeError as exc:
         flash(str(exc), "error")
         return redirect(_detail_url(key))
@@ -333,6 +366,8 @@ def new_for_model(model: str) -> ResponseReturnValue:
     state = _read_form(request.form)
     if _more_rows(state, request.form.get("action", "")):
         return _new_form(spec, state)
+    if not state.read_amounts([f.name for f in spec.fields if f.type == "money"]):
+        return _new_form(spec, state, 422)
     operations, origins, problems = state.rows.operations()
     if problems:
         _row_errors(state, spec, problems, origins)
@@ -406,6 +441,8 @@ def change_set(key: str) -> ResponseReturnValue:
     if _more_rows(state, request.form.get("action", "")):
         return _change_set_page(key, state)
     spec = changes.change_form_spec(database(), key)
+    if not state.read_amounts([]):
+        return _change_set_page(key, state, 422)
     operations, origins, problems = state.rows.operations()
     if problems:
         _row_errors(state, spec, problems, origins)

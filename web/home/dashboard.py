@@ -57,11 +57,11 @@ def _per_currency(rows: Iterable[tuple[str, str | None, Decimal]]
 def _money_panels(title: str, rows: Iterable[tuple[str, str | None, Decimal]], endpoint: str,
                   link_text: str) -> list[Panel]:
     panels = []
-    for currency, data in sorted(_per_currency(rows).items(), key=lambda c: c[0] or ""):
-        heading = f"{title} ({currency or _('no currency')})"
+    # Amounts without a currency are not totalled anywhere (data quality lists their items).
+    for currency, data in sorted((c, d) for c, d in _per_currency(rows).items() if c):
+        heading = f"{title} ({currency})"
         panels.append(Panel(heading, bar_chart(data, title=heading, value_format=_money(currency),
-                                               value_header=currency or _("Amount")),
-                            endpoint, link_text))
+                                               value_header=currency), endpoint, link_text))
     return panels
 
 

@@ -9,8 +9,10 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from usm.services import platform, reports
+from usm.services.platform import default_currency
 from usm.services.reports import LifecycleItem, LifecycleReport
 from usm.services.user_input import InputError, parse_day, parse_whole
 from web.reports.blueprint import TOPICS, Topic, bp
@@ -21,9 +23,9 @@ from web.support.formatting import status_label, when
 from web.support.security import roles_required
 
 TOPICS.append(Topic("reports.lifecycle", _l("Lifecycle"),
-                        _l("Warranties and leases about to expire, items past end of life, stock per "
-                        "class and location, items in use without owner or cost centre, counts by "
-                        "status.")))
+                    _l("Warranties and leases about to expire, items past end of life, stock per "
+                       "class and location, items missing an owner, cost centre or currency, "
+                       "counts by status.")))
 
 ITEM_HEADERS = ("Key", "Name", "Class", "Status", "Owner", "Location", "Cost centre")
 
@@ -91,7 +93,11 @@ def lifecycle_page() -> ResponseReturnValue:
                              value_header=_("Items"))
     return render_template("reports/lifecycle.html", error=None, report=report,
                            form={"as_of": report.as_of.isoformat(), "days": report.days},
-                           months_chart=months_chart, status_chart=status_chart)
+                           months_chart=months_chart, status_chart=status_chart,
+                           can_correct=bool(set(current_user.roles) & set(access.CHANGE_EDITORS)),
+                           without_currency=sum("currency" in m.missing
+                                                for m in report.data_quality),
+                           default_currency=default_currency())
 
 
 @bp.get("/lifecycle/export")

@@ -10,6 +10,7 @@ from usm.services.audit.correction import (
 )
 from usm.services.audit.found import ImportFailed, ImportProblem
 from usm.services.audit.mapping import MappingError, load_mapping
+from usm.services.audit.quality import amounts_without_currency, register_currency_correction
 from usm.services.audit.readers import open_rows
 from usm.services.audit.reconcile import (
     DEFAULT_MATCH_ORDER,
@@ -34,9 +35,11 @@ from usm.services.audit.uploads import (
 )
 
 __all__ = [
-    "DEFAULT_MATCH_ORDER", "DRIFT", "FORMATS", "KINDS", "NOT_SEEN", "UNREGISTERED", "Difference",
-    "ImportFailed", "ImportProblem", "MappingError", "Reconciliation", "accepted_as",
-    "accepted_ids", "claim_upload", "correction_operations", "discard_upload", "load_mapping", "open_rows",
-    "parse_match_order", "reconcile_file", "record_acceptance", "register_correction",
-    "release_claim", "save_options", "store_upload", "upload_options", "upload_path",
+    "DEFAULT_MATCH_ORDER", "DRIFT", "FORMATS", "KINDS", "NOT_SEEN", "UNREGISTERED",
+    "Difference", "ImportFailed", "ImportProblem", "MappingError", "Reconciliation",
+    "accepted_as", "accepted_ids", "amounts_without_currency", "claim_upload",
+    "correction_operations", "discard_upload", "load_mapping", "open_rows", "parse_match_order",
+    "reconcile_file", "record_acceptance", "register_correction",
+    "register_currency_correction", "release_claim", "save_options", "store_upload",
+    "upload_options", "upload_path",
 ]

@@ -203,7 +203,8 @@ class ChangeSetRows:
         ops: list[dict[str, Any]] = []
         origins: list[Origin] = []
         for i, row in enumerate(self.create):
-            if _blank(row, ignore=("class", "status")):
+            # The class, status and currency a blank row offers are not yet an item.
+            if _blank(row, ignore=("class", "status", "currency")):
                 continue
             op: dict[str, Any] = {"op": "create_item", "class": _value(row, "class")}
             ref = _value(row, "ref")

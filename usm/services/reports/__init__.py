@@ -17,6 +17,7 @@ from usm.services.reports.finance import (
 )
 from usm.services.reports.lifecycle import (
     DEFAULT_DAYS,
+    GONE,
     MAX_DAYS,
     MIN_DAYS,
     LifecycleItem,
@@ -42,6 +43,7 @@ from usm.services.reports.spares import (
 __all__ = [
     "DEFAULT_CLASS",
     "DEFAULT_DAYS",
+    "GONE",
     "DEFAULT_SERVICE_LEVEL",
     "DEFAULT_WINDOW_DAYS",
     "GROWTH_PERCENT",

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from bir.classes import ItemClass
-from bir.items import ItemVersion
+from bir.items import MONEY_FIELDS, ItemVersion
 from bir.queries import valid_at
 from bir.vocabulary import LifecycleStatus
 from usm.services.platform import Database
@@ -62,7 +62,7 @@ class StockLine:
 @dataclass(frozen=True)
 class MissingData:
     item: LifecycleItem
-    missing: tuple[str, ...]  # "owner", "cost centre"
+    missing: tuple[str, ...]  # "owner", "cost centre", "currency"
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,23 @@ def _item(version: ItemVersion, class_name: str) -> LifecycleItem:
                          version.status, version.owner, version.location, version.cost_centre)
 
 
+# An item with an amount but no currency: its amounts cannot be totalled, so finance leaves it out
+# and data quality lists it.
+AMOUNT_WITHOUT_CURRENCY = and_(ItemVersion.currency.is_(None), or_(
+    *(getattr(ItemVersion, name).is_not(None) for name in MONEY_FIELDS)))
+
+
+def _missing(version: ItemVersion) -> tuple[str, ...]:
+    in_use = version.status == LifecycleStatus.IN_USE.value
+    missing = [label for label, value in (("owner", version.owner),
+                                          ("cost centre", version.cost_centre))
+               if in_use and value is None]
+    if version.currency is None and any(getattr(version, name) is not None
+                                        for name in MONEY_FIELDS):
+        missing.append("currency")
+    return tuple(missing)
+
+
 def lifecycle_report(db: Database, as_of: date, days: int = DEFAULT_DAYS) -> LifecycleReport:
     """The lifecycle figures as the register stood at the end of ``as_of`` (UTC): expiries from
     ``as_of`` through ``as_of + days`` and per month for twelve months; end of life before
@@ -143,9 +160,10 @@ def lifecycle_report(db: Database, as_of: date, days: int = DEFAULT_DAYS) -> Lif
             .where(valid_at(ItemVersion, moment),
                    ItemVersion.status == LifecycleStatus.IN_STOCK.value)
             .group_by(ItemVersion.class_code, ItemClass.name, ItemVersion.location)).all()
-        quality_rows = session.execute(versions(
-            ItemVersion.status == LifecycleStatus.IN_USE.value,
-            or_(ItemVersion.owner.is_(None), ItemVersion.cost_centre.is_(None)))
+        quality_rows = session.execute(versions(or_(
+            and_(ItemVersion.status == LifecycleStatus.IN_USE.value,
+                 or_(ItemVersion.owner.is_(None), ItemVersion.cost_centre.is_(None))),
+            and_(in_estate, AMOUNT_WITHOUT_CURRENCY)))
             .order_by(ItemVersion.key)).all()
         status_rows = dict(session.execute(
             select(ItemVersion.status, func.count(ItemVersion.id))
@@ -171,9 +189,7 @@ def lifecycle_report(db: Database, as_of: date, days: int = DEFAULT_DAYS) -> Lif
         stock=sorted((StockLine(code, name, location, count)
                       for code, name, location, count in stock_rows),
                      key=lambda s: (s.class_name, s.location or "")),
-        data_quality=[MissingData(_item(v, name), tuple(
-            label for label, value in (("owner", v.owner), ("cost centre", v.cost_centre))
-            if value is None)) for v, name in quality_rows],
+        data_quality=[MissingData(_item(v, name), _missing(v)) for v, name in quality_rows],
         status_counts=[(status.value, status_rows.get(status.value, 0))
                        for status in LifecycleStatus],
         months=[MonthExpiries(start, counts["warranty"], counts["lease"])

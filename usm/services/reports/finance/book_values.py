@@ -80,6 +80,9 @@ class BookValueReport:
     totals: list[GroupTotal]
     by_class: list[GroupTotal]
     by_cost_centre: list[GroupTotal]
+    # Items with a cost but no currency: left out (their amounts cannot be totalled); the
+    # lifecycle report's data quality lists them with the change that fixes them.
+    without_currency: int = 0
 
 
 def book_values(db: Database, at: datetime, *, class_code: str | None = None,
@@ -108,12 +111,14 @@ def book_values(db: Database, at: datetime, *, class_code: str | None = None,
         if service_key:
             ids = supporting_item_ids(session, _service_id(session, service_key, at), at)
             stmt = stmt.where(ItemVersion.item_id.in_(ids))
-        rows = [_item_book_value(version, name, at.date())
-                for version, name in session.execute(stmt)]
+        found = [_item_book_value(version, name, at.date())
+                 for version, name in session.execute(stmt)]
+    rows = [r for r in found if r.currency]
     return BookValueReport(
         at, rows, _totals(rows, lambda r: ("all", "All items")),
         _totals(rows, lambda r: (r.class_code, r.class_name)),
-        _totals(rows, lambda r: (r.cost_centre or "", r.cost_centre or NO_COST_CENTRE)))
+        _totals(rows, lambda r: (r.cost_centre or "", r.cost_centre or NO_COST_CENTRE)),
+        without_currency=len(found) - len(rows))
 
 
 def _service_id(session: Session, key: str, at: datetime) -> int:
