@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bir.base import Base, JSONType, to_money
 from bir.errors import FieldError
+from bir.vocabulary import DepreciationMethod
 
 SHIPPED_CLASSES = Path(__file__).with_name("classes.yaml")
 
@@ -43,6 +44,15 @@ class AttributeSpec(BaseModel):
     help: str | None = None
 
 
+class DepreciationDefaults(BaseModel):
+    """How items of a class usually depreciate: what a form offers for a new item of the class."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: DepreciationMethod
+    months: int = Field(ge=1, le=600)
+
+
 class ClassSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,7 +61,8 @@ class ClassSpec(BaseModel):
     key_prefix: str = Field(pattern=r"^[A-Z]{2,6}$")
     abstract: bool = False
     description: str | None = None
-    attributes: list[AttributeSpec] = []
+    depreciation: DepreciationDefaults | None = None
+    attributes: list[AttributeSpec] = []  # last: the list a designer adds to
 
     @property
     def parent_code(self) -> str | None:
@@ -68,6 +79,8 @@ class ItemClass(Base):
     abstract: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str | None] = mapped_column(Text)
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # {"method": ..., "months": ...}: what a form offers for a new item (subclasses inherit it)
+    depreciation: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     def attribute_specs(self) -> list[AttributeSpec]:
         return [AttributeSpec.model_validate(a) for a in self.attributes or []]
@@ -106,6 +119,14 @@ class ClassCatalogue:
                     merged[spec.name] = spec
             self._specs[code] = merged
         return dict(merged)
+
+    def depreciation(self, code: str) -> DepreciationDefaults | None:
+        """The depreciation a new item of the class is offered: its own, or its nearest
+        ancestor's."""
+        for klass in reversed(self.lineage(code)):
+            if klass.depreciation:
+                return DepreciationDefaults.model_validate(klass.depreciation)
+        return None
 
     def is_a(self, code: str, ancestor: str) -> bool:
         return any(c.code == ancestor for c in self.lineage(code))

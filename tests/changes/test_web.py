@@ -679,3 +679,24 @@ def test_an_amount_the_page_cannot_read_says_what_works_in_the_pages_language(
     assert error_next_to(dutch.get_data(as_text=True), "create-0-purchase_cost") == \
         "'twaalf' is geen bedrag: schrijf het als 1.249,50 (of 1249.50)"
     assert count_changes(web_db) == 0
+
+
+def test_a_receipt_offers_how_the_class_depreciates_and_the_items_depreciate(
+        web_client: FlaskClient, web_db: Database) -> None:
+    login(web_client)
+    page = "/changes/new/hardware-receipt"
+    typed = {"title": "Laptop", "source": "customer", "create-0-class": "hardware.laptop",
+             "create-0-name": "Laptop L1", "create-0-purchase_cost": "1200.00",
+             "create-0-currency": "EUR", "create-0-acquired_on": "2026-01-05",
+             "create-0-attributes.cores": "8"}
+    shown = post(web_client, page, page, {**typed, "action": "refresh"}).get_data(as_text=True)
+    assert re.search(r'name="create-0-depreciation_method"[^>]*>.*?<option value="straight_line"'
+                     r' selected', shown, re.S), "the laptop class's straight line is offered"
+    assert re.search(r'name="create-0-depreciation_months" value="36"', shown)
+    assert 'name="create-0-in_service_on"' in shown
+    offered = {"create-0-depreciation_method": "straight_line",
+               "create-0-depreciation_months": "36", "create-0-offered_for": "hardware.laptop"}
+    assert post(web_client, page, page, {**typed, **offered}).status_code == 302
+    [op] = changes.change_detail(web_db, "CHG-000001").operations
+    assert (op["fields"]["depreciation_method"], op["fields"]["depreciation_months"]) == \
+        ("straight_line", 36)

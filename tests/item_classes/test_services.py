@@ -326,3 +326,27 @@ def test_the_migration_backfills_version_one_of_each_existing_class(db_url: str)
         assert "keyboard_layout" in {a.name for a in laptop_v1.spec.attributes}
     finally:
         database.dispose()
+
+
+def test_a_class_offers_how_its_items_depreciate_and_its_subclasses_inherit_it(
+        db: Database) -> None:
+    from bir.classes import ClassCatalogue
+    from usm.services.item_classes import class_record, form_of
+
+    with db.reading() as session:
+        catalogue = ClassCatalogue.load(session)
+        assert (catalogue.depreciation("hardware.laptop").method.value,
+                catalogue.depreciation("hardware.laptop").months) == ("straight_line", 36)
+        assert catalogue.depreciation("hardware.server").months == 60  # from hardware
+        assert catalogue.depreciation("software.installation") is None
+    # The designer's form keeps it (and a bad one is refused by name).
+    form = form_of("hardware.laptop", {"name": "Laptop", "key_prefix": "LAP",
+                                       "depreciation_method": "declining_balance",
+                                       "depreciation_months": "48"}, [])
+    assert class_record(form)["depreciation"] == {"method": "declining_balance", "months": 48}
+    draft = item_classes.draft_from(db, "hardware.laptop", 1, by="pat")
+    source = item_classes.version_yaml(db, "hardware.laptop", draft.version)
+    with pytest.raises(item_classes.ClassDefinitionError, match="depreciation months must be a whole "
+                                                            "number from 1 to 600"):
+        item_classes.update_draft(db, "hardware.laptop", draft.version, source.replace(
+            "months: 36", "months: 0"))

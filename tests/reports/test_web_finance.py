@@ -134,3 +134,15 @@ def test_empty_register_shows_empty_states(sam: FlaskClient) -> None:
 def test_only_report_readers_open_it(web_client: FlaskClient) -> None:
     assert login(web_client, "pat").status_code == 302
     assert web_client.get("/reports/finance").status_code == 403
+
+
+def test_an_item_that_does_not_depreciate_says_why(web_db: Database, sam: FlaskClient) -> None:
+    from tests.support.helpers import at, implement_normal_change, laptop
+
+    implement_normal_change(web_db, [laptop("a", "SN-ND", purchase_cost="1200.00",
+                                            currency="EUR", acquired_on="2026-01-05")],
+                            at("2026-01-10"))
+    html = page(sam, "/reports/finance/items/LAP-000001")
+    assert "Does not depreciate: no depreciation method is registered." in html
+    assert "Method" not in html.split("Does not depreciate")[0].split("Residual value")[-1]
+    assert "Depreciation starts" not in html and "None" not in html

@@ -33,6 +33,7 @@ from usm.services.changes import (
     ValidationFailed,
 )
 from usm.services.errors import Invalid
+from usm.services.item_classes import DEPRECIATION_METHODS
 from usm.services.platform import default_currency
 from usm.services.register import MONEY_FIELDS
 from usm.services.user_input import DETAIL_FIELDS, change_details
@@ -110,7 +111,8 @@ class FormState:
 
 def _form_options(spec: ChangeFormSpec) -> dict[str, Any]:
     return {"class_options": [(c.code, f"{c.name} ({c.code})") for c in spec.classes],
-            "status_options": [(s, status_label(s)) for s in spec.statuses]}
+            "status_options": [(s, status_label(s)) for s in spec.statuses],
+            "depreciation_options": [(m, status_label(m)) for m in DEPRECIATION_METHODS]}
 
 
 @bp.context_processor
@@ -403,7 +405,16 @@ def new_for_model(model: str) -> ResponseReturnValue:
     return redirect(_detail_url(registered.key))
 
 
+def _offer(spec: ChangeFormSpec, state: FormState) -> None:
+    """A new item's row gets what its class offers (how it depreciates) once its class is chosen."""
+    for row in state.rows.create:
+        klass = spec.klass(row.get("class"))
+        if klass is not None:
+            klass.offer(row)
+
+
 def _new_form(spec: ChangeFormSpec, state: FormState, status: int = 200) -> ResponseReturnValue:
+    _offer(spec, state)
     return render_template("changes/new.html", spec=spec, state=state, **_form_options(spec),
                            action=url_for(".new_for_model", model=spec.model.code)), status
 
@@ -425,6 +436,7 @@ def _change_set_page(key: str, state: FormState | None = None, status: int = 200
             state.add_rows(section, 1)  # a blank row to add to what is there
     # Re-rendering (more rows, errors) keeps the version the form was first made from; only
     # after a conflict the user has seen does the form take the current one.
+    _offer(spec, state)
     form_version = str(view.summary.version) if notice else (
         state.values.get("version") or str(view.summary.version))
     return render_template("changes/edit_change_set.html", change=view, summary=view.summary,

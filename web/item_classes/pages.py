@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from usm.services import item_classes
 from usm.services.item_classes import (
     ATTRIBUTE_TYPES,
+    DEPRECIATION_METHODS,
     AttributeRow,
     class_record,
     form_of,
@@ -48,7 +49,8 @@ def _editor(code: str, version: int, *, problems: list[str] | None = None,
     return render_template(
         "item_classes/edit.html", v=view, problems=problems or [],
         source=view.yaml if source is None else source,
-        rows=[*shown, AttributeRow()], types=ATTRIBUTE_TYPES), status
+        rows=[*shown, AttributeRow()], types=ATTRIBUTE_TYPES,
+        depreciation_methods=DEPRECIATION_METHODS), status
 
 
 SCREENS = DocumentScreens(

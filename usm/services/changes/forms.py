@@ -33,9 +33,13 @@ from workflows.skeleton import ChangeClass, ChangeSource
 # The item fields a "create item" row offers; anything else goes in the YAML.
 CREATE_FIELDS = (
     "name", "status", "owner", "location", "cost_centre", "serial_number", "asset_tag",
-    "manufacturer", "model", "hostname", "purchase_cost", "currency", "acquired_on", "supplier",
-    "warranty_end",
+    "manufacturer", "model", "hostname", "purchase_cost", "currency", "acquired_on",
+    "in_service_on", "depreciation_method", "depreciation_months", "supplier", "warranty_end",
 )
+# What a new item's row offers before anything is typed: the currency and, once its class is
+# chosen, how the class usually depreciates. Offered values alone are not an item.
+OFFERED = ("class", "status", "currency", "depreciation_method", "depreciation_months",
+           "offered_for")
 ROW_FIELDS = {
     "create": ("class", "ref", *CREATE_FIELDS),
     "update": ("item", "field", "value"),
@@ -71,6 +75,18 @@ class ClassChoice:
     code: str
     name: str
     attributes: list[AttributeInput]
+    depreciation_method: str | None = None  # what a new item of the class is offered
+    depreciation_months: int | None = None
+
+    def offer(self, row: dict[str, str]) -> None:
+        """Fill in a new item's row with what the class offers, once per class chosen (a value
+        the user then changes or clears stays as they left it)."""
+        if row.get("offered_for") == self.code:
+            return
+        row["offered_for"] = self.code
+        if self.depreciation_method and not row.get("depreciation_method"):
+            row["depreciation_method"] = self.depreciation_method
+            row["depreciation_months"] = str(self.depreciation_months or "")
 
 
 @dataclass(frozen=True)
@@ -147,10 +163,13 @@ def _spec(session: Any, row: ChangeModel) -> ChangeFormSpec:
     for klass in sorted(catalogue.by_code.values(), key=lambda c: c.code):
         if klass.abstract or (allowed and not any(catalogue.is_a(klass.code, a) for a in allowed)):
             continue
+        depreciation = catalogue.depreciation(klass.code)
         classes.append(ClassChoice(klass.code, klass.name, [
             AttributeInput(s.name, s.label or s.name, s.type.value, s.required, s.allowed, s.unit,
                            s.help)
-            for s in catalogue.specs(klass.code).values()]))
+            for s in catalogue.specs(klass.code).values()],
+            depreciation.method.value if depreciation else None,
+            depreciation.months if depreciation else None))
     attribute_labels: dict[str, str] = {}
     for choice in classes:
         for a in choice.attributes:
@@ -203,8 +222,7 @@ class ChangeSetRows:
         ops: list[dict[str, Any]] = []
         origins: list[Origin] = []
         for i, row in enumerate(self.create):
-            # The class, status and currency a blank row offers are not yet an item.
-            if _blank(row, ignore=("class", "status", "currency")):
+            if _blank(row, ignore=OFFERED):
                 continue
             op: dict[str, Any] = {"op": "create_item", "class": _value(row, "class")}
             ref = _value(row, "ref")
@@ -269,6 +287,7 @@ class ChangeSetRows:
             if kind == "create_item" and set(op["fields"]) <= set(CREATE_FIELDS):
                 row = {k: _text(raw.get(k)) for k in ROW_FIELDS["create"]}
                 row.update({f"attributes.{k}": _text(v) for k, v in op["attributes"].items()})
+                row["offered_for"] = raw.get("class") or ""  # as registered: nothing to offer
                 rows.create.append(row)
             elif kind == "update_item":
                 for name, value in op["fields"].items():

@@ -12,6 +12,7 @@ from usm.services.item_classes.catalogue import (
 from usm.services.item_classes.checks import ClassDefinitionError, load_class_list
 from usm.services.item_classes.form import (
     ATTRIBUTE_TYPES,
+    DEPRECIATION_METHODS,
     AttributeRow,
     class_record,
     form_of,
@@ -46,6 +47,7 @@ __all__ = [
     "item_class",
     "list_item_classes",
     "ATTRIBUTE_TYPES",
+    "DEPRECIATION_METHODS",
     "AttributeRow",
     "ClassDefinitionError",
     "ClassNotFound",

@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 from bir.classes import AttributeSpec, AttributeType, ClassCatalogue, ClassSpec, coerce_attribute
 from bir.errors import Invalid
 from bir.items import RECORD_FIELDS, Item
+from bir.vocabulary import DepreciationMethod
 
-CLASS_FIELDS = ("code", "name", "key_prefix", "abstract", "description", "attributes")
+CLASS_FIELDS = ("code", "name", "key_prefix", "abstract", "description", "depreciation",
+                "attributes")
 ATTRIBUTE_FIELDS = ("name", "label", "type", "required", "allowed", "unit", "help")
 # Names an attribute may not take: every item's own fields and what identifies it.
 RESERVED_NAMES = frozenset(RECORD_FIELDS) | {"key", "class", "class_code", "version", "id"}
@@ -106,12 +108,32 @@ def check_definition_alone(raw: dict[str, Any]) -> list[str]:
         problems.append(f"{where}: abstract must be true or false")
     if raw.get("description") is not None and not isinstance(raw["description"], str):
         problems.append(f"{where}: description must be text")
+    problems += _depreciation_problems(where, raw.get("depreciation"))
     attributes = raw.get("attributes") or []
     if not isinstance(attributes, list):
         return [*problems, f"{where}: attributes must be a list"]
     seen: dict[str, int] = {}
     for row, attribute in enumerate(attributes, start=1):
         problems += _attribute_problems(where, row, attribute, seen)
+    return problems
+
+
+def _depreciation_problems(where: str, depreciation: Any) -> list[str]:
+    """``depreciation: {method: straight_line, months: 36}``: what a new item is offered."""
+    if depreciation is None:
+        return []
+    methods = [m.value for m in DepreciationMethod if m != DepreciationMethod.NONE]
+    if not isinstance(depreciation, dict) or set(depreciation) != {"method", "months"}:
+        return [f"{where}: depreciation must name a method and months, e.g. "
+                "{method: straight_line, months: 36}"]
+    problems = []
+    if depreciation["method"] not in methods:
+        problems.append(f"{where}: depreciation method {depreciation['method']!r} is not one of "
+                        f"{', '.join(methods)}")
+    months = depreciation["months"]
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 600:
+        problems.append(f"{where}: depreciation months must be a whole number from 1 to 600, "
+                        f"not {months!r}")
     return problems
 
 

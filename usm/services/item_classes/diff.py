@@ -18,7 +18,7 @@ def class_changes(old: ClassSpec, new: ClassSpec, keeping: dict[str, int] | None
     """What changed, as a designer names it: settings, then attributes added, changed, removed."""
     keeping = keeping or {}
     result = [f"{name.replace('_', ' ')} changed: {getattr(old, name)} → {getattr(new, name)}"
-              for name in ("name", "key_prefix", "abstract", "description")
+              for name in ("name", "key_prefix", "abstract", "description", "depreciation")
               if getattr(old, name) != getattr(new, name)]
     for line in compare_named("attribute", {a.name: a for a in old.attributes},
                               {a.name: a for a in new.attributes}):

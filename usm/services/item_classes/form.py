@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bir.classes import AttributeType, ClassSpec
+from bir.vocabulary import DepreciationMethod
 
-# What the form's type list offers.
+# What the form's lists offer.
 ATTRIBUTE_TYPES = tuple(t.value for t in AttributeType)
+DEPRECIATION_METHODS = tuple(m.value for m in DepreciationMethod if m != DepreciationMethod.NONE)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class ClassForm:
     abstract: bool
     description: str
     rows: list[AttributeRow]
+    depreciation_method: str = ""  # what a form offers for a new item of the class
+    depreciation_months: str = ""
 
 
 def class_record(form: ClassForm) -> dict[str, Any]:
@@ -51,6 +55,10 @@ def class_record(form: ClassForm) -> dict[str, Any]:
                               "key_prefix": form.key_prefix.strip(), "abstract": form.abstract}
     if form.description.strip():
         record["description"] = form.description.strip()
+    if form.depreciation_method.strip() or form.depreciation_months.strip():
+        months = form.depreciation_months.strip()
+        record["depreciation"] = {"method": form.depreciation_method.strip(),
+                                  "months": int(months) if months.isdigit() else months}
     record["attributes"] = [_attribute(row) for row in form.rows
                             if not row.remove and not row.blank]
     return record
@@ -92,4 +100,6 @@ def form_of(code: str, values: Any, indexes: Iterable[int]) -> ClassForm:
     return ClassForm(code=code, name=values.get("name", ""),
                      key_prefix=values.get("key_prefix", ""),
                      abstract=values.get("abstract") == "on",
-                     description=values.get("description", ""), rows=rows)
+                     description=values.get("description", ""), rows=rows,
+                     depreciation_method=values.get("depreciation_method", ""),
+                     depreciation_months=values.get("depreciation_months", ""))

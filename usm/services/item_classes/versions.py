@@ -144,7 +144,9 @@ class ItemClasses(Lifecycle[ItemClassVersion]):
         values = dict(parent_code=spec.parent_code, name=spec.name, key_prefix=spec.key_prefix,
                       abstract=spec.abstract, description=spec.description,
                       attributes=[a.model_dump(mode="json", exclude_none=True)
-                                  for a in spec.attributes])
+                                  for a in spec.attributes],
+                      depreciation=spec.depreciation.model_dump(mode="json")
+                      if spec.depreciation else None)
         if current is None:
             session.add(ItemClass(code=spec.code, **values))
         else:

@@ -67,8 +67,22 @@ class Terms:
 
     @property
     def depreciates(self) -> bool:
-        return (self.method != DepreciationMethod.NONE and bool(self.months)
-                and self.start is not None and self.cost > self.residual)
+        return not self.not_depreciating
+
+    @property
+    def not_depreciating(self) -> list[str]:
+        """Why the item keeps its cost as its book value, each a code the pages word: no_method,
+        no_months, no_start (neither an in-service nor an acquisition date), residual_is_cost."""
+        reasons = []
+        if self.method == DepreciationMethod.NONE:
+            reasons.append("no_method")
+        elif not self.months:
+            reasons.append("no_months")
+        if self.start is None:
+            reasons.append("no_start")
+        if self.cost <= self.residual:
+            reasons.append("residual_is_cost")
+        return reasons
 
 
 @dataclass(frozen=True)
