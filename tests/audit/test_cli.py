@@ -102,7 +102,23 @@ def test_import_registers_one_audit_correction_change(run, register: Database,
     [change] = changes.list_changes(register, model="audit-correction")
     assert change.model == "audit-correction" and change.key in result.output
     ops = [o["op"] for o in changes.change_detail(register, change.key).operations]
-    assert ops == ["create_item", "update_item", "set_status"]  # LAP-000002 was not seen
+    # LAP-000002 was not seen: a file that leaves an item out does not retire it by default
+    assert ops == ["create_item", "update_item"]
+    assert "1 registered items not seen are not retired" in result.output
+    assert "--accept not_seen" in result.output
+
+
+def test_import_retires_items_not_seen_only_when_asked(run, register: Database,
+                                                       tmp_path: Path) -> None:
+    found = tmp_path / "found.csv"
+    found.write_text("class,name,serial_number\nhardware.laptop,Laptop,SN-RT-1\n",
+                     encoding="utf-8")
+    result = run("import", str(found), "--format", "csv", "--accept", "not_seen", "--as", "carol")
+    assert result.exit_code == 0, result.output
+    [change] = changes.list_changes(register, model="audit-correction")
+    ops = [o["op"] for o in changes.change_detail(register, change.key).operations]
+    assert ops == ["set_status"]  # LAP-000002, and nothing else
+    assert "not retired" not in result.output
 
 
 def test_bad_file_is_named_and_nothing_registered(run, register: Database,

@@ -163,3 +163,35 @@ def test_pages_of_differences_per_kind(db: Database, tmp_path: Path) -> None:
     assert rec.page("unregistered", 99, 100).number == 3  # past the end: the last page
     empty = rec.page("drift", 1, 100)
     assert (empty.total, empty.pages, empty.differences) == (0, 1, [])
+
+
+def test_dry_run_names_a_required_attribute_a_new_item_lacks(db: Database,
+                                                             tmp_path: Path) -> None:
+    path = _write(tmp_path, "class,name,serial_number,attributes.cpu\n"
+                            "hardware.server,Web 1,SN-S1,Xeon\n"
+                            "hardware.laptop,Laptop,SN-L1,\n")
+    rec = reconcile_file(db, path, "csv")
+    assert not rec.ok and rec.problem_count == 1
+    [problem] = rec.problems
+    assert str(problem).startswith("found.csv, row 2, column attributes.cores: is required")
+
+
+def test_dry_run_makes_the_checks_registration_makes(db: Database, tmp_path: Path) -> None:
+    a, _ = _register_two(db)
+    # A laptop in use cannot be found "ordered": only the change that registers it would say so.
+    path = _write(tmp_path, HEADER + "hardware.laptop,Laptop SN-A,SN-A,AT-1,lap-a,ordered,ann,4\n")
+    rec = reconcile_file(db, path, "csv")
+    assert not rec.ok
+    [problem] = rec.problems
+    assert str(problem).startswith(f"found.csv, row 2, column status: {a} cannot move from "
+                                   "in_use to ordered")
+    with pytest.raises(ImportFailed):
+        register_correction(db, "carol", rec, [d.id for d in rec.differences])
+
+
+def test_counts_of_problems_are_true_counts(db: Database, tmp_path: Path) -> None:
+    path = _write(tmp_path, "class,name,serial_number\n"
+                  + "hardware.laptop,Laptop,SN-SAME\n" * 707)
+    rec = reconcile_file(db, path, "csv")
+    assert rec.duplicate_count == 706
+    assert len(rec.duplicates) + len(rec.problems) == 200

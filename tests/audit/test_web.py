@@ -262,3 +262,19 @@ def test_a_page_of_an_unknown_or_used_upload_is_gone(web_client: FlaskClient,
     assert web_client.post(f"/audit/import/{token}/accept",
                            data=MultiDict(_posted_form(html))).status_code == 302
     assert web_client.get(f"/audit/import/{token}").status_code == 404
+
+
+def test_counts_are_true_and_items_not_seen_are_not_retired_by_default(
+        web_client: FlaskClient, web_db: Database, two_laptops: None) -> None:
+    login(web_client, "carol")
+    html = unescape(_upload(web_client, b"class,name,serial_number\n"
+                            + b"hardware.laptop,L1,SN-W-1\n" * 707).get_data(as_text=True))
+    counts = dict(re.findall(r'<td data-kind="(\w+)">([\d,]+)</td>', html))
+    assert counts["duplicates"] == "706"  # not the 200 the page lists
+    assert "706 problem(s)" in html and "(the first 200 are listed)" in html
+    assert len(re.findall(r"duplicate key 'SN-W-1'", html)) == 200
+
+    ok = unescape(_upload(web_client, b"class,name,serial_number\nhardware.laptop,L1,SN-W-1\n"
+                          ).get_data(as_text=True))
+    selected = dict(re.findall(r'name="mode-(\w+)">.*?<option value="(\w+)" selected', ok, re.S))
+    assert selected["not_seen"] == "ignore"  # LAP-000002 is offered, not retired unasked

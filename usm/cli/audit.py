@@ -11,8 +11,11 @@ import click
 from usm.cli.support import friendly, open_db, print_table
 from usm.services import platform, register
 from usm.services.audit import (
+    DRIFT,
     FORMATS,
     KINDS,
+    NOT_SEEN,
+    UNREGISTERED,
     ImportFailed,
     MappingError,
     Reconciliation,
@@ -102,7 +105,10 @@ def _summary(rec: Reconciliation) -> None:
             click.echo(f"    {d.summary}")
         if len(found) > 20:
             click.echo(f"    ... and {len(found) - 20} more")
-    click.echo(f"  {len(rec.duplicates)} duplicates in the input")
+    click.echo(f"  {rec.duplicate_count} duplicates in the input")
+
+
+DEFAULT_ACCEPT = (UNREGISTERED, DRIFT)
 
 
 @click.command("import")
@@ -115,7 +121,8 @@ def _summary(rec: Reconciliation) -> None:
 @click.option("--dry-run", is_flag=True, help="Reconcile and report; register nothing")
 @click.option("--accept", type=click.Choice(["all", *KINDS]), multiple=True,
               help="Kinds of differences to accept, repeatable: --accept unregistered "
-                   "--accept drift (default: all)")
+                   "--accept drift (default: unregistered and drift; not_seen, which retires "
+                   "the items the file does not list, only when named; all: every kind)")
 @click.option("--title", help="Title of the audit-correction change")
 @click.option("--as", "username", envvar="USM_USER", help="Act as this user (or set USM_USER)")
 @friendly
@@ -148,11 +155,18 @@ def import_file(file: Path, fmt: str, mapping: Path | None, match: str | None, d
         if not rec.ok:
             lines = [str(p) for p in rec.problems + rec.duplicates]
             if rec.more_problems:
-                lines.append(f"... and {rec.more_problems} more problems")
+                lines.append(f"... {rec.problem_count + rec.duplicate_count} problems in all, "
+                             f"the first {len(lines)} listed")
             raise click.ClickException("nothing registered; fix these first:\n  "
                                        + "\n  ".join(lines))
-        kinds = KINDS if not accept or "all" in accept else accept
+        # Items not seen are retired only when asked for by name: a partial file leaves out
+        # what it does not cover, and that must not retire it.
+        kinds = KINDS if "all" in accept else (accept or DEFAULT_ACCEPT)
         chosen = accepted_ids(rec, kinds=kinds)
+        skipped = len(rec.of_kind(NOT_SEEN)) if NOT_SEEN not in kinds else 0
+        if skipped:
+            click.echo(f"{skipped} registered items not seen are not retired (accept them with "
+                       "--accept not_seen)")
         if dry_run:
             click.echo("dry run: nothing registered")
             return

@@ -102,8 +102,9 @@ def _difference(d: Difference) -> DifferenceOut:
 
 
 def _refused(problems: list[ImportProblem], more: int = 0) -> ApiError:
-    """Bad input: every problem named by file, row and column; nothing kept."""
-    extra = f" (and {more} more)" if more else ""
+    """Bad input: every problem named by file, row and column (the first 200 of them, with the
+    true count in the message); nothing kept."""
+    extra = f", the first {len(problems)} of them listed" if more else ""
     return ApiError(422, "import_failed",
                     f"the file cannot be reconciled: {len(problems) + more} problem(s){extra}; "
                     "nothing was registered",

@@ -122,7 +122,10 @@ def _modes(default: str) -> dict[str, str]:
     """Kind -> all, choose or ignore, as posted (``default`` for a kind the request omits)."""
     modes = {}
     for kind in KINDS:
-        mode = request.values.get(f"mode-{kind}") or default
+        # Retiring what a file does not list is never the default: a partial file would retire
+        # everything it leaves out.
+        mode = request.values.get(f"mode-{kind}") or (
+            "ignore" if kind == NOT_SEEN and default == "all" else default)
         if mode not in MODES:
             abort(400, description=f"mode-{kind}: " + _("choose one of %(modes)s",
                                                           modes=", ".join(MODES)))

@@ -8,6 +8,7 @@ would make the BIR match it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -16,7 +17,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bir.changeset import plan_change_set
 from bir.classes import ClassCatalogue
+from bir.errors import ValidationFailed
 from bir.items import MONEY_FIELDS, Item
 from bir.relations import Relation
 from usm.services.audit.convert import RowReader, comparable
@@ -28,6 +31,8 @@ MATCH_KEYS = ("key", "asset_tag", "serial_number", "hostname")
 DEFAULT_MATCH_ORDER = MATCH_KEYS
 BATCH = 500
 MAX_PROBLEMS = 200
+# A planner's field: operations[3].attributes.cores -> operation 3, column attributes.cores
+_OPERATION = re.compile(r"^operations\[(\d+)\](?:\.(.+))?$")
 # Statuses of components that should be found by an audit; planned, ordered and gone ones not.
 PRESENT = ("in_stock", "in_use", "maintenance")
 
@@ -73,6 +78,9 @@ class Reconciliation:
     duplicates: list[ImportProblem] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     more_problems: int = 0  # problems beyond MAX_PROBLEMS, counted only
+    # True counts (the lists above hold the first MAX_PROBLEMS of them together)
+    problem_count: int = 0
+    duplicate_count: int = 0
 
     @property
     def ok(self) -> bool:
@@ -103,6 +111,10 @@ class Reconciliation:
         """Keep the first ``MAX_PROBLEMS`` problems and duplicates; count the rest (a file of
         100k copies of one row must not hold 100k messages)."""
         for p in problems:
+            if duplicates:
+                self.duplicate_count += 1
+            else:
+                self.problem_count += 1
             if len(self.problems) + len(self.duplicates) < MAX_PROBLEMS:
                 (self.duplicates if duplicates else self.problems).append(p)
             else:
@@ -132,8 +144,8 @@ class _Known(NamedTuple):
 
 
 class _Matcher:
-    def __init__(self, session: Session, rec: Reconciliation) -> None:
-        self.session, self.rec = session, rec
+    def __init__(self, session: Session, rec: Reconciliation, catalogue: ClassCatalogue) -> None:
+        self.session, self.rec, self.catalogue = session, rec, catalogue
         # key field -> {value (lower case) -> first row}: the key sets duplicates are found in
         self.seen_values: dict[str, dict[str, int]] = {}
         self.matched_ids: dict[int, int] = {}  # item id -> row
@@ -229,6 +241,16 @@ class _Matcher:
             item.key, found.row, name, old, new, (op,)))
 
     def _unregistered(self, found: FoundItem, extra: tuple[dict[str, Any], ...] = ()) -> None:
+        # A new item must carry what its class requires: named here, at its row and column, not
+        # first by the change that would register it.
+        _, errors = self.catalogue.validate_attributes(found.class_code, found.attributes,
+                                                       "attributes", partial=False)
+        if errors:
+            self.rec.add_problems(ImportProblem(
+                found.file, found.row, found.column(e.field), f"{e.message} for a new "
+                f"{found.class_code} (the register has no item this row matches)")
+                for e in errors)
+            return
         fields = dict(found.fields)
         product = found.attributes.get("product")
         fields.setdefault("name", f"{product} on {found.installed_on}" if found.installed_on
@@ -339,8 +361,9 @@ def reconcile(session: Session, rows: Iterator[RawRow], *, file: str, mapping: C
     """Read ``rows`` (raw rows of one file) and reconcile them with the current register. Reads
     only; bad input ends up in ``problems`` (an unreadable file raises ``ImportFailed``)."""
     rec = Reconciliation(file, match_order)
-    reader = RowReader(file, mapping, ClassCatalogue.load(session))
-    matcher = _Matcher(session, rec)
+    catalogue = ClassCatalogue.load(session)
+    reader = RowReader(file, mapping, catalogue)
+    matcher = _Matcher(session, rec, catalogue)
     for raw_batch in _batches(rows, BATCH):
         good: list[FoundItem] = []
         for number, raw in raw_batch:
@@ -356,4 +379,33 @@ def reconcile(session: Session, rows: Iterator[RawRow], *, file: str, mapping: C
             progress(len(raw_batch))
     if rec.ok:
         matcher.not_seen()
+    if rec.ok:
+        check_as_registered(session, rec)
     return rec
+
+
+def check_as_registered(session: Session, rec: Reconciliation) -> None:
+    """Every check the register makes when the correction is registered, made now on every
+    difference (whichever are accepted): a dry run finds what the real run would refuse, each
+    problem at its row (the item's key where no row gave it) and field."""
+    operations: list[dict[str, Any]] = []
+    origin: list[Difference] = []
+    for difference in rec.differences:
+        for op in difference.operations:
+            operations.append(op)
+            origin.append(difference)
+    if not operations:
+        return
+    try:
+        plan_change_set(session, operations)
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            match = _OPERATION.match(error.field)
+            if match is None:
+                rec.add_problems([ImportProblem(rec.file, 0, "-", str(error))])
+                continue
+            difference = origin[int(match.group(1))]
+            key = difference.item_key
+            where = f" ({key})" if key and key not in error.message else ""
+            rec.add_problems([ImportProblem(rec.file, difference.row or 0,
+                                            match.group(2) or "-", error.message + where)])
