@@ -80,3 +80,27 @@ def test_designer_adds_an_approval_guard_dry_runs_and_publishes_it(  # type: ign
     expect(page.locator("p.waiting")).to_contain_text("Waiting for 1 more approval from "
                                                       "Service owner")
     screenshot(page, "change-on-new-model-version")
+
+
+def test_designer_adds_a_state_with_the_form(page, live_app) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, "pat")
+    page.goto("/designer/definitions/normal-change/1")
+    page.get_by_role("button", name="New draft from this version").click()
+    page.get_by_text("Draft version 2 made from version 1").wait_for()
+    new_state = page.locator("fieldset.new-state")
+    new_state.get_by_label("Label").fill("Quality check")
+    new_state.get_by_label("Step").select_option("realisation")
+    # A first try without where it is reached from is refused, and keeps what was typed.
+    page.get_by_role("button", name="Save states").click()
+    expect(page.locator("#problems")).to_contain_text("choose the states it is reached from")
+    expect(new_state.get_by_label("Label")).to_have_value("Quality check")
+    new_state.get_by_label("Reached from").select_option("building")
+    new_state.get_by_label("Then to").select_option("implemented")
+    new_state.get_by_label("Change coordinator").check()
+    page.get_by_role("button", name="Save states").click()
+    page.get_by_text("Saved draft version 2").wait_for()
+    expect(page.locator("#diagram")).to_contain_text("Quality check")
+    source = page.locator("#f-source").input_value()
+    assert "{name: quality_check, step: realisation, label: Quality check}" in source
+    assert source.startswith("# Normal change")
+    screenshot(page, "designer-new-state")

@@ -20,6 +20,7 @@ from usm.services.change_models import (
     change_model_detail,
     diff_against_published,
     dry_run,
+    name_from,
     set_states,
     set_transition,
 )
@@ -154,13 +155,10 @@ def test_diff_lists_added_and_removed_states_and_transitions(db: Database) -> No
     draft = change_models.draft_from(db, "normal-change", 1)
     source = change_models.version_source(db, "normal-change", draft.version)
     source = set_states(source, {"registered": "12", "planning": ""},
-                        StateForm("second_opinion", "assessment", "Second opinion", "4"))
-    source = set_transition(source, TransitionForm(
-        trigger="ask_second_opinion", sources=["in_assessment"], dest="second_opinion",
-        roles=["change_coordinator"]))
-    source = set_transition(source, TransitionForm(
-        trigger="back_from_second_opinion", sources=["second_opinion"], dest="in_assessment",
-        roles=["change_coordinator"], flags=["has_change_set"]))
+                        StateForm("second_opinion", "assessment", "Second opinion", "4",
+                                  sources=["in_assessment"], into_label="Ask second opinion",
+                                  dest="in_assessment", out_label="Back from second opinion",
+                                  roles=["change_coordinator"]))
     change_models.update_draft(db, "normal-change", draft.version, source)
 
     found = diff_against_published(db, "normal-change", draft.version).changes
@@ -317,3 +315,45 @@ def _changed_lines(db: Database, version: int) -> list[str]:
     """The lines the comparison with the published version marks as removed or added."""
     unified = change_models.diff_against_published(db, "normal-change", version).unified
     return [line for line in unified[2:] if line[:1] in "+-"]
+
+
+def test_the_form_adds_a_state_and_the_transitions_around_it_in_one_save(db: Database) -> None:
+    draft = change_models.draft_from(db, "normal-change", 1)
+    source = change_models.version_source(db, "normal-change", draft.version)
+    source = set_states(source, {}, StateForm(
+        name="", step="realisation", label="Quality check", sources=["building"],
+        dest="implemented", roles=["change_coordinator"]))
+    change_models.update_draft(db, "normal-change", draft.version, source)
+
+    detail = change_model_detail(db, "normal-change", draft.version)
+    names = [s.name for s in detail.states]
+    assert names.index("quality_check") == names.index("building") + 1
+    moves = {(t.trigger, tuple(t.sources), t.dest) for t in detail.transitions}
+    assert ("to_quality_check", ("building",), "quality_check") in moves
+    assert ("quality_check_done", ("quality_check",), "implemented") in moves
+    # The designer's comments and layout outlive the form's edit.
+    saved = change_models.version_source(db, "normal-change", draft.version)
+    assert saved.startswith("# Normal change: assessed, authorised by the service owner")
+    assert "auto: true  # moves on by itself once the approvals are in" in saved
+    assert "  - {name: quality_check, step: realisation, label: Quality check}" in saved
+
+
+@pytest.mark.parametrize(("typed", "name"), [
+    ("Quality check", "quality_check"), ("  Qualité 2e ronde ", "qualite_2e_ronde"),
+    ("2nd look", "s_2nd_look"), ("already_fine", "already_fine"), ("!!!", "")])
+def test_a_state_name_is_made_from_what_was_typed(typed: str, name: str) -> None:
+    assert name_from(typed) == name
+
+
+def test_a_new_state_without_a_way_in_or_out_is_refused_by_name(db: Database) -> None:
+    source = change_models.version_source(db, "normal-change", 1)
+    with pytest.raises(change_models.ChangeModelError) as refused:
+        set_states(source, {}, StateForm(name="", step="realisation", label="Quality check"))
+    assert refused.value.problems == [
+        "new state 'Quality check': choose the states it is reached from (a state nothing leads "
+        "to is unreachable)",
+        "new state 'Quality check': choose the state a change moves to after it (a state nothing "
+        "leads out of is a dead end)"]
+    with pytest.raises(change_models.ChangeModelError, match="already a state 'building'"):
+        set_states(source, {}, StateForm(name="", step="realisation", label="Building",
+                                         sources=["planning"], dest="implemented"))

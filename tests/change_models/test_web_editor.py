@@ -159,9 +159,10 @@ def test_the_states_form_sets_time_targets_and_adds_a_state(web_client: FlaskCli
     response = post_form(web_client, EDIT, states, {"target-registered": "12",
                                                     "new_name": "second_opinion",
                                                     "new_step": "assessment"})
-    # A new state nothing leads to is refused, with its name.
+    # A new state nothing leads to is refused, with its name and what it lacks.
     assert response.status_code == 422
-    assert "state 'second_opinion' is unreachable" in _text(response)
+    assert ("new state 'second_opinion': choose the states it is reached from"
+            in _text(response))
 
     assert post_form(web_client, EDIT, states,
                      {"target-registered": "12"}).status_code == 302
@@ -383,3 +384,64 @@ def test_a_version_number_too_large_for_the_database_is_not_found(web_client: Fl
     login(web_client, "pat")
     assert web_client.get(f"/designer/definitions/normal-change/99999999999999999999/{path}"
                           ).status_code == 404
+
+
+STATES = "/designer/definitions/normal-change/2/states"
+QUALITY_CHECK = {"new_label": "Quality check", "new_step": "realisation", "new_target": "8",
+                 "new_from": "building", "new_to": "implemented",
+                 "new_roles": "change_coordinator"}
+
+
+def test_the_states_form_adds_a_state_and_its_transitions_in_one_save(
+        web_client: FlaskClient, web_db: Database) -> None:
+    _new_draft(web_client)
+
+    response = post_form(web_client, EDIT, STATES, QUALITY_CHECK)
+
+    assert response.status_code == 302, _text(response)[-3000:]
+    detail = change_model_detail(web_db, "normal-change", 2)
+    quality = next(s for s in detail.states if s.name == "quality_check")
+    assert (quality.label, quality.time_target_hours) == ("Quality check", 8)
+    assert {(t.trigger, t.dest) for t in detail.transitions} >= {
+        ("to_quality_check", "quality_check"), ("quality_check_done", "implemented")}
+    page = _text(web_client.get(EDIT))
+    assert "Quality check" in page[page.index('id="diagram"'):]
+    saved = change_models.version_source(web_db, "normal-change", 2)
+    assert "# moves on by itself once the approvals are in" in saved  # comments are kept
+
+
+def test_a_refused_form_keeps_what_was_typed(web_client: FlaskClient, web_db: Database) -> None:
+    _new_draft(web_client)
+    before = change_models.version_source(web_db, "normal-change", 2)
+
+    typed = {**QUALITY_CHECK, "new_from": "", "target-registered": "6"}
+    response = post_form(web_client, EDIT, STATES, typed)
+
+    assert response.status_code == 422
+    page = _text(response)
+    assert "new state 'Quality check': choose the states it is reached from" in page
+    assert 'name="new_label" value="Quality check"' in page
+    assert 'name="new_target" value="8"' in page
+    assert '<option value="implemented" selected>' in page
+    assert 'name="target-registered" aria-label="Time target of Registered (hours)" value="6"' \
+        in page
+    assert change_models.version_source(web_db, "normal-change", 2) == before
+
+    response = post_form(web_client, EDIT, "/designer/definitions/normal-change/2/transition",
+                         _authorise_form(approvals="many", label="Authorise by the board"))
+    assert response.status_code == 422
+    page = _text(response)
+    assert '<details class="transition-form" id="t-authorise" open>' in page
+    assert 'name="approvals" inputmode="numeric" value="many"' in page
+    assert 'name="label" value="Authorise by the board"' in page
+
+
+def test_a_new_transition_takes_its_trigger_from_its_label(web_client: FlaskClient,
+                                                            web_db: Database) -> None:
+    _new_draft(web_client)
+    response = post_form(web_client, EDIT, "/designer/definitions/normal-change/2/transition", {
+        "original": "", "trigger": "", "label": "Back to planning", "sources": "building",
+        "dest": "planning", "roles": "change_coordinator"})
+    assert response.status_code == 302, _text(response)[-3000:]
+    detail = change_model_detail(web_db, "normal-change", 2)
+    assert ("back_to_planning", "planning") in {(t.trigger, t.dest) for t in detail.transitions}

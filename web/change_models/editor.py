@@ -13,6 +13,7 @@ next to the editor.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -44,13 +45,46 @@ MISSING_VERSION = _l("There is no change model %(code)s version %(version)s.")
 
 
 def _editor(code: str, version: int, *, problems: list[str] | None = None,
-            source: str | None = None, status: int = 200) -> ResponseReturnValue:
+            source: str | None = None, status: int = 200, kept: Kept | None = None
+            ) -> ResponseReturnValue:
     view = change_models.editor(database(), code, version)
     # The SVG is built with ElementTree, which escapes every piece of designer-written text.
     diagram = Markup(render_svg(view.detail))
     return render_template("change_models/edit.html", e=view, d=view.detail, diagram=diagram,
-                           problems=problems or [],
+                           problems=problems or [], kept=kept or Kept(),
                            source=view.detail.source if source is None else source), status
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What the designer typed into a form whose save was refused, shown again as typed: the
+    states form (time targets, the new state) or one transition's form (``original`` is the
+    trigger it edits, "" for a new one)."""
+
+    targets: dict[str, str] = field(default_factory=dict)
+    state: StateForm | None = None
+    transition: TransitionForm | None = None
+    original: str | None = None
+
+
+def _transition_posted() -> TransitionForm:
+    form = request.form
+    return TransitionForm(
+        trigger=form.get("trigger", ""), label=form.get("label", ""),
+        sources=form.getlist("sources"), dest=form.get("dest", ""),
+        roles=form.getlist("roles"), auto=form.get("auto") == "on",
+        required_fields=form.get("required_fields", ""), approvals=form.get("approvals", ""),
+        cost_at_most=form.get("cost_at_most", ""), risk_at_most=form.get("risk_at_most", ""),
+        flags=form.getlist("flags"))
+
+
+def _state_posted() -> StateForm:
+    form = request.form
+    return StateForm(name=form.get("new_name", ""), step=form.get("new_step", ""),
+                     label=form.get("new_label", ""), time_target_hours=form.get("new_target", ""),
+                     sources=form.getlist("new_from"), into_label=form.get("new_into_label", ""),
+                     dest=form.get("new_to", ""), out_label=form.get("new_out_label", ""),
+                     roles=form.getlist("new_roles"))
 
 
 SCREENS = DocumentScreens(
@@ -70,35 +104,29 @@ SCREENS.add_routes()
 @bp.post(f"{VERSION}/transition")
 @roles_required(*access.DESIGNERS)
 def save_transition(code: str, version: int) -> ResponseReturnValue:
-    form = request.form
-    proposal = TransitionForm(
-        trigger=form.get("trigger", ""), label=form.get("label", ""),
-        sources=form.getlist("sources"), dest=form.get("dest", ""),
-        roles=form.getlist("roles"), auto=form.get("auto") == "on",
-        required_fields=form.get("required_fields", ""), approvals=form.get("approvals", ""),
-        cost_at_most=form.get("cost_at_most", ""), risk_at_most=form.get("risk_at_most", ""),
-        flags=form.getlist("flags"))
+    proposal = _transition_posted()
+    original = request.form.get("original", "")
     return _save_edit(code, version, lambda source: set_transition(
-        source, proposal, original=form.get("original") or None))
+        source, proposal, original=original or None),
+        Kept(transition=proposal, original=original))
 
 
 @bp.post(f"{VERSION}/states")
 @roles_required(*access.DESIGNERS)
 def save_states(code: str, version: int) -> ResponseReturnValue:
-    form = request.form
-    targets = {key.removeprefix("target-"): value for key, value in form.items()
+    targets = {key.removeprefix("target-"): value for key, value in request.form.items()
                if key.startswith("target-")}
-    new_state = StateForm(name=form.get("new_name", ""), step=form.get("new_step", ""),
-                          label=form.get("new_label", ""),
-                          time_target_hours=form.get("new_target", ""))
-    return _save_edit(code, version, lambda source: set_states(source, targets, new_state))
+    new_state = _state_posted()
+    return _save_edit(code, version, lambda source: set_states(source, targets, new_state),
+                      Kept(targets=targets, state=new_state))
 
 
 @bp.post(f"{VERSION}/transition/remove")
 @roles_required(*access.DESIGNERS)
 def drop_transition(code: str, version: int) -> ResponseReturnValue:
-    return _save_edit(code, version,
-                      lambda source: remove_transition(source, request.form.get("original", "")))
+    original = request.form.get("original", "")
+    return _save_edit(code, version, lambda source: remove_transition(source, original),
+                      Kept())
 
 
 @bp.post(f"{VERSION}/states/remove")
@@ -130,13 +158,15 @@ def discard(code: str, version: int) -> ResponseReturnValue:
     return redirect(url_for("change_models.definitions"))
 
 
-def _save_edit(code: str, version: int, edit: Callable[[str], str]) -> ResponseReturnValue:
-    """Saves a form edit of the draft's text; an edit the form refuses stores nothing."""
+def _save_edit(code: str, version: int, edit: Callable[[str], str], kept: Kept
+               ) -> ResponseReturnValue:
+    """Saves a form edit of the draft's text; an edit refused (by the form or by the checks)
+    stores nothing and shows the form again as it was typed."""
     try:
         text = edit(_current_source(code, version))
     except ChangeModelError as exc:
-        return _editor(code, version, problems=exc.problems, status=422)
-    return SCREENS.save(code, version, text, shown=text)
+        return _editor(code, version, problems=exc.problems, status=422, kept=kept)
+    return SCREENS.save(code, version, text, shown=text, kept=kept)
 
 
 def _current_source(code: str, version: int) -> str:

@@ -14,7 +14,8 @@ from usm.services.documents.lifecycle import (
     VersionRow,
     version_row,
 )
-from usm.services.documents.yaml_text import dump_yaml
+from usm.services.documents.yaml_text import dump_edited, dump_yaml, load_for_edit
 
 __all__ = ["DRAFT", "MAX_VERSION", "PUBLISHED", "RETIRED", "Checked", "DocumentDiff", "Lifecycle",
-           "SavedVersion", "VersionRow", "compare_named", "dump_yaml", "plain", "version_row"]
+           "SavedVersion", "VersionRow", "compare_named", "dump_edited", "dump_yaml",
+           "load_for_edit", "plain", "version_row"]

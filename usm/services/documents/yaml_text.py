@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError as RuamelError
 
 
 class _Dumper(yaml.SafeDumper):
@@ -32,3 +35,33 @@ def normalised(text: Any) -> Any:
     if not isinstance(text, str):
         return text
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _round_trip() -> YAML:
+    handler = YAML(typ="rt")
+    handler.indent(mapping=2, sequence=4, offset=2)  # "  - name: ...", as the shipped texts
+    handler.width = 4096
+    handler.preserve_quotes = True
+    return handler
+
+
+def load_for_edit(text: str) -> Any:
+    """A designer's text loaded so that it can be edited and written back with its comments,
+    order and layout kept (ruamel's round trip; PyYAML forgets comments). ``ValueError`` with
+    the place of the problem when the text does not load."""
+    try:
+        return _round_trip().load(text)
+    except RuamelError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ValueError(f"not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from exc
+    except RecursionError as exc:
+        raise ValueError("not valid YAML: nested too deeply") from exc
+
+
+def dump_edited(data: Any) -> str:
+    """The text of what ``load_for_edit`` gave, after the edit: what was not edited reads as
+    before, comments included."""
+    out = io.StringIO()
+    _round_trip().dump(data, out)
+    return out.getvalue()
