@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Response, abort, current_app
+from flask import Response, abort, current_app, request
 from flask_login import current_user
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -47,7 +47,13 @@ def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if response.mimetype == "text/html":
-        # Register pages are not for shared caches, nor for the back button after sign-out.
+    if response.mimetype == "text/html" or "attachment" in response.headers.get(
+            "Content-Disposition", ""):
+        # Register pages and exports are not for shared caches, nor for the back button (or a
+        # browser's cache) after sign-out.
         response.headers.setdefault("Cache-Control", "no-store")
+    if request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE"):
+        # Served over HTTPS: browsers keep to it for a year, so a downgrade cannot steal a session.
+        response.headers.setdefault("Strict-Transport-Security",
+                                    "max-age=31536000; includeSubDomains")
     return response

@@ -14,6 +14,7 @@ from bir.vocabulary import LifecycleStatus
 from usm.config import default_currency
 from usm.services.audit.found import FoundItem, ImportProblem
 from usm.services.audit.mapping import ColumnMapping
+from usm.services.platform import restored
 
 
 class RowReader:
@@ -41,7 +42,8 @@ class RowReader:
                                     "Import section of the README for the column names)")
                 continue
             if isinstance(value, str):
-                value = value.strip()
+                # An export wrote a formula-like text with a ' before it: read it back as it was.
+                value = restored(value.strip())
             if value is None or value == "":
                 continue  # a blank cell reports nothing; it never clears a registered value
             for target in targets:

@@ -11,7 +11,7 @@ from typing import Any
 from usm.config import default_currency
 from usm.services.platform.backup import BackupError, backup_database, restore_database
 from usm.services.platform.database import Database
-from usm.services.platform.exports import FORMATS, Sheet, export
+from usm.services.platform.exports import FORMATS, Sheet, export, neutralised, restored
 
 _COMPOSED = {"install_shipped": "setup", "load_demo": "demo", "DemoRefused": "demo",
              "DEMO_USERS": "demo"}
@@ -26,4 +26,4 @@ def __getattr__(name: str) -> Any:
 
 __all__ = ["DEMO_USERS", "FORMATS", "BackupError", "Database", "DemoRefused", "Sheet",
            "backup_database", "default_currency", "export", "install_shipped", "load_demo",
-           "restore_database"]
+           "neutralised", "restore_database", "restored"]

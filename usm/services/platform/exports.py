@@ -3,6 +3,12 @@
 Values keep their type in XLSX (numbers stay numbers, dates stay dates, money is exact Decimal
 written as a number with two decimals), so a vendor's auditor can sum a column. XLSX is written in
 openpyxl's write-only mode, so a large export does not hold a workbook of cell objects in memory.
+
+Text is written as text, never as a formula: anyone who can name an item can put
+``=HYPERLINK(...)`` in a register field, and a spreadsheet opening the export must not run it
+(CSV injection, as OWASP describes it). XLSX cells holding text are typed as strings; a CSV cell
+whose text a spreadsheet would read as a formula starts with a ``'``, which ``restored`` takes off
+again, so an export still imports back unchanged.
 """
 
 from __future__ import annotations
@@ -28,6 +34,23 @@ class Sheet:
     rows: Iterable[Sequence[Any]]
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP's list), also after leading spaces.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+NUMBERS = (int, float, Decimal)
+
+
+def neutralised(text: str) -> str:
+    """``text`` with a ``'`` before it when a spreadsheet would read it as a formula."""
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
+
+
+def restored(text: str) -> str:
+    """What ``neutralised`` made of a text, back as it was (an import reading an export)."""
+    if text.startswith("'") and text[1:].lstrip(" ").startswith(FORMULA_START):
+        return text[1:]
+    return text
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -44,9 +67,10 @@ def to_csv(sheet: Sheet) -> bytes:
     """CSV with a UTF-8 byte-order mark, so spreadsheet programs read accents right."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(sheet.headers)
+    writer.writerow([neutralised(h) for h in sheet.headers])
     for row in sheet.rows:
-        writer.writerow([_text(v) for v in row])
+        writer.writerow([_text(v) if isinstance(v, NUMBERS) else neutralised(_text(v))
+                         for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -71,6 +95,7 @@ def to_xlsx(*sheets: Sheet) -> bytes:
         header = []
         for name in sheet.headers:
             cell = WriteOnlyCell(ws, value=name)
+            cell.data_type = "s"
             cell.font = Font(bold=True)
             header.append(cell)
         ws.append(header)
@@ -78,6 +103,8 @@ def to_xlsx(*sheets: Sheet) -> bytes:
             cells = []
             for value in row:
                 cell = WriteOnlyCell(ws, value=_cell(value))
+                if cell.data_type == "f":
+                    cell.data_type = "s"  # text that looks like a formula stays text
                 if isinstance(value, Decimal):
                     cell.number_format = "#,##0.00"
                 elif isinstance(value, datetime):
