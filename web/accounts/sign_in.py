@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from usm.accounts import User
 from usm.services.accounts import authenticate
 from web.accounts import login_guard
 from web.accounts.blueprint import bp
@@ -43,6 +44,18 @@ def local_target(target: str | None) -> str | None:
     return target
 
 
+def begin_session(user: User) -> None:
+    """Sign ``user`` in on a fresh session: every way of signing in (password, single sign-on)
+    ends here. Nothing from before the sign-in carries over but the language picked on the
+    sign-in page."""
+    language = session.get(i18n.SESSION_KEY)
+    session.clear()
+    if language:
+        session[i18n.SESSION_KEY] = language
+    login_guard.start_session()
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     target = local_target(request.args.get("next"))
@@ -62,14 +75,7 @@ def login() -> ResponseReturnValue:
         user = authenticate(database(), username, form.password.data)
         if user is not None:
             login_guard.throttle().succeeded(username, address)
-            # A fresh session at sign-in: nothing from before the login carries over but the
-            # language picked on the sign-in page.
-            language = session.get(i18n.SESSION_KEY)
-            session.clear()
-            if language:
-                session[i18n.SESSION_KEY] = language
-            login_guard.start_session()
-            login_user(user)
+            begin_session(user)
             return redirect(target or url_for("home.index"))
         login_guard.throttle().failed(username, address)
         flash(_("Unknown user name or wrong password."), "error")
