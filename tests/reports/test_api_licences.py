@@ -1,11 +1,16 @@
 """The licence report over the API: positions with money as exact strings, as of days before and
-after a change, a product's detail, bad input as the API's 422 and 404, roles, the document."""
+after a change, a product's detail, bad input as the API's 422 and 404, roles, the document; each
+position's kind (entitled, installed without any entitlement, needing no licence) and a product
+marked by an ordinary change."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.reports.test_licences import build_licences
+from tests.reports.test_licences_free_software import build_discovery
 from tests.support.api import ApiClient, error_of
 
 PATH = "/reports/licences"
@@ -84,3 +89,51 @@ def test_roles_and_document(api: ApiClient) -> None:
     operation = document["paths"]["/api/v1/reports/licences"]["get"]
     assert operation["operationId"] == "getLicencePosition"
     assert "/api/v1/reports/licences/products/{product}" in document["paths"]
+
+
+def test_free_software_is_no_shortfall_and_unlicensed_products_are_their_own_kind(
+        web_app) -> None:  # type: ignore[no-untyped-def]
+    api = ApiClient(web_app)
+    build_discovery(api.db)
+    body = api.get(f"{PATH}?as_of=2026-05-05", "sam").get_json()
+    shown = {p["product"]: p for p in body["positions"]}
+    # Git, Node.js and WinZip: installed without any entitlement, every device short, no price.
+    assert {k: shown["Git"][k] for k in ("kind", "needs_licence", "licensing", "product_items",
+                                         "installed", "shortfall", "shortfall_cost")} == {
+        "kind": "unlicensed", "needs_licence": True, "licensing": None,
+        "product_items": ["SWP-000001"], "installed": 2, "shortfall": 2, "shortfall_cost": None}
+    assert shown["Node.js"]["product_items"] == [] and shown["WinZip"]["kind"] == "unlicensed"
+    # Python's software product says open source: installed twice, never short.
+    assert {k: shown["Python"][k] for k in ("kind", "needs_licence", "licensing", "installed",
+                                            "shortfall")} == {
+        "kind": "no_licence_needed", "needs_licence": False, "licensing": "open_source",
+        "installed": 2, "shortfall": 0}
+    assert shown["Office"]["kind"] == "entitled"
+    assert body["shortfall_costs"] == [{"currency": "EUR", "amount": "10.00"}]
+
+    # Marking Git is an ordinary change of its software product, here a standard change run to
+    # implementation in one call; a licensing the class does not know is refused by name.
+    now = datetime.now(UTC)
+    change = {"model": "standard-change", "title": "Git needs no licence", "risk": "low",
+              "impact": "none", "cost_estimate": "0", "currency": "EUR",
+              "planned_start": (now - timedelta(hours=1)).isoformat(),
+              "planned_end": (now + timedelta(hours=1)).isoformat(),
+              "run_to_implementation": True, "operations": [
+                  {"op": "update_item", "item": "SWP-000001",
+                   "attributes": {"licensing": "gratis"}}]}
+    refused = api.post("/changes", json=change)
+    assert refused.status_code == 422
+    assert error_of(refused)["fields"] == [{
+        "field": "operations[0].attributes.licensing",
+        "message": "'gratis' is not one of commercial, free, open_source, bundled"}]
+    change["operations"][0]["attributes"]["licensing"] = "open_source"
+    assert api.post("/changes", json=change).status_code == 201
+    git = api.get("/reports/licences/products/git", "sam").get_json()
+    assert (git["needs_licence"], git["licensing"], git["product_items"]) == (
+        False, "open_source", ["SWP-000001"])
+    [position] = git["positions"]
+    assert (position["kind"], position["shortfall"], len(position["installations"])) == (
+        "no_licence_needed", 0, 2)
+    today = {p["product"]: p["kind"] for p in api.get(PATH, "sam").get_json()["positions"]}
+    assert today == {"Git": "no_licence_needed", "Node.js": "unlicensed", "Office": "entitled",
+                     "Python": "no_licence_needed", "WinZip": "unlicensed"}

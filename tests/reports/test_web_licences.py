@@ -1,6 +1,7 @@
 """The licence report pages over HTTP: the position table with its shortfalls and costs as of days
 before and after a change, a product's drill-down, the audit export (CSV and XLSX), bad input,
-the empty state and who may open them."""
+the empty state and who may open them; products installed without any entitlement apart, free
+software that needs no licence, and the one-click change that marks a product."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from tests.reports.test_licences import build_licences
-from tests.support.web import login
+from tests.reports.test_licences_free_software import build_discovery, implement_registered
+from tests.support.web import login, post_form
+from usm.services import changes
 from usm.services.platform import Database
 
 PAGE = "/reports/licences"
@@ -153,3 +156,73 @@ def test_designer_may_not_open_the_licence_report(web_client: FlaskClient) -> No
     assert login(web_client, "pat").status_code == 302
     assert web_client.get(PAGE).status_code == 403
     assert web_client.get(f"{PAGE}/export").status_code == 403
+
+
+def _section(html: str, heading_id: str) -> str:
+    """The text of the section whose heading has ``heading_id``, tags removed."""
+    part = html.split(f'id="{heading_id}"', 1)[1].split("</section>", 1)[0]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", part)).split())
+
+
+def test_free_software_needs_no_licence_and_unlicensed_products_have_their_own_section(
+        sam: FlaskClient, web_db: Database) -> None:
+    build_discovery(web_db)
+    html = page(sam, PAGE, as_of="2026-05-05")
+    # The positions table holds the products with entitlements only: Office, 1 short x 10.00.
+    assert list(rows(html)) == ["Office / device!"]
+    assert "€10.00" in _section(html, "cost-heading")
+    # Git, Node.js and WinZip: installed without any entitlement, one line each, with the
+    # software product to mark (Node.js and WinZip are not in the catalogue).
+    unlicensed = _section(html, "unlicensed-heading")
+    assert "Git — 2 2 SWP-000001" in unlicensed
+    assert "Node.js — 2 2 not in the catalogue" in unlicensed
+    assert "WinZip — 1 1 not in the catalogue" in unlicensed
+    assert "Python —" not in unlicensed
+    # A service owner reads how a product is marked; only a coordinator gets the button.
+    assert "A change coordinator marks a product" in unlicensed
+    assert "Mark as needing no licence" not in html
+    # Python's software product says open source: listed apart, never a shortfall.
+    assert "Python — device Open source 2 SWP-000002" in _section(html, "no-licence-heading")
+    assert ("3 products are installed without any entitlement. 1 position needs no licence."
+            in unescape(html))
+    assert "needs no licence: its installations are never a shortfall" in html
+
+    python = unescape(page(sam, "/reports/licences/products/python", as_of="2026-05-05"))
+    assert "Needs no licence: its installations are listed and counted" in python
+    assert "Software product: SWP-000002 · Open source" in _section(python, "licensing-heading")
+    git = page(sam, "/reports/licences/products/Git", as_of="2026-05-05")
+    assert "Installed without any entitlement: every counted device is a shortfall" in unescape(
+        git)
+    refused = post_form(sam, PAGE, f"{PAGE}/licensing", {"product": "Git",
+                                                          "licensing": "open_source"})
+    assert refused.status_code == 403
+
+
+def test_a_coordinator_marks_a_product_with_one_click_through_a_change(
+        web_client: FlaskClient, web_db: Database) -> None:
+    build_discovery(web_db)
+    assert login(web_client, "carol").status_code == 302
+    html = page(web_client, PAGE, as_of="2026-05-05")
+    assert html.count('action="/reports/licences/licensing"') == 4  # 3 unlicensed, Python
+    assert '<option value="open_source" selected>Open source</option>' in html
+    done = post_form(web_client, PAGE, f"{PAGE}/licensing", {
+        "product": "Node.js", "licensing": "open_source", "vendor": ""})
+    assert done.status_code == 302 and done.location.startswith("/changes/CHG-")
+    key = done.location.rsplit("/", 1)[1]
+    detail = unescape(page(web_client, done.location))
+    assert f"Registered {key} “Mark Node.js as needing no licence (open source)”" in detail
+    [create] = changes.change_detail(web_db, key).operations
+    assert (create["class"], create["attributes"]) == (
+        "software.product", {"product": "Node.js", "licensing": "open_source"})
+    # Nothing moves until the change is implemented; then Node.js needs no licence.
+    assert "Node.js —" in _section(page(web_client, PAGE), "unlicensed-heading")
+    implement_registered(web_db, key, "2026-05-08")
+    today = page(web_client, PAGE)
+    assert "Node.js —" not in _section(today, "unlicensed-heading")
+    assert "Node.js — device Open source 2 SWP-000003" in _section(today, "no-licence-heading")
+
+    bad = post_form(web_client, PAGE, f"{PAGE}/licensing", {"product": "Git",
+                                                             "licensing": "gratis"})
+    assert bad.status_code == 302 and bad.location.endswith("#unlicensed-heading")
+    assert ("licensing: must be one of commercial, free, open_source, bundled, not 'gratis'"
+            in unescape(page(web_client, bad.location)))

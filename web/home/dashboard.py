@@ -78,7 +78,8 @@ def owner_panels(db: Database, today: date) -> list[Panel]:
     book = finance.book_values(db, finance.day_end(today))
     start, end = finance.default_period(today)
     costs = finance.service_costs(db, start, end)
-    positions = licences.licence_position(db, today).positions[:MAX_BARS]
+    # Positions with entitlements: free software and unlicensed installs are no bar to compare
+    positions = licences.licence_position(db, today).entitled_positions[:MAX_BARS]
     licence_title = _("Licence position: entitled and consumed")
     licence_chart = column_chart(
         [f"{p.product} ({p.metric})" for p in positions],

@@ -36,6 +36,10 @@ def licence_position(query: LicenceQuery) -> LicencePosition:
 
     Entitled, consumed, surplus or shortfall and the cost of the shortfall, with the register as
     it stood at the end of `as_of` (UTC; today by default). `rules` says how each metric counts.
+    Each position says its `kind`: `entitled` (the product holds entitlements), `unlicensed`
+    (installed without any entitlement: a shortfall without a price) or `no_licence_needed` (its
+    software product's `licensing` is free, open_source or bundled: never a shortfall). A product
+    is marked by a change that updates its software product item's `licensing` attribute.
     """
     report = licences.licence_position(database(), query.as_of)
     return LicencePosition(
@@ -58,7 +62,8 @@ def licence_product(product: str, query: LicenceQuery) -> ProductLicences:
     detail = licences.product_position(database(), product, query.as_of)
     return ProductLicences(
         as_of=detail.report.day, product=detail.product, vendor=detail.vendor,
-        positions=[PositionDetail(**_position(p), entitlements=[
+        needs_licence=detail.needs_licence, licensing=detail.licensing,
+        product_items=list(detail.product_items), positions=[PositionDetail(**_position(p), entitlements=[
             _entitlement(line) for line in p.entitlements], installations=[
             _installation(line) for line in p.installations]) for p in detail.positions])
 
@@ -68,7 +73,9 @@ def _position(p: licences.Position) -> dict[str, Any]:
                 consumed=p.consumed, surplus=p.surplus, shortfall=p.shortfall,
                 unit_price=money_text(p.unit_price), currency=p.currency,
                 shortfall_cost=money_text(p.shortfall_cost), counted=list(p.counted_units),
-                notes=list(p.notes))
+                notes=list(p.notes), kind=p.kind, needs_licence=p.needs_licence,
+                licensing=p.licensing, product_items=list(p.product_items),
+                installed=p.installed)
 
 
 def _entitlement(line: licences.EntitlementLine) -> EntitlementOut:

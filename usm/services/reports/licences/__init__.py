@@ -1,10 +1,15 @@
 """Licences (software asset management): the effective licence position per product and metric as
-of any day, one product's entitlements and installations behind its figures, and the audit
-export."""
+of any day, one product's entitlements and installations behind its figures, the audit export,
+and the change that marks a software product as needing no licence (or needing one)."""
 
 from usm.services.reports.licences.audit_export import BadExport, audit_export, audit_sheets
+from usm.services.reports.licences.inventory import LICENSING, NO_LICENCE_NEEDED
+from usm.services.reports.licences.marking import product_items, register_licensing_change
 from usm.services.reports.licences.position import (
+    ENTITLED,
     METRIC_RULES,
+    NO_LICENCE,
+    UNLICENSED,
     EntitlementLine,
     InstallationLine,
     NotFound,
@@ -14,6 +19,11 @@ from usm.services.reports.licences.position import (
 )
 
 __all__ = [
+    "ENTITLED",
+    "LICENSING",
+    "NO_LICENCE",
+    "NO_LICENCE_NEEDED",
+    "UNLICENSED",
     "audit_sheets",
     "BadExport",
     "EntitlementLine",
@@ -23,5 +33,7 @@ __all__ = [
     "Position",
     "audit_export",
     "licence_position",
+    "product_items",
     "product_position",
+    "register_licensing_change",
 ]

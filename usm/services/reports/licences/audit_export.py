@@ -2,7 +2,9 @@
 installation behind each figure (with the device, its cores, owner and location), as of one day.
 
 Fit to hand a vendor's auditor: XLSX holds the three tables as sheets (numbers and money stay
-numbers), CSV holds the one table asked for.
+numbers), CSV holds the one table asked for. Each position says what it is (it holds
+entitlements, it is installed without any entitlement, or its product needs no licence) and the
+licensing its software product registers.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from usm.services.platform import Database, Sheet, export
 from usm.services.reports.licences import position as licences
 
 TABLES = ("positions", "entitlements", "installations")
+KIND_TEXTS = {licences.ENTITLED: "entitled", licences.UNLICENSED: "installed without any entitlement",
+              licences.NO_LICENCE: "needs no licence"}
 
 
 class BadExport(Invalid):
@@ -30,7 +34,8 @@ def audit_sheets(positions: list[licences.Position], day: date) -> list[Sheet]:
     on = day.isoformat()
     position_rows = [
         [on, p.product, p.vendor, p.metric, p.entitled, p.consumed, p.surplus, p.shortfall,
-         p.unit_price, p.currency, p.shortfall_cost, _notes(p.counted_units), _notes(p.notes)]
+         p.unit_price, p.currency, p.shortfall_cost, _notes(p.counted_units), _notes(p.notes),
+         KIND_TEXTS.get(p.kind, p.kind), p.licensing]
         for p in positions]
     entitlement_rows = [
         [on, p.product, p.metric, line.entitlement.key, line.entitlement.name,
@@ -54,7 +59,8 @@ def audit_sheets(positions: list[licences.Position], day: date) -> list[Sheet]:
     return [
         Sheet("Licence positions", [
             "As of", "Product", "Vendor", "Metric", "Entitled", "Consumed", "Surplus",
-            "Shortfall", "Unit price", "Currency", "Shortfall cost", "Counted", "Notes"],
+            "Shortfall", "Unit price", "Currency", "Shortfall cost", "Counted", "Notes", "Kind",
+            "Licensing"],
             position_rows),
         Sheet("Entitlements", [
             "As of", "Product", "Metric", "Entitlement", "Name", "Status", "Quantity",

@@ -1,5 +1,6 @@
 """What the licence position is computed from, read from the register as it stood at one moment:
-licence entitlements, software installations, and the devices the installations are installed on.
+licence entitlements, software installations, the devices the installations are installed on,
+and the software products (the catalogue, which says whether a product needs a licence at all).
 
 Three queries whatever the size of the register (items, their relations, the devices), so the
 position of a thousand installations costs what the position of ten does.
@@ -8,7 +9,7 @@ position of a thousand installations costs what the position of ten does.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,10 @@ from bir.relations import Relation
 
 ENTITLEMENT_CLASS = "licence.entitlement"
 INSTALLATION_CLASS = "software.installation"
+PRODUCT_CLASS = "software.product"
+# A software product's ``licensing`` (bir/classes.yaml): these need no licence.
+LICENSING = ("commercial", "free", "open_source", "bundled")
+NO_LICENCE_NEEDED = frozenset({"free", "open_source", "bundled"})
 # Relations of an installation: the device it is installed on, the entitlement that licenses it.
 INSTALLED_ON = "installed_on"
 LICENSED_BY = "licensed_by"
@@ -90,24 +95,46 @@ class Installation:
 
 
 @dataclass(frozen=True)
+class Product:
+    """A software product of the catalogue (class software.product)."""
+
+    key: str
+    name: str
+    status: str
+    product: str
+    vendor: str | None
+    licensing: str | None  # commercial, free, open_source, bundled; None when not registered
+
+    @property
+    def product_key(self) -> str:
+        return product_key(self.product)
+
+
+@dataclass(frozen=True)
 class LicenceRegister:
     at: datetime
     entitlements: list[Entitlement]
     installations: list[Installation]
+    products: list[Product] = field(default_factory=list)
 
 
 def _class_is(model: Any, code: str) -> Any:
     return or_(model.class_code == code, model.class_code.like(f"{code}.%"))
 
 
+def _code_is(class_code: str, code: str) -> bool:
+    return class_code == code or class_code.startswith(f"{code}.")
+
+
 def read_licence_register(session: Session, at: datetime) -> LicenceRegister:
-    """Entitlements and installations (with their devices and entitlement links) as registered
-    at ``at``."""
+    """Entitlements, installations (with their devices and entitlement links) and software
+    products as registered at ``at``."""
     versions = list(session.scalars(
         select(ItemVersion)
         .where(valid_at(ItemVersion, at),
                or_(_class_is(ItemVersion, ENTITLEMENT_CLASS),
-                   _class_is(ItemVersion, INSTALLATION_CLASS)))
+                   _class_is(ItemVersion, INSTALLATION_CLASS),
+                   _class_is(ItemVersion, PRODUCT_CLASS)))
         .order_by(ItemVersion.key)))
     installation_ids = (
         select(ItemVersion.item_id)
@@ -128,10 +155,12 @@ def read_licence_register(session: Session, at: datetime) -> LicenceRegister:
     devices = {item_id: _device(row.record, row.class_name) for item_id, row in rows_by_id(
         session, {d for ids in device_ids.values() for d in ids}, at).items()}
 
-    entitlements, installations = [], []
+    entitlements, installations, products = [], [], []
     for v in versions:
-        if v.class_code.startswith(ENTITLEMENT_CLASS):
+        if _code_is(v.class_code, ENTITLEMENT_CLASS):
             entitlements.append(_entitlement(v))
+        elif _code_is(v.class_code, PRODUCT_CLASS):
+            products.append(_product(v))
         else:
             attrs = v.attributes or {}
             installations.append(Installation(
@@ -141,7 +170,15 @@ def read_licence_register(session: Session, at: datetime) -> LicenceRegister:
                 devices=tuple(sorted((devices[d] for d in device_ids[v.item_id] if d in devices),
                                      key=lambda d: d.key)),
                 licensed_by=tuple(sorted(licence_keys[v.item_id]))))
-    return LicenceRegister(at, entitlements, installations)
+    return LicenceRegister(at, entitlements, installations, products)
+
+
+def _product(v: ItemVersion) -> Product:
+    attrs = v.attributes or {}
+    licensing = attrs.get("licensing")
+    return Product(key=v.key, name=v.name, status=v.status, product=str(attrs.get("product") or ""),
+                   vendor=attrs.get("vendor"),
+                   licensing=licensing if licensing in LICENSING else None)
 
 
 def _entitlement(v: ItemVersion) -> Entitlement:

@@ -10,8 +10,21 @@ The rules, which the report page repeats for its readers:
 - An installation belongs to the position of the entitlement its ``licensed_by`` relation names.
   Without one, it belongs to its product's position when the product's entitlements all have one
   metric; otherwise (several metrics, or no entitlement at all) it is counted per device. Products
-  match case-insensitively, trimmed. An installation of a product nobody is entitled to is a
-  shortfall.
+  match case-insensitively, trimmed.
+- A software product (class software.product, matched by its ``product`` attribute as above)
+  whose ``licensing`` is free, open_source or bundled needs no licence: its positions (kind
+  ``no_licence_needed``) list the installations and count what they consume, but never show a
+  shortfall or a shortfall cost, whatever the entitlements. Licensing is a fact about the
+  software, so a software product item of any status says it; when several items of one product
+  disagree (or one says nothing), the product needs a licence and the position says why.
+- A product nobody is entitled to (no entitlement of any metric, in any status) and not marked
+  as needing no licence is *installed without any entitlement* (kind ``unlicensed``): a line of
+  its own, per device, in which every counted unit is a shortfall. It stays in the shortfalls
+  (an installation without a licence is exactly what a vendor's audit looks for), but kept apart
+  from the positions that hold entitlements and run short, so that a discovery import of a
+  machine's free tools reads as a list to sort out (register an entitlement, or mark the
+  product), not as a bill. It has no unit price, so it adds nothing to the shortfall cost.
+- Every other position (kind ``entitled``) is one whose product holds entitlements.
 - Consumption per metric: *device* and *subscription*: distinct devices with a counted
   installation; *user*: distinct owners of those devices, a device without owner counted as one
   user (and flagged); *core*: the sum of the cores of those devices (attribute ``cores``, or
@@ -40,10 +53,12 @@ from decimal import Decimal
 from bir.errors import NotFound
 from usm.services.platform import Database
 from usm.services.reports.licences.inventory import (
+    NO_LICENCE_NEEDED,
     Device,
     Entitlement,
     Installation,
     LicenceRegister,
+    Product,
     product_key,
     read_licence_register,
 )
@@ -60,10 +75,16 @@ METRIC_RULES = {
     "concurrent": "Counted installations: an upper bound, the register cannot observe "
                   "concurrent use",
 }
-__all__ = ["NotFound", "licence_position", "product_position"]
+__all__ = ["ENTITLED", "KINDS", "NO_LICENCE", "UNLICENSED", "NotFound", "licence_position",
+           "product_position"]
 COUNTED_INSTALLATION_STATUSES = frozenset({"in_use", "maintenance"})
 ENTITLING_STATUSES = frozenset({"in_stock", "in_use", "maintenance"})
 DEFAULT_METRIC = "device"
+# What a position is (Position.kind): see the rules above.
+ENTITLED = "entitled"
+UNLICENSED = "unlicensed"
+NO_LICENCE = "no_licence_needed"
+KINDS = (ENTITLED, UNLICENSED, NO_LICENCE)
 
 
 @dataclass(frozen=True)
@@ -95,15 +116,28 @@ class Position:
     notes: tuple[str, ...]
     entitlements: tuple[EntitlementLine, ...]
     installations: tuple[InstallationLine, ...]
+    kind: str = ENTITLED  # ENTITLED, UNLICENSED or NO_LICENCE
+    licensing: str | None = None  # the product's licensing as its software product says
+    product_items: tuple[str, ...] = ()  # keys of the product's software product items
+    licensing_note: str | None = None  # why the items' licensing does not count (they disagree)
+
+    @property
+    def needs_licence(self) -> bool:
+        return self.kind != NO_LICENCE
 
     @property
     def balance(self) -> int:
         """Surplus (positive) or shortfall (negative)."""
-        return self.entitled - self.consumed
+        return self.surplus - self.shortfall
 
     @property
     def shortfall(self) -> int:
-        return max(0, self.consumed - self.entitled)
+        return max(0, self.consumed - self.entitled) if self.needs_licence else 0
+
+    @property
+    def installed(self) -> int:
+        """Counted installations (in use or maintenance)."""
+        return sum(1 for line in self.installations if line.counted)
 
     @property
     def surplus(self) -> int:
@@ -131,7 +165,21 @@ class LicenceReport:
 
     @property
     def shortfalls(self) -> list[Position]:
+        """Positions in shortfall, the ones installed without any entitlement included."""
         return [p for p in self.positions if p.shortfall]
+
+    @property
+    def entitled_positions(self) -> list[Position]:
+        return [p for p in self.positions if p.kind == ENTITLED]
+
+    @property
+    def unlicensed(self) -> list[Position]:
+        """Installed without any entitlement (and not marked as needing no licence)."""
+        return [p for p in self.positions if p.kind == UNLICENSED]
+
+    @property
+    def needing_no_licence(self) -> list[Position]:
+        return [p for p in self.positions if p.kind == NO_LICENCE]
 
 
 @dataclass(frozen=True)
@@ -140,6 +188,18 @@ class ProductLicences:
     vendor: str | None
     report: LicenceReport
     positions: list[Position]
+
+    @property
+    def licensing(self) -> str | None:
+        return self.positions[0].licensing
+
+    @property
+    def needs_licence(self) -> bool:
+        return self.positions[0].needs_licence
+
+    @property
+    def product_items(self) -> tuple[str, ...]:
+        return self.positions[0].product_items
 
 
 def licence_position(db: Database, day: date | None = None) -> LicenceReport:
@@ -164,6 +224,45 @@ def product_position(db: Database, product: str, day: date | None = None) -> Pro
     return ProductLicences(positions[0].product, positions[0].vendor, report, positions)
 
 
+@dataclass(frozen=True)
+class _Licensing:
+    """What a product's software product items say about its licensing."""
+
+    value: str | None  # None: not registered, or the items disagree
+    items: tuple[str, ...]
+    note: str | None
+
+    @property
+    def needs_licence(self) -> bool:
+        return self.value not in NO_LICENCE_NEEDED
+
+
+NOT_REGISTERED = _Licensing(None, (), None)
+
+
+def _licensing_by_product(products: list[Product]) -> dict[str, _Licensing]:
+    by_key: dict[str, list[Product]] = defaultdict(list)
+    for p in products:
+        by_key[p.product_key].append(p)
+    result = {}
+    for key, items in by_key.items():
+        items.sort(key=lambda p: p.key)
+        keys = tuple(p.key for p in items)
+        values = {p.licensing for p in items}
+        if len(values) == 1:
+            result[key] = _Licensing(next(iter(values)), keys, None)
+            continue
+        said = ", ".join(f"{p.key} ({_words(p.licensing) if p.licensing else 'not registered'})"
+                         for p in items)
+        result[key] = _Licensing(None, keys, f"its software products disagree on licensing "
+                                             f"({said}): counted as needing a licence")
+    return result
+
+
+def _words(code: str) -> str:
+    return code.replace("_", " ")
+
+
 @dataclass
 class _Bucket:
     entitlements: list[Entitlement] = field(default_factory=list)
@@ -185,7 +284,9 @@ def positions_of(register: LicenceRegister, day: date) -> LicenceReport:
         # of a product nobody holds entitlements for is history, not a position.
         if counted or where in buckets:
             buckets[where].installations.append((inst, notes))
-    positions = [_position(key, metric, bucket, day)
+    licensing = _licensing_by_product(register.products)
+    positions = [_position(key, metric, bucket, day, licensing.get(key, NOT_REGISTERED),
+                           entitled_product=key in metrics_of)
                  for (key, metric), bucket in buckets.items()]
     positions.sort(key=lambda p: (p.product_key, METRICS.index(p.metric)
                                   if p.metric in METRICS else len(METRICS), p.metric))
@@ -215,7 +316,8 @@ def _position_of(inst: Installation, entitlements: dict[str, Entitlement],
     return (inst.product_key, DEFAULT_METRIC), notes
 
 
-def _position(key: str, metric: str, bucket: _Bucket, day: date) -> Position:
+def _position(key: str, metric: str, bucket: _Bucket, day: date, licensing: _Licensing, *,
+              entitled_product: bool) -> Position:
     lines = tuple(_entitlement_line(e, day) for e in sorted(bucket.entitlements,
                                                           key=lambda e: e.key))
     entitled = sum(line.entitled for line in lines)
@@ -237,7 +339,15 @@ def _position(key: str, metric: str, bucket: _Bucket, day: date) -> Position:
                      "upper bound")
     if not bucket.entitlements:
         notes.append("no entitlement for this product and metric")
-    shortfall = max(0, consumed - entitled)
+    if licensing.note:
+        notes.append(licensing.note)
+    if not licensing.needs_licence:
+        kind = NO_LICENCE
+        notes.append(f"needs no licence ({_words(licensing.value or '')}, "
+                     f"{', '.join(licensing.items)}): not a shortfall")
+    else:
+        kind = ENTITLED if entitled_product else UNLICENSED
+    shortfall = max(0, consumed - entitled) if licensing.needs_licence else 0
     price, currency, cost, cost_note = _shortfall_cost(bucket.entitlements, shortfall)
     if cost_note:
         notes.append(cost_note)
@@ -245,7 +355,8 @@ def _position(key: str, metric: str, bucket: _Bucket, day: date) -> Position:
         product=" ".join(first.product.split()) or "(no product)", product_key=key,
         vendor=vendor, metric=metric, entitled=entitled, consumed=consumed, unit_price=price,
         currency=currency, shortfall_cost=cost, counted_units=tuple(units), notes=tuple(notes),
-        entitlements=lines, installations=tuple(installation_lines))
+        entitlements=lines, installations=tuple(installation_lines), kind=kind,
+        licensing=licensing.value, product_items=licensing.items, licensing_note=licensing.note)
 
 
 def _entitlement_line(e: Entitlement, day: date) -> EntitlementLine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -73,6 +74,19 @@ class PositionOut(BaseModel):
     counted: list[str] = Field(description="what the consumption counted: devices, owners, "
                                            "hosts with their cores, sites or installations")
     notes: list[str]
+    kind: Literal["entitled", "unlicensed", "no_licence_needed"] = Field(
+        description="entitled: the product holds entitlements; unlicensed: installed without "
+                    "any entitlement (every counted unit is a shortfall, without a price); "
+                    "no_licence_needed: its software product is free, open source or bundled, "
+                    "never a shortfall")
+    needs_licence: bool = Field(description="false when kind is no_licence_needed")
+    licensing: str | None = Field(
+        description="the licensing its software product items say (commercial, free, "
+                    "open_source, bundled); null when not registered or when they disagree")
+    product_items: list[str] = Field(
+        description="keys of the product's software product items (class software.product); "
+                    "empty when the catalogue has none: marking the product registers one")
+    installed: int = Field(description="counted installations (in use or maintenance)")
 
 
 class PositionDetail(PositionOut):
@@ -96,4 +110,8 @@ class ProductLicences(BaseModel):
     as_of: date
     product: str
     vendor: str | None
+    needs_licence: bool = Field(description="false when its software product is free, open "
+                                            "source or bundled")
+    licensing: str | None
+    product_items: list[str]
     positions: list[PositionDetail]
