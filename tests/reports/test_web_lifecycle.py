@@ -14,9 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
+from bir.queries import ItemFilter
 from tests.reports.test_lifecycle import build_estate
-from tests.reports.test_spares import UTRECHT, build_pool
+from tests.reports.test_spares import UTRECHT, build_pool, receive, retire
+from tests.support.helpers import at, implement_normal_change, laptop
 from tests.support.web import login
+from usm.services import register
 from usm.services.platform import Database
 
 
@@ -128,7 +131,8 @@ def test_spares_page_explains_the_calculation_and_compares_with_stock(
     assert "Spares needed for 95% 5" in text and "Stock on hand (in stock) 2" in text
     assert "Still to buy 3" in text and "The stock is 3 short" in text
     assert "Installed base N 10" in text and "Replacements R 4" in text
-    assert "R ÷ (N × window days) = 4 ÷ (10 × 100)" in text
+    assert "Observed days 100 The look-back window, from 2026-03-22 to 2026-06-30." in text
+    assert "R ÷ (N × observed days) = 4 ÷ (10 × 100)" in text
     assert "Lead time L (days) 50.00" in text
     assert "λ = N × r × L × (1 + g) = 10 × 0.004 × 50.00 × 1" in text
     assert "4 94.73% no" in text and "5 98.34% yes — the smallest, so S = 5" in text
@@ -161,7 +165,7 @@ def test_spares_bad_input_is_shown_on_the_page(sam: FlaskClient, query: dict[str
 
 
 def test_spares_download(sam: FlaskClient, web_db: Database) -> None:
-    build_pool(web_db)
+    keys = build_pool(web_db)
     query = {"class": "hardware.laptop", "location": UTRECHT, "as_of": "2026-06-30",
              "window_days": "100"}
     response = sam.get("/reports/spares/export", query_string={**query, "format": "csv"})
@@ -174,9 +178,69 @@ def test_spares_download(sam: FlaskClient, web_db: Database) -> None:
     xlsx = sam.get("/reports/spares/export", query_string={**query, "format": "xlsx"})
     book = load_workbook(io.BytesIO(xlsx.data))
     assert book.sheetnames == ["Spares calculation", "Poisson P(X <= k)", "Replacements",
-                               "Hardware receipts"]
+                               "Retirements not counted", "Deliveries", "Agreed service levels"]
+    assert [(row[0], row[2], row[4], row[6])
+            for row in book["Deliveries"].iter_rows(values_only=True)][1:] == [
+        (keys["receipt 1"], 1, "order date on the receipt", 40),
+        (keys["receipt 2"], 1, "order date on the receipt", 60)]
+    assert [row[2] for row in book["Replacements"].iter_rows(values_only=True)][-2:] == [
+        keys["failures"]] * 2
     assert list(book["Poisson P(X <= k)"].iter_rows(values_only=True))[4:6] == [
         (4, "94.73"), (5, "98.34")]
+
+
+def test_spares_page_shows_each_measured_input_with_the_changes_it_came_from(
+        sam: FlaskClient, web_db: Database) -> None:
+    keys = build_pool(web_db)
+    planned = retire(web_db, [keys["U06"]], at("2026-06-20"), "end_of_life", title="Refresh")
+    silent = implement_normal_change(web_db, [{"op": "set_status", "item": keys["U07"],
+                                               "status": "retired"}], at("2026-06-21"))
+    implement_normal_change(web_db, [
+        {"op": "create_item", "ref": "desk", "class": "service", "name": "Workplace",
+         "status": "in_use", "attributes": {"spares_service_level": "99"}},
+        {"op": "add_relation", "kind": "supports", "source": keys["U10"], "target": "@desk"},
+    ], at("2026-06-01"))
+    service = register.list_items(web_db, ItemFilter(text="Workplace"))[0][0].key
+    html = page(sam, "/reports/spares", **{"class": "hardware.laptop", "location": UTRECHT,
+                                           "as_of": "2026-06-30", "window_days": "100"})
+    text = text_of(html)
+
+    # Failures only, each with the change that recorded it, linked.
+    assert "Replacements R 4" in text and "2 retirements from use without such a reason" in text
+    assert f'<a href="/changes/{keys["failures"]}">{keys["failures"]}</a>' in html
+    assert f"{keys['U04']} Laptop U04 {keys['failures']} 2026-06-15 09:00 UTC Retired failure" \
+        in text
+    # The planned refresh and the retirement without a reason: shown, not counted.
+    assert f"{keys['U06']} Laptop U06 {planned} 2026-06-20 09:00 UTC end of life" in text
+    assert f"{keys['U07']} Laptop U07 {silent} 2026-06-21 09:00 UTC reason not recorded" in text
+    assert f'<a href="/changes/{silent}">{silent}</a>' in html
+    # Lead time from the order and delivery dates the receipts record, each receipt linked.
+    assert (f"{keys['receipt 1']} Laptops delivered 1 2026-03-01 the receipt's order date "
+            "2026-04-10 40.00") in text
+    assert f'<a href="/changes/{keys["receipt 2"]}">{keys["receipt 2"]}</a>' in html
+    assert "mean time from order to delivery of 2 delivered devices" in text
+    # The service level is the agreed one of the service the pool's laptops support.
+    assert f"Service level 99% The agreed spares service level of {service} Workplace" in text
+    assert f'<a href="/items/{service}">{service}</a>' in html
+    assert "Spares needed for 99% 6" in text  # lambda 8 x 4/(8 x 100) x 50 = 2 at 99%
+    assert "Observed days 100" in text and "A short observation" not in text
+
+
+def test_spares_page_says_when_the_observation_is_short_and_a_receipt_has_no_dates(
+        sam: FlaskClient, web_db: Database) -> None:
+    implement_normal_change(web_db, [laptop(f"l{n}", f"L{n}", status="in_use", location="Lab")
+                                     for n in range(1, 11)], at("2026-06-21"))
+    undated = receive(web_db, [laptop("n1", "N1", status="in_stock", location="Lab")],
+                      at("2026-06-22", 15))
+    text = text_of(page(sam, "/reports/spares", **{"class": "hardware.laptop", "location": "Lab",
+                                                   "as_of": "2026-06-30"}))
+    assert ("A short observation: the pool's first device was registered on 2026-06-21, so the "
+            "replacement rate is measured over 10 days, not the 365 days of the window.") in text
+    assert "Observed days 10 From 2026-06-21" in text
+    assert f"{undated} Laptops delivered 1 — the receipt's order date — no order date recorded" \
+        in text
+    assert "Not measurable: no delivery of this class records when it was ordered." in text
+    assert "Service level 95% Default: no service the pool's devices support" in text
 
 
 def test_reports_index_lists_both_topics_and_designers_are_refused(web_app: Flask) -> None:

@@ -43,42 +43,78 @@ def percent(probability: float | None) -> str | None:
     return None if probability is None else f"{probability * 100:.2f}"
 
 
+REASONS = {"failure": "failure", "lost_or_stolen": "lost or stolen", "end_of_life": "end of life",
+           "other": "other"}
+PROBLEMS = {"no_order_date": "no order date recorded",
+            "no_delivery_date": "no delivery date recorded",
+            "delivered_first": "delivered before it was ordered"}
+LEVEL_SOURCES = {"given": "given by the user", "service": "agreed level of the service",
+                 "default": "default (no agreed level recorded)"}
+
+
+def reason_text(to_status: str, reason: str | None) -> str:
+    """Why a device left use, in words (export sheets are in English, as the API is)."""
+    if to_status == "maintenance":
+        return "repair"
+    if reason is None:
+        return "reason not recorded"
+    return REASONS.get(reason, reason)
+
+
 def figure_sheets(report: SparesReport) -> list[platform.Sheet]:
-    """The calculation, its probabilities and the measurements behind it, as export sheets."""
+    """The calculation, its probabilities and the measurements behind it (each with the changes
+    it came from), as export sheets."""
     q = report.query
+    used = ", ".join(f"{a.service_key} {a.service_name}" for a in report.services_used)
     inputs = [
         ("As of", report.as_of), ("Item class", f"{report.class_name} ({q.class_code})"),
         ("Location", q.location or "every location"),
         ("Look-back window (days)", q.window_days),
+        ("Observed from", report.observed_from),
+        ("Observed days", report.observed_days),
+        ("Short observation", report.observation_short),
         ("Installed base (in use)", report.installed_base),
-        ("Replacements in the window", len(report.replacements)),
+        ("Replacements (failures) observed", len(report.replacements)),
+        ("Retirements not counted", len(report.not_counted)),
         ("Measured rate per device per day", rate_text(report.measured_rate_per_day)),
         ("Rate used per device per day", rate_text(report.rate_per_day)),
         ("Rate given by the user", report.rate_given),
-        ("Hardware receipts in the window", len(report.receipts)),
+        ("Deliveries", len(report.deliveries)),
+        ("Delivered devices with a lead time", report.devices_measured),
         ("Measured lead time (days)", hundredths(report.measured_lead_days)),
         ("Lead time used (days)", hundredths(report.lead_days)),
         ("Lead time given by the user", report.lead_given),
         ("Planned growth (%)", q.growth_percent),
-        ("Service level (%)", q.service_level_percent),
+        ("Service level (%)", report.service_level),
+        ("Service level from", LEVEL_SOURCES[report.service_level_from]
+         + (f": {used}" if used else "")),
         ("Demand during lead time (lambda)", hundredths(report.demand, "0.0001")),
         ("Spares needed", report.spares_needed),
         ("Stock on hand", report.stock_on_hand),
         ("Still to buy", report.shortfall),
         ("Service level of the stock on hand (%)", percent(report.stock_service_level)),
     ]
+    moved = ("Item", "Name", "Change", "At", "To status", "Reason")
     return [
         platform.Sheet("Spares calculation", ("Figure", "Value"),
                       inputs),
         platform.Sheet("Poisson P(X <= k)", ("k", "P(X <= k) (%)"),
                       [(k, percent(p)) for k, p in report.cumulative]),
-        platform.Sheet("Replacements", ("Item", "Name", "Change", "At", "To status"),
-                      [(r.item_key, r.item_name, r.change_key, r.at, r.to_status)
-                       for r in report.replacements]),
-        platform.Sheet("Hardware receipts", ("Change", "Title", "Registered", "Implemented",
-                                            "Days"),
-                      [(r.change_key, r.title, r.registered_at, r.implemented_at,
-                        hundredths(r.days)) for r in report.receipts]),
+        platform.Sheet("Replacements", moved,
+                      [(r.item_key, r.item_name, r.change_key, r.at, r.to_status,
+                        reason_text(r.to_status, r.reason)) for r in report.replacements]),
+        platform.Sheet("Retirements not counted", moved,
+                      [(r.item_key, r.item_name, r.change_key, r.at, r.to_status,
+                        reason_text(r.to_status, r.reason)) for r in report.not_counted]),
+        platform.Sheet("Deliveries", ("Delivered by", "Title", "Devices", "Ordered",
+                                     "Ordered by", "Delivered", "Days"),
+                      [(d.change_key, d.title, d.devices, d.ordered,
+                        d.order_change_key or "order date on the receipt", d.delivered,
+                        hundredths(d.days) if d.days is not None else PROBLEMS[d.problem or ""])
+                       for d in report.deliveries]),
+        platform.Sheet("Agreed service levels", ("Service", "Name", "Agreed level (%)", "Used"),
+                      [(a.service_key, a.service_name, a.percent, a in report.services_used)
+                       for a in report.agreed_levels]),
     ]
 
 

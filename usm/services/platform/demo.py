@@ -301,8 +301,10 @@ def _bought(cost: str, months: int, *, cluster: bool = False, warranty_months: i
             "depreciation_method": "straight_line", "depreciation_months": months}
 
 
-def _receipt(order: str, note: str) -> dict[str, str]:
-    return {"purchase_order": order, "delivery_note": note}
+def _receipt(order: str, note: str, ordered_on: str, delivered_on: str) -> dict[str, str]:
+    """A receipt's fields, with the order and delivery dates the spares lead time is taken from."""
+    return {"purchase_order": order, "delivery_note": note, "ordered_on": ordered_on,
+            "delivered_on": delivered_on}
 
 
 def _cloud(demo: _Demo, i: int, name: str, provider: str, region: str, kind: str, monthly: str,
@@ -356,7 +358,8 @@ def _history_2025(demo: _Demo) -> None:
                                     "rack_units": 2}),
                 _rel("located_in", f"@s{i}", k(ROOM)), _rel("connected_to", f"@s{i}", "@sw")]
     demo.change("2025-03-17", "hardware-receipt", "Receive virtualisation cluster and switch", ops,
-                cost="62080.00", fields=_receipt("PO-2025-0311", "DELL-DN-448120"))
+                cost="62080.00",
+                fields=_receipt("PO-2025-0311", "DELL-DN-448120", "2025-03-11", "2025-03-17"))
 
     ops = [_update(k(n), status="in_use", in_service_on="2025-04-01", cost_centre="CC-300 IT")
            for n, *_ in SERVERS] + [_status(k(SWITCH), "in_use")]
@@ -397,7 +400,8 @@ def _history_2025(demo: _Demo) -> None:
                         model="P2725H", **_bought("279.00", 60), attributes={"screen_inches": 27}),
                 _rel("connected_to", f"@m{no}", f"@d{no}")]
     demo.change("2025-05-12", "hardware-receipt", "Receive the 2025 workplace delivery", ops,
-                cost="19922.00", fields=_receipt("PO-2025-0427", "CP-DN-25-0931"))
+                cost="19922.00",
+                fields=_receipt("PO-2025-0427", "CP-DN-25-0931", "2025-04-27", "2025-05-12"))
 
     ops = [_update(k(_laptop(no)), status="in_use", owner=owner, cost_centre=centre,
                    location=f"Head office Utrecht, floor {floor}", in_service_on="2025-06-02")
@@ -439,10 +443,12 @@ def _history_2026(demo: _Demo) -> None:
                          location="IT store room, floor 0") for n in (11, 12)]
                 + [_status(acrobat, "retired"), _unlink("installed_on", acrobat, k(_laptop(11))),
                    _unlink("licensed_by", acrobat, k("Adobe Acrobat Pro entitlement"))],
-                fields={"disposal_method": "recycling", "data_wipe_certificate": "WIPE-26-0417"})
+                fields={"disposal_method": "recycling", "data_wipe_certificate": "WIPE-26-0417",
+                        "retirement_reason": "failure"})
     demo.change("2026-06-15", "asset-retirement", "Dispose of UT-LT-011 (certified wipe)",
                 [_update(k(_laptop(11)), status="disposed", disposal_proceeds="150.00")],
-                fields={"disposal_method": "recycling", "data_wipe_certificate": "WIPE-26-0611"})
+                fields={"disposal_method": "recycling", "data_wipe_certificate": "WIPE-26-0611",
+                        "retirement_reason": "failure"})
     demo.change("2026-07-06", FALLBACK_MODEL, "Move payroll to a SaaS provider",
                 [_status(k("vm-payroll-01"), "retired")], until=Step.REJECTED, risk="high",
                 reason="cost reduction", impact="Payroll unavailable during migration")
@@ -466,7 +472,7 @@ def _history_2026(demo: _Demo) -> None:
                 [_create("l", "hardware.laptop", "Laptop UT-LT-015", status="in_stock",
                          manufacturer="Dell", model="Latitude 7450", purchase_cost="1389.00",
                          **EUR, supplier=SUPPLIER)], until=Step.REGISTRATION, cost="1389.00",
-                fields=_receipt("PO-2026-1118", "CP-DN-26-1187"))
+                fields=_receipt("PO-2026-1118", "CP-DN-26-1187", "2026-11-18", "2026-11-20"))
 
 
 def load_demo(db: Database) -> DemoReport:

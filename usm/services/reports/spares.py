@@ -1,19 +1,32 @@
 """How many spare devices a pool needs: a Poisson base-stock calculation from the register.
 
 A pool is an item class (subclasses included) at a location (or at every location). As the register
-stood at the end of the as-of day, and over a look-back window ending then:
+stood at the end of the as-of day, and over a look-back window ending then (the register reads are
+in ``spares_inputs``, each figure with the changes it came from):
 
 - installed base ``N``: items of the pool in use;
-- replacements ``R``: implemented changes that took a device of the pool out of use (its status
-  went from in use to maintenance or retired: it broke, or was worn out, and its user needs a
-  replacement from stock). One count per device moved, so a change that retires three broken
-  laptops counts three;
-- replacement rate ``r`` per device per day = ``R / (N x window days)`` (or given by the user, as
+- observation: the window, or, for a pool whose first item was registered later, the whole days
+  from that registration to the as-of day (at least one; the report says the observation is short);
+  a rate is never spread over days the pool was not in the register;
+- replacements ``R``: failures only. A device of the pool that an implemented change took from in
+  use to maintenance (a repair), or to retired by a change whose ``retirement_reason`` is
+  ``failure`` or ``lost_or_stolen``: its user needs a device from stock. One count per device, so
+  a change retiring three broken laptops counts three. Retirements from use for another reason
+  (planned end of life, other) or without a recorded reason are not counted; they are listed, so
+  a missing reason can be seen and recorded;
+- replacement rate ``r`` per device per day = ``R / (N x observed days)`` (or given by the user, as
   a percentage of devices per year);
-- lead time ``L`` in days: the mean time from registration to implementation of the implemented
-  hardware-receipt changes in the window that registered devices of the pool's class (how long
-  replenishing the stock takes; without any in the window, every earlier one), or given;
+- lead time ``L`` in days: how long replenishing the stock takes, from order to delivery, the mean
+  over the delivered devices of the pool's class (every location). A device's order moment is when
+  it first had status ``ordered`` and its delivery when it first had ``in_stock``; a device a
+  hardware receipt registered straight in stock takes the receipt's ``ordered_on`` and
+  ``delivered_on`` dates. A receipt without those dates measures nothing (it is listed as such, not
+  counted as a lead time of 0 days). The deliveries registered in the window are used; when none of
+  them gives a lead time, every one before the end of the as-of day. Without any, the lead time
+  must be given;
 - demand during the lead time ``lambda = N x r x L x (1 + growth)``;
+- service level: given by the user; else the highest agreed level (``spares_service_level``) of
+  the services the pool's devices support; else 95%;
 - spares needed ``S``: the smallest stock with ``P(Poisson(lambda) <= S) >= service level``, i.e.
   the share of replacement requests the SLA wants served from stock is met while a replenishment
   is on its way. Compared with the stock on hand (items of the pool in stock).
@@ -28,14 +41,26 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from bir.classes import ItemClass
 from bir.items import Item, ItemVersion
 from bir.queries import valid_at
 from bir.vocabulary import LifecycleStatus
 from usm.services.platform import Database
+from usm.services.reports.spares_inputs import (
+    RECEIPT_MODEL,
+    REPLACED_FROM,
+    REPLACED_TO,
+    AgreedLevel,
+    Delivery,
+    Pool,
+    Replacement,
+    agreed_levels,
+    delivered,
+    first_registered,
+    taken_out_of_use,
+)
 from usm.services.user_input import (
     InputError,
     day_end,
@@ -43,13 +68,8 @@ from usm.services.user_input import (
     parse_decimal,
     parse_whole,
 )
-from workflows.models import Change, ChangeModel
 
-RECEIPT_MODEL = "hardware-receipt"
-REPLACED_FROM = LifecycleStatus.IN_USE.value
-REPLACED_TO = (LifecycleStatus.MAINTENANCE.value, LifecycleStatus.RETIRED.value)
 DAYS_PER_YEAR = Decimal(365)
-SECONDS_PER_DAY = Decimal(86400)
 # Input limits: (low, high) for each override; the web form and the API state the same.
 WINDOW_DAYS = (7, 3650)
 RATE_PERCENT = (Decimal(0), Decimal(1000))
@@ -59,6 +79,7 @@ SERVICE_LEVEL_PERCENT = (Decimal(50), Decimal("99.99"))
 DEFAULT_WINDOW_DAYS = 365
 # The commonest pool: what a page or an API call without a class asks about.
 DEFAULT_CLASS = "hardware.laptop"
+# Without a given level and without an agreed one on a supported service.
 DEFAULT_SERVICE_LEVEL = Decimal(95)
 # Past this the table of cumulative probabilities would take too long to add up.
 MAX_DEMAND = 100_000
@@ -102,7 +123,8 @@ def base_stock(lam: float, service_level: float) -> int:
 
 @dataclass(frozen=True)
 class SparesQuery:
-    """The pool and the overrides; ``None`` for an input means 'measure it from the register'."""
+    """The pool and the overrides; ``None`` for an input means 'measure it from the register'
+    (for the service level: take the agreed one of the services the pool supports)."""
 
     class_code: str
     location: str | None = None
@@ -111,7 +133,7 @@ class SparesQuery:
     rate_percent_per_year: Decimal | None = None
     lead_time_days: Decimal | None = None
     growth_percent: Decimal = Decimal(0)
-    service_level_percent: Decimal = DEFAULT_SERVICE_LEVEL
+    service_level_percent: Decimal | None = None
 
 
 def _within(value: Decimal | None, field: str, limits: tuple[Decimal, Decimal]) -> None:
@@ -149,33 +171,11 @@ def query_from_args(args: Mapping[str, str], today: date | None = None) -> Spare
         growth_percent=parse_decimal(args.get("growth_percent"), "growth_percent",
                                      *GROWTH_PERCENT) or Decimal(0),
         service_level_percent=parse_decimal(args.get("service_level"), "service_level",
-                                            *SERVICE_LEVEL_PERCENT) or DEFAULT_SERVICE_LEVEL,
+                                            *SERVICE_LEVEL_PERCENT),
     ))
 
 
 # -- the report -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Replacement:
-    item_key: str
-    item_name: str
-    change_key: str
-    at: datetime
-    to_status: str
-
-
-@dataclass(frozen=True)
-class Receipt:
-    change_key: str
-    title: str
-    registered_at: datetime
-    implemented_at: datetime
-
-    @property
-    def days(self) -> Decimal:
-        seconds = Decimal(int((self.implemented_at - self.registered_at).total_seconds()))
-        return seconds / SECONDS_PER_DAY
-
 
 @dataclass(frozen=True)
 class SparesReport:
@@ -184,23 +184,49 @@ class SparesReport:
     class_name: str
     installed_base: int
     stock_on_hand: int
-    replacements: list[Replacement]
+    replacements: list[Replacement]  # the failures R counts
+    not_counted: list[Replacement]  # retirements from use that were no failure, or say no reason
+    observed_from: date  # the window's start, or the pool's first registration when later
+    observed_days: int
     measured_rate_per_day: Decimal | None  # None without an installed base
     rate_per_day: Decimal | None
     rate_given: bool
-    receipts: list[Receipt]
-    measured_lead_days: Decimal | None  # None without receipts in the window
+    deliveries: list[Delivery]  # the ones the lead time is measured over, measurable or not
+    measured_lead_days: Decimal | None  # None when no delivery gives a lead time
     lead_days: Decimal | None
     lead_given: bool
+    agreed_levels: list[AgreedLevel]
+    service_level: Decimal  # the one used
+    service_level_from: str  # "given", "service" (the highest agreed level) or "default"
     demand: Decimal | None  # lambda; None when an input is missing
     spares_needed: int | None
     cumulative: list[tuple[int, float]]  # (k, P(X <= k)) around the answer
     stock_service_level: float | None  # P(X <= stock on hand)
-    receipts_in_window: bool = True  # False: none in the window, so every earlier one is used
+    deliveries_in_window: bool = True  # False: none in the window measures, every earlier is used
 
     @property
     def window_start(self) -> date:
         return self.as_of - timedelta(days=self.query.window_days)
+
+    @property
+    def observation_short(self) -> bool:
+        """Whether the pool was registered after the window started (observed fewer days)."""
+        return self.observed_days < self.query.window_days
+
+    @property
+    def measured_deliveries(self) -> list[Delivery]:
+        return [d for d in self.deliveries if d.days is not None]
+
+    @property
+    def devices_measured(self) -> int:
+        return sum(d.devices for d in self.measured_deliveries)
+
+    @property
+    def services_used(self) -> list[AgreedLevel]:
+        """The services whose agreed level is the one used (the highest; ties name them all)."""
+        if self.service_level_from != "service":
+            return []
+        return [a for a in self.agreed_levels if a.usable and a.percent == self.service_level]
 
     @property
     def growth_factor(self) -> Decimal:
@@ -225,10 +251,6 @@ class SparesReport:
         return [] if self.demand is not None else ["lead_time_days"]
 
 
-def _in_class(model: Any, code: str) -> Any:
-    return or_(model.class_code == code, model.class_code.like(f"{code}.%"))
-
-
 def spares_report(db: Database, query: SparesQuery) -> SparesReport:
     """Measure the pool's inputs in the register (as of the end of ``query.as_of``) and compute the
     spares it needs. ``InputError`` for an unknown class or out-of-range input."""
@@ -236,85 +258,102 @@ def spares_report(db: Database, query: SparesQuery) -> SparesReport:
     as_of = query.as_of or parse_day(None)
     moment = day_end(as_of)
     since = moment - timedelta(days=query.window_days)
+    pool = Pool(query.class_code, query.location, moment)
     with db.reading() as session:
-        class_name = session.scalar(select(ItemClass.name).where(
-            ItemClass.code == query.class_code))
-        if class_name is None:
+        found = session.execute(
+            select(ItemClass.name, first_registered(pool), _count(pool, LifecycleStatus.IN_USE),
+                   _count(pool, LifecycleStatus.IN_STOCK))
+            .where(ItemClass.code == query.class_code)).first()
+        if found is None:
             raise InputError("class", f"there is no item class '{query.class_code[:64]}'")
-        pool = [valid_at(ItemVersion, moment), _in_class(ItemVersion, query.class_code)]
-        if query.location:
-            pool.append(ItemVersion.location == query.location)
-        counts = dict(session.execute(
-            select(ItemVersion.status, func.count(ItemVersion.id)).where(
-                *pool, ItemVersion.status.in_((LifecycleStatus.IN_USE.value,
-                                               LifecycleStatus.IN_STOCK.value)))
-            .group_by(ItemVersion.status)).all())
-        before, after = aliased(ItemVersion), aliased(ItemVersion)
-        moved = (
-            select(after.key, after.name, Change.key, after.valid_from, after.status)
-            .join(before, (before.item_id == after.item_id)
-                  & (before.version == after.version - 1))
-            .join(Change, Change.id == after.change_id)
-            .where(before.status == REPLACED_FROM, after.status.in_(REPLACED_TO),
-                   _in_class(before, query.class_code),
-                   after.valid_from > since, after.valid_from <= moment)
-            .order_by(after.valid_from, after.key))
-        if query.location:
-            moved = moved.where(before.location == query.location)
-        replacements = [Replacement(*row) for row in session.execute(moved)]
-        registered = exists().where(ItemVersion.change_id == Change.id,
-                                    _in_class(ItemVersion, query.class_code))
-        receipts = [Receipt(*row) for row in session.execute(
-            select(Change.key, Change.title, Change.created_at, Change.implemented_at)
-            .join(ChangeModel, ChangeModel.id == Change.definition_id)
-            .where(ChangeModel.code == RECEIPT_MODEL, Change.implemented_at <= moment,
-                   registered)
-            .order_by(Change.implemented_at, Change.key))]
-    # Receipts in the window; without any, every earlier one (stock is replenished rarely).
-    recent = [r for r in receipts if r.implemented_at > since]
-    receipts_in_window = bool(recent) or not receipts
-    receipts = recent or receipts
-    report = _calculated(query, as_of, class_name, counts.get(LifecycleStatus.IN_USE.value, 0),
-                         counts.get(LifecycleStatus.IN_STOCK.value, 0), replacements, receipts)
-    return replace(report, receipts_in_window=receipts_in_window)
-
-
-def _calculated(query: SparesQuery, as_of: date, class_name: str, base: int, stock: int,
-                replacements: list[Replacement], receipts: list[Receipt]) -> SparesReport:
-    measured_rate = (Decimal(len(replacements)) / (base * query.window_days)) if base else None
-    given_rate = query.rate_percent_per_year
-    rate_given = given_rate is not None
-    rate = given_rate / 100 / DAYS_PER_YEAR if given_rate is not None else measured_rate
-    measured_lead = (sum((r.days for r in receipts), Decimal(0)) / len(receipts)
-                     if receipts else None)
-    lead_given = query.lead_time_days is not None
-    lead = query.lead_time_days if lead_given else measured_lead
-    growth = 1 + query.growth_percent / 100
-    demand: Decimal | None
-    if base == 0 or rate == 0:
-        demand = Decimal(0)  # nothing in use, or nothing ever breaks: no demand whatever the lead
-    elif rate is None or lead is None:
-        demand = None
-    else:
-        demand = base * rate * lead * growth
-    needed, cumulative, stock_level = None, [], None
-    if demand is not None:
-        lam = float(demand)
-        level = float(query.service_level_percent / 100)
-        try:
-            needed = base_stock(lam, level)
-        except ValueError as exc:
-            raise InputError("rate_percent", str(exc)) from None
-        first = max(0, needed - 4)
-        sums = poisson_cumulative(lam, max(needed + 2, stock))
-        cumulative = [(k, sums[k]) for k in range(first, needed + 3)]
-        stock_level = sums[stock]
+        class_name, first, base, stock = found
+        moved = taken_out_of_use(session, pool, since)
+        deliveries = delivered(session, query.class_code, moment)
+        levels = agreed_levels(session, pool, SERVICE_LEVEL_PERCENT)
+    observed_from, observed_days = observation(as_of, query.window_days, first)
+    chosen, in_window, lead = _lead_time(deliveries, since)
+    level, level_from = _service_level(query.service_level_percent, levels)
+    failures = [m for m in moved if m.is_failure]
+    measured_rate = Decimal(len(failures)) / (base * observed_days) if base else None
+    rate = (query.rate_percent_per_year / 100 / DAYS_PER_YEAR
+            if query.rate_percent_per_year is not None else measured_rate)
+    lead_days = query.lead_time_days if query.lead_time_days is not None else lead
+    demand = _demand(base, rate, lead_days, 1 + query.growth_percent / 100)
+    needed, cumulative, stock_level = _base_stock_around(demand, level, stock)
     return SparesReport(
         query=query, as_of=as_of, class_name=class_name, installed_base=base,
-        stock_on_hand=stock, replacements=replacements, measured_rate_per_day=measured_rate,
-        rate_per_day=rate, rate_given=rate_given, receipts=receipts,
-        measured_lead_days=measured_lead, lead_days=lead, lead_given=lead_given, demand=demand,
-        spares_needed=needed, cumulative=cumulative, stock_service_level=stock_level)
+        stock_on_hand=stock, replacements=failures,
+        not_counted=[m for m in moved if not m.is_failure], observed_from=observed_from,
+        observed_days=observed_days, measured_rate_per_day=measured_rate, rate_per_day=rate,
+        rate_given=query.rate_percent_per_year is not None, deliveries=chosen,
+        measured_lead_days=lead, lead_days=lead_days,
+        lead_given=query.lead_time_days is not None, agreed_levels=levels, service_level=level,
+        service_level_from=level_from, demand=demand, spares_needed=needed,
+        cumulative=cumulative, stock_service_level=stock_level, deliveries_in_window=in_window)
+
+
+def _count(pool: Pool, status: LifecycleStatus) -> Any:
+    """A scalar subquery: how many items of the pool had ``status`` at the pool's moment."""
+    return (select(func.count(ItemVersion.id))
+            .where(valid_at(ItemVersion, pool.moment), *pool.conditions(ItemVersion),
+                   ItemVersion.status == status.value)
+            .scalar_subquery())
+
+
+def observation(as_of: date, window_days: int, first: datetime | None) -> tuple[date, int]:
+    """The first day observed and the number of whole days observed up to ``as_of``: the window,
+    or from the day the pool's first item was registered when that is later (at least one)."""
+    window_start = as_of - timedelta(days=window_days)
+    if first is None or first.date() <= window_start:
+        return window_start, window_days
+    return first.date(), max(1, (as_of - first.date()).days + 1)
+
+
+def _lead_time(deliveries: list[Delivery], since: datetime
+               ) -> tuple[list[Delivery], bool, Decimal | None]:
+    """The deliveries used (those in the window when one measures, else all), whether they are
+    the window's, and their mean lead time per delivered device (None when none measures)."""
+    recent = [d for d in deliveries if d.registered_at > since]
+    in_window = any(d.days is not None for d in recent)
+    chosen = recent if in_window else deliveries
+    measured = [d for d in chosen if d.days is not None]
+    devices = sum(d.devices for d in measured)
+    if not devices:
+        return chosen, in_window or not deliveries, None
+    total = sum((d.days * d.devices for d in measured if d.days is not None), Decimal(0))
+    return chosen, in_window, total / devices
+
+
+def _service_level(given: Decimal | None, levels: list[AgreedLevel]) -> tuple[Decimal, str]:
+    if given is not None:
+        return given, "given"
+    usable = [a.percent for a in levels if a.usable]
+    return (max(usable), "service") if usable else (DEFAULT_SERVICE_LEVEL, "default")
+
+
+def _demand(base: int, rate: Decimal | None, lead: Decimal | None, growth: Decimal
+            ) -> Decimal | None:
+    if base == 0 or rate == 0:
+        return Decimal(0)  # nothing in use, or nothing ever breaks: no demand whatever the lead
+    if rate is None or lead is None:
+        return None
+    return base * rate * lead * growth
+
+
+def _base_stock_around(demand: Decimal | None, level_percent: Decimal, stock: int
+                       ) -> tuple[int | None, list[tuple[int, float]], float | None]:
+    """The spares needed, the cumulative probabilities around them and the level the stock
+    gives; nothing without a demand."""
+    if demand is None:
+        return None, [], None
+    lam = float(demand)
+    try:
+        needed = base_stock(lam, float(level_percent / 100))
+    except ValueError as exc:
+        raise InputError("rate_percent", str(exc)) from None
+    sums = poisson_cumulative(lam, max(needed + 2, stock))
+    cumulative = [(k, sums[k]) for k in range(max(0, needed - 4), needed + 3)]
+    return needed, cumulative, sums[stock]
 
 
 def pool_choices(db: Database) -> tuple[list[tuple[str, str]], list[str]]:
@@ -327,6 +366,8 @@ def pool_choices(db: Database) -> tuple[list[tuple[str, str]], list[str]]:
     return classes, locations
 
 
-__all__ = ["RECEIPT_MODEL", "REPLACED_FROM", "REPLACED_TO", "Receipt", "Replacement",
-           "SparesQuery", "SparesReport", "base_stock", "check_query", "poisson_cumulative",
-           "pool_choices", "query_from_args", "spares_report"]
+
+__all__ = ["RECEIPT_MODEL", "REPLACED_FROM", "REPLACED_TO", "AgreedLevel", "Delivery",
+           "Replacement", "SparesQuery", "SparesReport", "base_stock", "check_query",
+           "observation", "poisson_cumulative", "pool_choices", "query_from_args",
+           "spares_report"]

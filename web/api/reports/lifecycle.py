@@ -12,6 +12,8 @@ from web.api.auth import roles_required
 from web.api.blueprint import bp
 from web.api.errors import ApiError
 from web.api.schemas.reports.lifecycle import (
+    AgreedLevelOut,
+    DeliveryOut,
     EndOfLifeOut,
     ExpiryOut,
     LifecycleOut,
@@ -19,7 +21,6 @@ from web.api.schemas.reports.lifecycle import (
     MissingDataOut,
     MonthOut,
     ProbabilityOut,
-    ReceiptOut,
     ReplacementOut,
     SparesOut,
     SparesQueryIn,
@@ -74,11 +75,15 @@ def lifecycle_report(query: LifecycleQuery) -> LifecycleOut:
 def spares_report(query: SparesQueryIn) -> SparesOut:
     """Spares: the Poisson base stock a pool needs, against its stock on hand
 
-    A pool is an item class (subclasses included) at a location (or every location). Installed
-    base, replacement rate (devices moved from in use to maintenance or retired, per device per
-    day over the window) and lead time (mean registration-to-implementation time of hardware
-    receipts of the class) are measured from the register unless given; demand during the lead
-    time is `base x rate x lead time x (1 + growth)`, and `spares_needed` the smallest S with
+    A pool is an item class (subclasses included) at a location (or every location). Measured
+    from the register unless given, each with the changes it came from: the installed base; the
+    replacement rate, failures (devices moved from in use to maintenance, or to retired with the
+    reason failure or lost_or_stolen) per device per day over the observed days (the window, or
+    fewer when the pool was registered later); the lead time, the mean order-to-delivery time per
+    delivered device of the class (from its ordered status to its in-stock status, or the order
+    and delivery dates its hardware receipt records); the service level, the highest agreed level
+    of the services the pool's devices support (else 95). Demand during the lead time is
+    `base x rate x lead time x (1 + growth)`, and `spares_needed` the smallest S with
     P(Poisson(demand) <= S) >= the service level.
     """
     try:
@@ -94,16 +99,23 @@ def spares_report(query: SparesQueryIn) -> SparesOut:
         as_of=report.as_of, class_code=q.class_code, class_name=report.class_name,
         location=q.location, window_days=q.window_days, window_start=report.window_start,
         installed_base=report.installed_base, stock_on_hand=report.stock_on_hand,
+        observed_from=report.observed_from, observed_days=report.observed_days,
+        observation_short=report.observation_short,
         replacements=[ReplacementOut(**asdict(r)) for r in report.replacements],
+        not_counted=[ReplacementOut(**asdict(r)) for r in report.not_counted],
         measured_rate_per_day=_text(report.measured_rate_per_day, 12),
         rate_per_day=_text(report.rate_per_day, 12), rate_given=report.rate_given,
-        receipts=[ReceiptOut(change_key=r.change_key, title=r.title,
-                             registered_at=r.registered_at, implemented_at=r.implemented_at,
-                             days=f"{r.days:.2f}") for r in report.receipts],
-        receipts_in_window=report.receipts_in_window,
+        deliveries=[DeliveryOut(**asdict(d), days=_text(d.days), problem=d.problem)
+                    for d in report.deliveries],
+        deliveries_in_window=report.deliveries_in_window,
+        delivered_devices_measured=report.devices_measured,
         measured_lead_time_days=_text(report.measured_lead_days),
         lead_time_days=_text(report.lead_days), lead_given=report.lead_given,
-        growth_percent=str(q.growth_percent), service_level_percent=str(q.service_level_percent),
+        growth_percent=str(q.growth_percent), service_level_percent=str(report.service_level),
+        service_level_from=report.service_level_from,
+        agreed_service_levels=[AgreedLevelOut(
+            service_key=a.service_key, service_name=a.service_name, percent=str(a.percent),
+            usable=a.usable, used=a in report.services_used) for a in report.agreed_levels],
         demand=_text(report.demand, 4), spares_needed=report.spares_needed,
         shortfall=report.shortfall, stock_service_level=report.stock_service_level,
         cumulative=[ProbabilityOut(k=k, probability=p) for k, p in report.cumulative])

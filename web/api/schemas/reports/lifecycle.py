@@ -106,23 +106,46 @@ class SparesQueryIn(Query):
     growth_percent: _number(*reports.GROWTH_PERCENT, "planned growth of the installed "  # type: ignore[valid-type]
                             "base, %") = Decimal(0)
     service_level: _number(*reports.SERVICE_LEVEL_PERCENT, "share of replacement "  # type: ignore[valid-type]
-                           "requests to serve from stock, %") = reports.DEFAULT_SERVICE_LEVEL
+                           "requests to serve from stock, %; when left out, the highest agreed "
+                           "level of the services the pool supports, else 95") | None = None
 
 
 class ReplacementOut(BaseModel):
     item_key: str
     item_name: str
-    change_key: str
+    change_key: str = Field(description="the change that took the device out of use")
     at: datetime
-    to_status: str
+    to_status: str = Field(description="maintenance (a repair) or retired")
+    reason: str | None = Field(
+        description="the retirement reason the change records (failure, end_of_life, "
+                    "lost_or_stolen, other); null for a repair or when none is recorded")
 
 
-class ReceiptOut(BaseModel):
-    change_key: str
+class DeliveryOut(BaseModel):
+    change_key: str = Field(description="the change that brought the devices into stock")
     title: str
-    registered_at: datetime
-    implemented_at: datetime
-    days: str = Field(description="registration to implementation, days with two decimals")
+    registered_at: datetime = Field(description="when the register took them into stock")
+    devices: int
+    order_change_key: str | None = Field(
+        description="the change that registered them as ordered; null: the order and delivery "
+                    "dates are the ones the hardware receipt records")
+    ordered: datetime | date | None = Field(
+        description="the moment they were registered as ordered, or the receipt's order date")
+    delivered: datetime | date | None = Field(
+        description="the moment they entered stock, or the receipt's delivery date")
+    days: str | None = Field(description="order to delivery, days with two decimals; null when "
+                                         "not measurable (see problem)")
+    problem: str | None = Field(
+        description="no_order_date, no_delivery_date or delivered_first; null when measured")
+
+
+class AgreedLevelOut(BaseModel):
+    service_key: str
+    service_name: str
+    percent: str = Field(description="the agreed spares service level the service records, %")
+    usable: bool = Field(description="within 50 to 99.99, so the calculation can use it")
+    used: bool = Field(description="the level the calculation used (the highest usable one, "
+                                   "when no level is given)")
 
 
 class ProbabilityOut(BaseModel):
@@ -139,22 +162,41 @@ class SparesOut(BaseModel):
     window_start: date
     installed_base: int = Field(description="items of the pool in use")
     stock_on_hand: int = Field(description="items of the pool in stock")
+    observed_from: date = Field(
+        description="the window's start, or the day the pool's first device was registered "
+                    "when that is later")
+    observed_days: int = Field(description="whole days the rate is measured over (at least 1)")
+    observation_short: bool = Field(description="fewer days observed than the window has")
     replacements: list[ReplacementOut] = Field(
-        description="devices of the pool moved from in use to maintenance or retired in the "
-                    "window")
+        description="failures: devices of the pool moved from in use to maintenance, or to "
+                    "retired with the reason failure or lost_or_stolen, in the observed days")
+    not_counted: list[ReplacementOut] = Field(
+        description="devices of the pool retired from use in the observed days for another "
+                    "reason, or without a recorded reason: not counted as replacements")
     measured_rate_per_day: str | None = Field(
-        description="replacements / (installed base x window days); null without a base")
+        description="replacements / (installed base x observed days); null without a base")
     rate_per_day: str | None = Field(description="the rate used (given or measured)")
     rate_given: bool
-    receipts: list[ReceiptOut] = Field(
-        description="implemented hardware receipts of the class the lead time is measured from")
-    receipts_in_window: bool = Field(
-        description="false when none fell in the window and every earlier one is used")
-    measured_lead_time_days: str | None
+    deliveries: list[DeliveryOut] = Field(
+        description="deliveries into stock of the pool's class (every location) the lead time "
+                    "is measured over, with those that measure nothing")
+    deliveries_in_window: bool = Field(
+        description="false when none in the window gives a lead time and every earlier "
+                    "delivery is used")
+    delivered_devices_measured: int = Field(description="devices the mean lead time is over")
+    measured_lead_time_days: str | None = Field(
+        description="mean order-to-delivery days per delivered device; null when no delivery "
+                    "gives one")
     lead_time_days: str | None = Field(description="the lead time used (given or measured)")
     lead_given: bool
     growth_percent: str
-    service_level_percent: str
+    service_level_percent: str = Field(description="the service level used")
+    service_level_from: str = Field(
+        description="given, service (the highest agreed level of the services the pool's "
+                    "devices support) or default (95)")
+    agreed_service_levels: list[AgreedLevelOut] = Field(
+        description="the services the pool's devices support that record an agreed spares "
+                    "service level")
     demand: str | None = Field(description="lambda = base x rate x lead time x (1 + growth); "
                                            "null when the lead time is unknown")
     spares_needed: int | None = Field(
