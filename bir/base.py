@@ -14,6 +14,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from bir.errors import shown
+
 # Alembic needs deterministic constraint names to alter them later, on SQLite included.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -68,15 +70,15 @@ def to_money(value: object) -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
-        raise ValueError(f"{value!r} is not an amount") from exc
+        raise ValueError(f"{shown(value)} is not an amount") from exc
     if not amount.is_finite():
-        raise ValueError(f"{value!r} is not an amount")
+        raise ValueError(f"{shown(value)} is not an amount")
     # Check the size first: quantizing an amount with a huge exponent overflows the context.
     if amount != 0 and amount.adjusted() >= 15:
-        raise ValueError(f"{value!r} is too large")
+        raise ValueError(f"{shown(value)} is too large")
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(MONEY_QUANTUM,
                                                                      rounding=ROUND_HALF_EVEN):
-        raise ValueError(f"{value!r} has more than two decimals")
+        raise ValueError(f"{shown(value)} has more than two decimals")
     return amount.quantize(MONEY_QUANTUM)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bir.batches import batches
 from bir.classes import ClassCatalogue
-from bir.errors import FieldError, ValidationFailed
+from bir.errors import FieldError, ValidationFailed, shown
 from bir.items import MONEY_FIELDS, Item, ItemFields
 from bir.relations import Relation
 from bir.vocabulary import RELATION_KINDS, STATUS_MOVES, LifecycleStatus
@@ -131,7 +131,7 @@ def plan_change_set(
             continue
         kind = raw.get("op")
         if kind not in OP_KINDS:
-            plan.error(f"{path}.op", f"{kind!r} is not one of {', '.join(OP_KINDS)}")
+            plan.error(f"{path}.op", f"{shown(kind)} is not one of {', '.join(OP_KINDS)}")
             continue
         if allowed_ops is not None and kind not in allowed_ops:
             plan.error(
@@ -251,7 +251,7 @@ def _plan_create(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] 
     class_code = raw.get("class")
     klass = plan.catalogue.get(class_code) if isinstance(class_code, str) else None
     if klass is None:
-        plan.error(f"{path}.class", f"{class_code!r} is not an item class")
+        plan.error(f"{path}.class", f"{shown(class_code)} is not an item class")
         return None
     if klass.abstract:
         plan.error(f"{path}.class", f"{class_code} is abstract; choose one of its subclasses")
@@ -358,9 +358,9 @@ def _plan_set_status(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, A
         return None
     subject = plan.subject(raw.get("item"), f"{path}.item")
     status = raw.get("status")
-    if status not in set(LifecycleStatus):
+    if not isinstance(status, str) or status not in set(LifecycleStatus):
         plan.error(f"{path}.status",
-                   f"{status!r} is not one of {', '.join(s.value for s in LifecycleStatus)}")
+                   f"{shown(status)} is not one of {', '.join(s.value for s in LifecycleStatus)}")
         return None
     if subject is None or not plan.within_model(subject.class_code, f"{path}.item", subject.label):
         return None
@@ -378,8 +378,8 @@ def _touching(subject: _Subject, name: str, payload: dict[str, Any]) -> dict[str
 def _edge_names(plan: _Plan, raw: dict[str, Any], path: str
                 ) -> tuple[str, _Subject, _Subject, tuple[str, str, str]] | None:
     kind = raw.get("kind")
-    if kind not in RELATION_KINDS:
-        plan.error(f"{path}.kind", f"{kind!r} is not one of {', '.join(RELATION_KINDS)}")
+    if not isinstance(kind, str) or kind not in RELATION_KINDS:
+        plan.error(f"{path}.kind", f"{shown(kind)} is not one of {', '.join(RELATION_KINDS)}")
         return None
     source = plan.subject(raw.get("source"), f"{path}.source")
     target = plan.subject(raw.get("target"), f"{path}.target")
@@ -434,7 +434,7 @@ def _share(plan: _Plan, value: Any, path: str) -> str | None:
     except InvalidOperation:
         share = None
     if share is None or not share.is_finite() or not 0 < share <= 1:
-        plan.error(path, f"{value!r} is not a share: give a decimal fraction above 0 and at "
+        plan.error(path, f"{shown(value)} is not a share: give a decimal fraction above 0 and at "
                          "most 1, e.g. 0.25")
         return None
     return str(share.normalize()) if share != 1 else "1"

@@ -8,14 +8,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Boolean, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bir.base import Base, JSONType, to_money
-from bir.errors import FieldError
+from bir.errors import FieldError, shown
 from bir.vocabulary import DepreciationMethod
+from bir.yaml_input import load_yaml
 
 SHIPPED_CLASSES = Path(__file__).with_name("classes.yaml")
 
@@ -178,22 +178,24 @@ class ClassCatalogue:
 def coerce_attribute(spec: AttributeSpec, value: Any) -> Any:
     """Convert a value to the attribute's type, in a form JSON can store exactly."""
     kind = spec.type
+    if isinstance(value, list | dict | set | tuple):  # str() of one would expand all it holds
+        raise ValueError(f"{shown(value)} is not a single value")
     if kind in (AttributeType.STRING, AttributeType.TEXT):
         result: Any = str(value).strip()
         if kind is AttributeType.STRING and len(result) > 255:
             raise ValueError("is longer than 255 characters")
     elif kind is AttributeType.INTEGER:
         if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a whole number")
+            raise ValueError(f"{shown(value)} is not a whole number")
         try:
             result = int(str(value).strip())
         except ValueError as exc:
-            raise ValueError(f"{value!r} is not a whole number") from exc
+            raise ValueError(f"{shown(value)} is not a whole number") from exc
     elif kind is AttributeType.DECIMAL:
         try:
             result = str(Decimal(str(value).strip()))
         except ArithmeticError as exc:
-            raise ValueError(f"{value!r} is not a number") from exc
+            raise ValueError(f"{shown(value)} is not a number") from exc
     elif kind is AttributeType.MONEY:
         result = str(to_money(value))
     elif kind is AttributeType.BOOLEAN:
@@ -203,7 +205,7 @@ def coerce_attribute(spec: AttributeSpec, value: Any) -> Any:
         elif text in ("false", "no", "0"):
             result = False
         else:
-            raise ValueError(f"{value!r} is not yes/no")
+            raise ValueError(f"{shown(value)} is not yes/no")
     elif kind is AttributeType.DATE:
         if isinstance(value, date):
             result = value.isoformat()
@@ -211,17 +213,17 @@ def coerce_attribute(spec: AttributeSpec, value: Any) -> Any:
             try:
                 result = date.fromisoformat(str(value).strip()).isoformat()
             except ValueError as exc:
-                raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+                raise ValueError(f"{shown(value)} is not a date (YYYY-MM-DD)") from exc
     else:  # pragma: no cover - the enum is closed
         raise ValueError(f"unknown type {kind}")
     if spec.allowed is not None and str(result) not in spec.allowed:
-        raise ValueError(f"{result!r} is not one of {', '.join(spec.allowed)}")
+        raise ValueError(f"{shown(result)} is not one of {', '.join(spec.allowed)}")
     return result
 
 
 def load_class_specs(path: Path = SHIPPED_CLASSES) -> list[ClassSpec]:
     """Read and check a class catalogue file; parents must come before their children."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml(path.read_text(encoding="utf-8"))
     entries = raw.get("classes") if isinstance(raw, dict) else None
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a top-level 'classes' list")

@@ -17,9 +17,15 @@ layer re-exports them as ``usm.services.errors``.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+SHOWN_CHARS = 80
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxdict, _SHORT.maxset = 2, 4, 4, 4, 4
+_SHORT.maxstring = _SHORT.maxother = SHOWN_CHARS
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,17 @@ class FieldError:
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` as a refusal quotes it: at most ``SHOWN_CHARS`` characters, built from the
+    first few elements of a list or mapping only, so a huge or deeply nested value (a YAML
+    alias bomb, a JSON tower) is never expanded to be named."""
+    try:
+        text = _SHORT.repr(value)
+    except (ValueError, RecursionError):  # an int past Python's digit limit; a tower of objects
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 3] + "..."
 
 
 class UsmError(Exception):

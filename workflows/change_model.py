@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bir.changeset import OP_KINDS
 from bir.errors import Invalid
+from bir.yaml_input import load_yaml
 from workflows.guards import CHANGE_FIELDS, GUARDS
 from workflows.skeleton import FINAL, ROLES, SKELETON, ChangeClass, Step, allowed_move
 
@@ -158,8 +159,8 @@ def parse_change_model(source: str | dict[str, Any], *, where: str = "definition
     """Parse YAML text (or an already loaded mapping) and validate it against the skeleton."""
     if isinstance(source, str):
         try:
-            data = yaml.safe_load(source)
-        except yaml.YAMLError as exc:
+            data = load_yaml(source)
+        except yaml.YAMLError as exc:  # also a text over a limit of load_yaml
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             raise ChangeModelError([f"{where}: not valid YAML{at}: "

@@ -3,6 +3,7 @@ and column with nothing registered, and statements that grow with batches, not r
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy import event
 from tests.support.helpers import at, implement_normal_change, laptop
 from usm.services import changes
 from usm.services.audit import ImportFailed, reconcile_file, register_correction
+from usm.services.audit.readers import MAX_ROW_CHARS, MAX_ROW_DEPTH, json_rows
 from usm.services.audit.reconcile import BATCH, MAX_PROBLEMS
 from usm.services.platform import Database
 
@@ -40,6 +42,10 @@ MALFORMED = [
     ("ragged row", "class,name\nhardware.laptop,A,extra\n",
      "bad.csv, row 2, column -: the row has 3 fields where the header has 2"),
     ("empty file", "", "bad.csv, row 1, column -: the file is empty"),
+    # json.loads of the attributes column recursed until RecursionError: a crash.
+    ("attributes nested too deeply", 'class,name,attributes\nhardware.laptop,A,"'
+     + "[" * 60_000 + "]" * 60_000 + '"\n',
+     "bad.csv, row 2, column attributes: is not a JSON object of class attributes"),
 ]
 
 
@@ -74,6 +80,44 @@ def test_malformed_json_is_named(db: Database, tmp_path: Path, body: str, expect
         register_correction(db, "carol", rec, [d.id for d in rec.differences])
     assert any(str(p).startswith(expected) for p in failed.value.problems), \
         [str(p) for p in failed.value.problems]
+
+
+ROW = '{"class": "hardware.laptop", "name": "A", "attributes": {"cores": 4}}'
+TOWER = "[" * 20_000 + "]" * 20_000  # ijson builds a deep value in quadratic time
+
+
+@pytest.mark.parametrize("body,expected", [
+    (f'[{ROW}, {{"class": "hardware.laptop", "name": "B", "attributes": {{"cores": {TOWER}}}}}]',
+     f"deep.json, row 2, column attributes.cores: nested too deeply: more than {MAX_ROW_DEPTH} "
+     "levels (a row is one object, its attributes an object in it)"),
+    ('[{"class": "hardware.laptop", "name": "A", "attributes": {"cores": [[{"a": 1}]]}}]',
+     "deep.json, row 1, column attributes.cores: nested too deeply"),
+    (f'{ROW}\n{{"class": "hardware.laptop", "name": "B", "attributes": {{"cores": [[[4]]]}}}}\n',
+     f"deep.json, row 2, column -: nested too deeply: more than {MAX_ROW_DEPTH} levels"),
+    (f'[{ROW}, {{"class": "hardware.laptop", "name": "{"B" * MAX_ROW_CHARS}"}}]',
+     f"deep.json, row 2, column name: the row is larger than {MAX_ROW_CHARS} characters"),
+    (f'{ROW}\n{{"class": "hardware.laptop", "name": "{"B" * MAX_ROW_CHARS}"}}\n',
+     f"deep.json, row 2, column -: the row is larger than {MAX_ROW_CHARS} characters"),
+], ids=["array, deep", "array, one level too deep", "json lines, deep", "array, large row",
+        "json lines, large row"])
+def test_a_json_row_past_the_limits_is_refused_naming_file_and_row(
+        db: Database, tmp_path: Path, body: str, expected: str) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text(body, encoding="utf-8")
+
+    with pytest.raises(ImportFailed) as failed:
+        reconcile_file(db, path, "json")
+
+    [problem] = failed.value.problems
+    assert str(problem).startswith(expected), str(problem)
+    assert changes.list_changes(db, open_only=False) == []
+
+
+def test_a_json_row_up_to_the_limits_is_read() -> None:
+    row = {"class": "hardware.laptop", "name": "B" * 1000, "attributes": {"ports": [{"a": 1}]}}
+    text = json.dumps([json.loads(ROW), row]).encode()
+
+    assert [r for _, r in json_rows(io.BytesIO(text), "flat.json")] == [json.loads(ROW), row]
 
 
 def test_snipeit_export_is_read_with_its_mapping(db: Database, tmp_path: Path) -> None:

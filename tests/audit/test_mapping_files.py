@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.hostile_yaml import aliases
 from usm.services.audit import MappingError, load_mapping
 from usm.services.audit.mapping import shipped_mapping
 
@@ -16,6 +17,7 @@ from usm.services.audit.mapping import shipped_mapping
     (b"name: x\nwhen: 2001-13-01\n", "x.yaml: not a valid mapping file: month must be in 1..12"),
     (b"\xff\xfe not utf-8", "x.yaml: not a valid mapping file: 'utf-8' codec can't decode"),
     (b"[" * 3000 + b"]" * 3000, "x.yaml: not a valid mapping file: nested too deeply"),
+    (aliases(51).encode(), "x.yaml: not a valid mapping file: more than 50 aliases (*name)"),
 ])
 def test_broken_mapping_files_are_named(tmp_path: Path, content: bytes, reason: str) -> None:
     path = tmp_path / "x.yaml"

@@ -71,6 +71,25 @@ def test_a_refused_text_stores_nothing_and_names_the_transition(db: Database) ->
     assert change_models.version_source(db, "normal-change", draft.version) == before
 
 
+def test_a_text_past_the_yaml_limits_is_refused_naming_the_limit(db: Database) -> None:
+    draft = change_models.draft_from(db, "normal-change", 1)
+    before = change_models.version_source(db, "normal-change", draft.version)
+    roles = "roles: [change_coordinator]"
+    shared = before.replace(roles, "roles: &coordinator [change_coordinator]", 1) \
+        .replace(roles, "roles: *coordinator")
+
+    with pytest.raises(change_models.ChangeModelError) as refused:
+        change_models.update_draft(db, "normal-change", draft.version, before.replace(
+            "approvers: [service_owner]", "approvers: [&o service_owner" + ", *o" * 51 + "]"))
+    assert refused.value.problems == [
+        f"normal-change v{draft.version}: not valid YAML at line 9, column 231: more than 50 "
+        "aliases (*name): write the values out"]
+    assert change_models.version_source(db, "normal-change", draft.version) == before
+
+    change_models.update_draft(db, "normal-change", draft.version, shared)  # a few aliases pass
+    assert "*coordinator" in change_models.version_source(db, "normal-change", draft.version)
+
+
 def test_a_draft_keeps_its_model_code(db: Database) -> None:
     draft = change_models.draft_from(db, "normal-change", 1)
     source = change_models.version_source(db, "normal-change", draft.version)

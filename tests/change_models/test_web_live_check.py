@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from tests.item_classes.test_services import _laptop_spec
 from tests.support.definition_cases import NORMAL
+from tests.support.hostile_yaml import alias_bomb
 from tests.support.web import csrf_token, login, post_form
 from usm.services import change_models, item_classes
 from usm.services.platform import Database
@@ -102,6 +103,26 @@ def test_text_without_source_is_a_bad_request(designer: FlaskClient) -> None:
 
     assert response.status_code == 400
     assert response.get_json() == {"problems": ["source: send the YAML text as 'source'"]}
+
+
+def test_a_body_nested_too_deeply_is_a_bad_request(designer: FlaskClient) -> None:
+    token = csrf_token(designer, f"{DRAFT}/edit")
+    deep = '{"source": ' + "[" * 100_000 + "]" * 100_000 + "}"  # json.loads recursed: a 500
+
+    response = designer.post(f"{DRAFT}/check", data=deep, content_type="application/json",
+                             headers={"X-CSRFToken": token})
+
+    assert response.status_code == 400
+    assert response.get_json() == {"problems": ["source: send the YAML text as 'source'"]}
+
+
+def test_an_alias_bomb_is_a_problem_naming_the_limit(designer: FlaskClient) -> None:
+    response = _check(designer, DRAFT, alias_bomb(9))
+
+    assert response.status_code == 200
+    assert response.get_json() == {"problems": [
+        "normal-change v2: not valid YAML at line 9, column 39: more than 50000 values (an alias "
+        "counts as the values it repeats)"]}
 
 
 def test_a_text_over_the_limit_is_refused(designer: FlaskClient, web_db: Database) -> None:

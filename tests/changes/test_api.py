@@ -4,12 +4,14 @@ call; and the refusals, each with its status."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from tests.support.api import ApiClient, error_of
+from web.api.spec import MAX_BODY_BYTES
 
 WINDOW = {"planned_start": "2026-12-01T18:00:00Z", "planned_end": "2026-12-01T22:00:00+00:00"}
 
@@ -184,6 +186,32 @@ def test_register_refusals_name_the_fields(api: ApiClient) -> None:
                                                                     purchase_cost="1.234")]})
     assert too_precise.status_code == 422
     assert api.get("/changes?open=false").get_json()["changes"] == []
+
+
+@pytest.mark.parametrize("depth", [100_000, 500], ids=["past the parser", "within the parser"])
+def test_a_body_nested_past_the_limit_is_refused_naming_the_body(api: ApiClient,
+                                                                 depth: int) -> None:
+    # 500 levels parse, then the checks that walk the body recursed: 500 internal_error.
+    body = ('{"model": "normal-change", "title": "Deep", "operations": [{"op": "create_item", '
+            '"class": "hardware.laptop", "name": "x", "attributes": {"cores": '
+            + "[" * depth + "]" * depth + "}}]}")
+
+    response = api.post("/changes", data=body, content_type="application/json")
+
+    assert response.status_code == 422
+    assert error_of(response) == {
+        "code": "invalid_request", "message": "the body nests deeper than 32 levels",
+        "fields": [{"field": "body", "message": "nested deeper than 32 levels"}]}
+    assert api.get("/changes?open=false").get_json()["changes"] == []
+
+
+def test_a_body_over_the_size_is_refused(api: ApiClient) -> None:
+    body = json.dumps({"model": "normal-change", "title": "Large", "comment": "x" * MAX_BODY_BYTES})
+
+    response = api.post("/changes", data=body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "payload_too_large"
 
 
 def test_changes_list_pages_and_filters(api: ApiClient) -> None:

@@ -80,6 +80,25 @@ def test_bad_operations_are_named(db: Database, operation: dict[str, Any], expec
     assert any(expected in p for p in problems), problems
 
 
+def test_a_list_where_one_value_belongs_is_named_shortly(db: Database) -> None:
+    tower: list[Any] = ["lol"] * 9
+    for _ in range(5):
+        tower = [tower] * 9  # 531,441 strings, shared: the message must not spell them out
+    problems = _refused(db, [
+        {"op": "set_status", "item": "LAP-000001", "status": ["in_use"]},
+        {"op": "add_relation", "kind": ["part_of"], "source": "@a", "target": "@b"},
+        {"op": "create_item", "class": "hardware.laptop", "name": "x",
+         "attributes": {"keyboard_layout": tower}},
+    ])
+
+    named = {p.split(": ")[0]: p.split(": ", 1)[1] for p in problems}
+    assert named["operations[0].status"].startswith("['in_use'] is not one of")
+    assert named["operations[1].kind"].startswith("['part_of'] is not one of")
+    attribute = named["operations[2].attributes.keyboard_layout"]
+    assert attribute.startswith("[[[") and attribute.endswith("is not a single value")
+    assert len(attribute) < 120
+
+
 def test_not_a_list(db: Database) -> None:
     assert _refused(db, {"op": "create_item"}) == ["operations: must be a list of operations"]
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.support.helpers import laptop
+from tests.support.hostile_yaml import alias_bomb
 from usm.cli import main
 from usm.services import changes
 from usm.services.platform import Database
@@ -67,3 +68,23 @@ def test_show_aligns_every_label_with_its_value(run, receipt: str) -> None:  # t
     assert any(line.startswith("change_set_value") and line.endswith("1249.50 EUR")
                for line in facts)
     assert any(line.startswith("purchase_order") and line.endswith("PO-7") for line in facts)
+
+
+def test_register_refuses_a_file_with_an_alias_bomb(run, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                   db_url: str) -> None:
+    path = tmp_path / "rfc.yaml"
+    # Six levels (531,441 strings): a loader without the limit survives expanding it.
+    operations = "".join(f"  {line}\n" for line in alias_bomb(6).splitlines())
+    path.write_text(f"model: normal-change\ntitle: Billion laughs\noperations:\n{operations}",
+                    encoding="utf-8")
+
+    refused = run("change", "register", str(path))
+
+    assert refused.exit_code == 1
+    assert f"{path}: not valid YAML/JSON: more than 50000 values (an alias counts as the values " \
+           "it repeats) at line 12, column 41" in refused.output
+    db = Database.connect(db_url)
+    try:
+        assert changes.list_changes(db, open_only=False) == []
+    finally:
+        db.dispose()

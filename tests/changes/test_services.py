@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.helpers import at, implement_normal_change, laptop
+from tests.support.hostile_yaml import alias_bomb
 from usm.services import changes
 from usm.services.changes import ChangeFilter, ChangeSetRows
 from usm.services.platform import Database
@@ -319,7 +320,8 @@ def test_form_spec_limits_classes_and_offers_their_attributes(db: Database) -> N
     cores = next(a for a in server.attributes if a.name == "cores")
     assert cores.required and cores.type == "integer"
     assert {a.name for a in server.attributes} >= {"memory_gb", "cpu"}  # inherited too
-    assert [f.name for f in spec.fields] == ["purchase_order", "delivery_note"]
+    assert [f.name for f in spec.fields] == ["purchase_order", "delivery_note", "ordered_on",
+                                             "delivered_on"]
     assert spec.sections() == ["create", "status", "relation"]
     assert ("attributes.cores", "CPU cores") in spec.update_fields
     with pytest.raises(changes.ModelNotFound):
@@ -370,6 +372,15 @@ def test_bad_yaml_is_named_with_its_line() -> None:
     assert problems[0].field == "change_set_yaml" and "line" in problems[0].message
     _ops, _origins, problems = ChangeSetRows(yaml_text="just text").operations()
     assert "list of operations" in problems[0].message
+
+
+def test_an_alias_bomb_in_the_yaml_is_refused_before_it_is_expanded() -> None:
+    operations, _origins, problems = ChangeSetRows(yaml_text=alias_bomb(9)).operations()
+
+    assert operations == []
+    assert [(p.field, p.message) for p in problems] == [(
+        "change_set_yaml", "is not valid YAML at line 9, column 39: more than 50000 values (an "
+                           "alias counts as the values it repeats)")]
 
 
 def test_planner_errors_lead_back_to_the_row_input(db: Database) -> None:

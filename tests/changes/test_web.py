@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.support.helpers import at, implement_normal_change, laptop
+from tests.support.hostile_yaml import alias_bomb
 from tests.support.web import csrf_token, login
 from usm.services import changes
 from usm.services.platform import Database
@@ -222,6 +223,23 @@ def test_yaml_operations_register_and_their_errors_show_at_the_yaml(
                                                  "class: building, name: HQ}"})
     assert good.status_code == 302
     assert changes.change_detail(web_db, "CHG-000001").operations[0]["fields"]["name"] == "HQ"
+
+
+def test_an_alias_bomb_in_the_yaml_is_refused_at_the_yaml_and_the_page_still_answers(
+        web_client: FlaskClient, web_db: Database) -> None:
+    login(web_client)
+    page = "/changes/new/normal-change"
+
+    # Six levels (531,441 strings): a loader without the limit survives expanding it.
+    bombed = post(web_client, page, page, {"title": "Billion laughs",
+                                           "change_set_yaml": alias_bomb(6)})
+
+    assert bombed.status_code == 422
+    assert error_next_to(bombed.get_data(as_text=True), "change_set_yaml") == (
+        "is not valid YAML at line 9, column 39: more than 50000 values (an alias counts as the "
+        "values it repeats)")
+    assert count_changes(web_db) == 0
+    assert web_client.get(page).status_code == 200  # the worker is alive
 
 
 def test_hardware_receipt_from_form_to_register(web_client: FlaskClient,

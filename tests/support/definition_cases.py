@@ -42,4 +42,8 @@ ERROR_MATRIX: dict[str, tuple[str, str]] = {
                      "missing step: no state maps to evaluation"),
     "bad-time-target": (_edit("time_target_hours: 24}", "time_target_hours: soon}"),
                         "states[0] (registered).time_target_hours"),
+    # Valid but for its 51 aliases: refused before anything expands them.
+    "too-many-aliases": (_edit("approvers: [service_owner]",
+                               "approvers: [&owner service_owner" + ", *owner" * 51 + "]"),
+                         "not valid YAML at line 9, column 435: more than 50 aliases (*name)"),
 }

@@ -8,6 +8,7 @@ from typing import Any
 import click
 import yaml
 
+from bir.yaml_input import load_yaml
 from usm.cli.support import cell_text, friendly, open_db, print_table
 from usm.services import changes
 from usm.services.user_input import DETAIL_FIELDS, change_details
@@ -167,8 +168,8 @@ def change_set_details(key: str, assignments: tuple[str, ...], username: str) ->
 def change_register(file: Path, username: str) -> None:
     """Register a change from a YAML or JSON file: model, title, operations and details."""
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+        data = load_yaml(file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, ValueError) as exc:  # also over a limit; not UTF-8; 2001-13-01
         raise click.ClickException(f"{file}: not valid YAML/JSON: {exc}") from exc
     if not isinstance(data, dict) or "model" not in data or "title" not in data:
         raise click.ClickException(f"{file}: expected a mapping with model, title and operations")

@@ -119,6 +119,30 @@ def parse_money(text: str | None, field: str) -> Decimal | None:
         raise InputError(field, str(exc)) from None
 
 
+def unstorable_reason(value: Any) -> str | None:
+    """Why ``value`` holds text no database column can keep, looking into lists and mappings
+    (their keys too): a NUL character (PostgreSQL refuses it in any text), or a lone UTF-16
+    surrogate (valid in JSON's escapes, not in UTF-8). ``None`` when it can be stored."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "holds a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "holds a lone UTF-16 surrogate"
+        return None
+    if isinstance(value, Mapping):
+        value = [part for pair in value.items() for part in pair]
+    if isinstance(value, list | tuple):
+        return next(filter(None, map(unstorable_reason, value)), None)
+    return None
+
+
+def unstorable_text(value: Any) -> bool:
+    """Whether ``value`` holds text no database column can keep (see ``unstorable_reason``)."""
+    return unstorable_reason(value) is not None
+
+
 # The details of a change a form may carry (the change form and the change detail's edit form).
 DETAIL_FIELDS = ("title", "description", "reason", "coordinator", "risk", "impact",
                  "cost_estimate", "currency", "planned_start", "planned_end", "outcome")
@@ -159,4 +183,5 @@ def change_details(form: Mapping[str, str], names: Iterable[str] = DETAIL_FIELDS
 
 
 __all__ = ["DETAIL_FIELDS", "InputError", "change_details", "day_end", "parse_day",
-           "parse_decimal", "parse_moment", "parse_money", "parse_whole"]
+           "parse_decimal", "parse_moment", "parse_money", "parse_whole", "unstorable_reason",
+           "unstorable_text"]

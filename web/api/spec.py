@@ -32,11 +32,17 @@ from pydantic import ValidationError
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
+from usm.services.user_input import unstorable_text
 from web.api.errors import ApiError, ErrorBody, invalid_request
 
 log = logging.getLogger(__name__)
 JSON_TYPES = ("application/json",)
 BODY_METHODS = ("POST", "PUT", "PATCH")
+# The largest body an operation asks for is a change model's source (500,000 characters); JSON's
+# escapes may make that a few times larger in bytes. Bodies nest a few levels (a change set 4, a
+# definition 7): deeper is refused before anything walks it, as YAML is (bir.yaml_input).
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_BODY_DEPTH = 32
 # Error answers every authenticated operation may give.
 COMMON_ERRORS = ("HTTP_401", "HTTP_403", "HTTP_422", "HTTP_503")
 
@@ -67,31 +73,18 @@ def _reject_constant(name: str) -> Any:
     raise _NotJson(f"{name} is not a JSON number")
 
 
-def unstorable_text(value: Any) -> bool:
-    """Whether ``value`` holds text no database column can keep: a NUL character, or a lone
-    UTF-16 surrogate (valid in JSON's escapes, not in UTF-8)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return True
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(unstorable_text(k) or unstorable_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(unstorable_text(v) for v in value)
-    return False
-
-
 def check_request_body(request: Request) -> None:
-    """Refuse, before schema validation, a body that is not a JSON object: 415 for another media
-    type, 400 for text that is not JSON (or has non-finite numbers), 422 for JSON that is not an
-    object or holds text no database column can keep. An empty body passes (as ``{}``)."""
+    """Refuse, before schema validation, a body that is not a JSON object: 413 for one over
+    ``MAX_BODY_BYTES``, 415 for another media type, 400 for text that is not JSON (or has
+    non-finite numbers), 422 for JSON that is not an object, nests deeper than ``MAX_BODY_DEPTH``
+    or holds text no database column can keep. An empty body passes (as ``{}``)."""
     if request.method not in BODY_METHODS:
         return
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise _too_large()
     data = request.get_data(cache=True)
+    if len(data) > MAX_BODY_BYTES:  # sent without a length
+        raise _too_large()
     if not data:
         if request.mimetype and request.mimetype not in JSON_TYPES:
             raise ApiError(415, "unsupported_media_type", "send the body as application/json")
@@ -100,8 +93,12 @@ def check_request_body(request: Request) -> None:
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
     try:
         parsed = json.loads(data, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    except ValueError as exc:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from exc
+    if _depth(parsed) > MAX_BODY_DEPTH:  # the checks below, and pydantic's, recurse
+        raise _too_deep()
     if not isinstance(parsed, dict):
         raise ApiError(422, "invalid_request", "the body must be a JSON object",
                        [("body", "must be a JSON object")])
@@ -110,6 +107,28 @@ def check_request_body(request: Request) -> None:
                        "surrogates", [("body", "contains text that cannot be stored")])
     if any(isinstance(v, float) and not math.isfinite(v) for v in _numbers(parsed)):
         raise ApiError(400, "malformed_json", "numbers must be finite")
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "payload_too_large", f"the body is larger than {MAX_BODY_BYTES} bytes")
+
+
+def _too_deep() -> ApiError:
+    return ApiError(422, "invalid_request", f"the body nests deeper than {MAX_BODY_DEPTH} levels",
+                    [("body", f"nested deeper than {MAX_BODY_DEPTH} levels")])
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and objects (a flat object is 1), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) \
+            else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _numbers(value: Any) -> list[Any]:
@@ -124,7 +143,7 @@ def _before(request: Request, response: Any, error: ValidationError | None, inst
             *_: Any) -> None:
     """Runs after spectree validated the request (the body was checked before, by
     ``roles_required``): answer in the API's own error shape."""
-    if unstorable_text(list(request.args.values())) or unstorable_text(request.path):
+    if unstorable_text(list(request.args.items(multi=True))) or unstorable_text(request.path):
         raise ApiError(422, "invalid_request", "text must not contain NUL characters or lone "
                        "surrogates", [("query", "contains text that cannot be stored")])
     if error is not None:
@@ -239,13 +258,13 @@ RESPONSE_HEADERS: dict[str, dict[str, dict[str, str]]] = {
     "createToken": {"201": {"Location": "the token list of its user"}},
     "acceptImport": {"201": {"Location": "the registered change's URL"}},
     **{op: {"200": {"Content-Disposition": "attachment; filename=\"NAME.csv\" (or .xlsx)"}}
-       for op in ("exportItems", "exportItemHistory", "exportChanges")},
+       for op in ("exportItems", "exportItemHistory", "exportChanges", "exportAuditLog")},
 }
 _FILE = {"type": "string", "format": "binary"}
 # operationId -> response code -> the file media types it answers with (spectree knows only JSON).
 FILE_RESPONSES: dict[str, dict[str, tuple[str, ...]]] = {
     op: {"200": ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
-    for op in ("exportItems", "exportItemHistory", "exportChanges")}
+    for op in ("exportItems", "exportItemHistory", "exportChanges", "exportAuditLog")}
 # Operations that also take the file itself as the raw body (beside their multipart form).
 RAW_FILE_BODIES = {"createImport"}
 # Operations whose JSON body may be left out entirely.
@@ -265,6 +284,9 @@ def openapi_document() -> dict[str, Any]:
                 who = ", ".join(needed) if needed else "any signed-in user"
                 text = (operation.get("description") or "").strip()
                 operation["description"] = f"{text}\n\nRoles: {who}." if text else f"Roles: {who}."
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "header":
+                    _text_only(parameter["schema"])
             if op_id in OPTIONAL_BODIES and "requestBody" in operation:
                 operation["requestBody"]["required"] = False
             if op_id in RAW_FILE_BODIES:
@@ -282,6 +304,18 @@ def openapi_document() -> dict[str, Any]:
                     name: {"description": text, "schema": {"type": "string"}}
                     for name, text in headers.items()}
     return document
+
+
+def _text_only(schema: dict[str, Any]) -> None:
+    """An optional header is text or left out, never null: pydantic documents ``str | None`` as
+    ``anyOf [string, null]`` with a null default, which tells a client to send the text
+    ``null`` (refused with 422). Keep only what the server takes."""
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if "anyOf" in schema and len(options) == 1:
+        del schema["anyOf"]
+        schema.update(options[0])
+    if schema.get("default", "") is None:
+        del schema["default"]
 
 
 def _roles_by_operation() -> dict[str, tuple[str, ...]]:

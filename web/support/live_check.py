@@ -23,7 +23,10 @@ def problems_answer(check: Callable[[str], list[str]]) -> ResponseReturnValue:
     if (request.content_length or 0) > _MAX_BODY_BYTES:
         return jsonify(problems=[_TOO_LARGE]), 413
     if request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # silent covers ValueError only; a deep body is not a source
+            body = None
         source = body.get("source") if isinstance(body, dict) else None
     else:
         source = request.form.get("source")

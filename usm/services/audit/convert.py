@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bir.classes import ClassCatalogue
+from bir.errors import shown
 from bir.items import MONEY_FIELDS, ItemFields
 from bir.vocabulary import LifecycleStatus
 from usm.config import default_currency
@@ -76,7 +77,7 @@ class RowReader:
             return
         klass = self.catalogue.get(str(code))
         if klass is None:
-            problem(column, f"unknown class {code!r}: use an item class code such as "
+            problem(column, f"unknown class {shown(code)}: use an item class code such as "
                             "hardware.laptop")
         elif klass.abstract:
             problem(column, f"class {code} is abstract; give one of its subclasses")
@@ -90,7 +91,7 @@ class RowReader:
         if whole is not None:
             try:
                 parsed = json.loads(whole) if isinstance(whole, str) else whole
-            except json.JSONDecodeError as exc:
+            except (ValueError, RecursionError) as exc:  # not JSON; nested too deeply
                 parsed = exc
             if not isinstance(parsed, dict):
                 problem(found.column("attributes"), "is not a JSON object of class attributes")
@@ -104,7 +105,7 @@ class RowReader:
 
     def _fields(self, found: FoundItem, values: dict[str, Any], problem: Any) -> None:
         if "status" in values and values["status"] not in [s.value for s in LifecycleStatus]:
-            problem(found.column("status"), f"{values['status']!r} is not a lifecycle status "
+            problem(found.column("status"), f"{shown(values['status'])} is not a lifecycle status "
                     f"({', '.join(s.value for s in LifecycleStatus)})")
             values.pop("status")
         try:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from bir.items import RECORD_FIELDS
+from bir.yaml_input import YamlLimitExceeded, load_yaml
 from usm.services.errors import Invalid
 
 SHIPPED = Path(__file__).resolve().parent / "mappings"
@@ -80,7 +81,9 @@ def parse_mapping(data: Any, where: str) -> ColumnMapping:
 
 def load_mapping(path: Path) -> ColumnMapping:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except YamlLimitExceeded as exc:
+        raise MappingError(f"{path.name}: not a valid mapping file: {exc}") from exc
     except (OSError, yaml.YAMLError) as exc:
         raise MappingError(f"{path.name}: {exc}") from exc
     except ValueError as exc:  # not UTF-8, or a scalar YAML resolves but cannot build (2001-13-01)

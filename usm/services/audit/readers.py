@@ -22,6 +22,15 @@ RawRow = tuple[int, dict[str, Any]]
 # on an integer longer than Python's int conversion limit (4300 digits), so one hostile upload
 # would take a web worker down. The Python backend reports it as a JSON error.
 _IJSON = ijson.get_backend("python")
+# A row is one object, its class attributes an object in it (a value may be a short list): any
+# deeper is refused before it is built (ijson builds a deep value in quadratic time: a 390 KB
+# tower of brackets outlasted a worker). A row over MAX_ROW_CHARS, keys and text counted, is
+# refused too, as CSV refuses a field over its limit (131072 characters).
+MAX_ROW_DEPTH = 4
+MAX_ROW_CHARS = 128 * 1024
+_TOO_DEEP = (f"nested too deeply: more than {MAX_ROW_DEPTH} levels (a row is one object, its "
+             "attributes an object in it)")
+_TOO_LARGE = f"the row is larger than {MAX_ROW_CHARS} characters"
 
 
 @contextmanager
@@ -81,18 +90,67 @@ def json_rows(stream: IO[bytes], name: str) -> Iterator[RawRow]:
     if head != b"[":
         yield from _json_lines(stream, name)
         return
-    number = 0
+    row = _JsonRow(name)
     try:
-        for number, value in enumerate(_IJSON.items(stream, "item", use_float=False), start=1):
-            if not isinstance(value, dict):
-                raise ImportFailed([ImportProblem(name, number, "-", "is not a JSON object")])
-            yield number, value
+        for event, value in _IJSON.basic_parse(stream, use_float=False):
+            if row.take(event, value):
+                yield row.number, row.value()
     except ImportFailed:
         raise
     except (ijson.JSONError, ValueError) as exc:
         message = (str(exc).splitlines() or ["unreadable"])[0][:120]  # a symbol may be huge
-        raise ImportFailed([ImportProblem(name, number + 1, "-", f"not valid JSON: {message}")]) \
-            from exc
+        raise ImportFailed([ImportProblem(name, row.number + (row.builder is None), "-",
+                                          f"not valid JSON: {message}")]) from exc
+
+
+class _JsonRow:
+    """The rows of a JSON array, built one at a time from ijson's events, each refused as soon
+    as it nests deeper than ``MAX_ROW_DEPTH`` or grows past ``MAX_ROW_CHARS``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.number = 0  # of the row being read, or of the last one read
+        self.opened = False  # the array's own start was read
+        self.builder: ijson.ObjectBuilder | None = None  # the row being read
+        self.path: list[str | None] = []  # per open container of the row: its current key
+        self.chars = 0
+
+    def take(self, event: str, value: Any) -> bool:
+        """Read one event; True when it completed a row."""
+        if self.builder is None:
+            if not self.opened or event == "end_array":  # the array's own start and end
+                self.opened = True
+                return False
+            self.number += 1
+            if event != "start_map":
+                raise self._refused("-", "is not a JSON object")
+            self.builder, self.path, self.chars = ijson.ObjectBuilder(), [], 0
+        self.chars += len(value) if isinstance(value, str) else 1
+        if self.chars > MAX_ROW_CHARS:
+            raise self._refused(self._column(), _TOO_LARGE)
+        if event == "map_key":
+            self.path[-1] = value
+        elif event in _START:
+            if len(self.path) >= MAX_ROW_DEPTH:
+                raise self._refused(self._column(), _TOO_DEEP)
+            self.path.append(None)
+        elif event in _END:
+            self.path.pop()
+        self.builder.event(event, value)
+        return not self.path
+
+    def value(self) -> dict[str, Any]:
+        """The row just completed."""
+        assert self.builder is not None
+        row: dict[str, Any] = self.builder.value
+        self.builder = None
+        return row
+
+    def _column(self) -> str:
+        return ".".join(k for k in self.path[:2] if isinstance(k, str)) or "-"
+
+    def _refused(self, column: str, message: str) -> ImportFailed:
+        return ImportFailed([ImportProblem(self.name, self.number, column, message)])
 
 
 def _json_lines(stream: IO[bytes], name: str) -> Iterator[RawRow]:
@@ -104,7 +162,11 @@ def _json_lines(stream: IO[bytes], name: str) -> Iterator[RawRow]:
 
 
 def _json_lines_of(text: io.TextIOWrapper, name: str) -> Iterator[RawRow]:
-    for number, line in enumerate(text, start=1):
+    number = 0
+    while line := text.readline(MAX_ROW_CHARS + 1):  # a line is never read past the limit
+        number += 1
+        if len(line) > MAX_ROW_CHARS:
+            raise ImportFailed([ImportProblem(name, number, "-", _TOO_LARGE)])
         if not line.strip():
             continue
         try:
@@ -117,7 +179,22 @@ def _json_lines_of(text: io.TextIOWrapper, name: str) -> Iterator[RawRow]:
                                               f"{_why(exc)}")]) from exc
         if not isinstance(value, dict):
             raise ImportFailed([ImportProblem(name, number, "-", "is not a JSON object")])
+        if _depth(value) > MAX_ROW_DEPTH:
+            raise ImportFailed([ImportProblem(name, number, "-", _TOO_DEEP)])
         yield number, value
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and objects (a flat object is 1), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) \
+            else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def cyclonedx_rows(stream: IO[bytes], name: str) -> Iterator[RawRow]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 
+from bir.yaml_input import load_yaml
 from usm.services.documents import VersionRow
 from usm.services.errors import NotFound
 from usm.services.platform import Database
@@ -258,8 +259,8 @@ def guard_text(guard: GuardRef) -> str:
 
 def _description(source: str) -> str | None:
     try:
-        data = yaml.safe_load(source)
-    except yaml.YAMLError:
+        data = load_yaml(source)
+    except (yaml.YAMLError, ValueError):  # ValueError: a date like 2001-13-01
         return None
     value = data.get("description") if isinstance(data, dict) else None
     return str(value).strip() if value else None

@@ -21,6 +21,7 @@ from bir.classes import ClassCatalogue
 from bir.errors import FieldError
 from bir.items import Item, ItemFields
 from bir.vocabulary import RELATION_KINDS, LifecycleStatus
+from bir.yaml_input import load_yaml
 from usm.services.changes.commands import ModelField, coordinator_names, load_change, model_fields
 from usm.services.errors import NotFound
 from usm.services.platform import Database
@@ -321,12 +322,13 @@ def _text(value: Any) -> str:
 
 
 def parse_yaml_operations(text: str) -> tuple[list[dict[str, Any]], list[FieldError]]:
-    """Operations written as YAML: a list, or a mapping with ``operations`` (an RFC file)."""
+    """Operations written as YAML: a list, or a mapping with ``operations`` (an RFC file); a text
+    over the limits of ``load_yaml`` (aliases, nesting, size) is refused at ``change_set_yaml``."""
     if not text or not text.strip():
         return [], []
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = load_yaml(text)
+    except yaml.YAMLError as exc:  # also a text over a limit of load_yaml
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         return [], [FieldError("change_set_yaml", f"is not valid YAML{where}: "
@@ -382,8 +384,8 @@ def input_errors(errors: list[FieldError], origins: list[Origin], rows: ChangeSe
 
 def _input_for(error: FieldError, origins: list[Origin], rows: ChangeSetRows,
                spec: ChangeFormSpec, fields: set[str]) -> tuple[str, str]:
-    if error.field == "operations":
-        return "operations", error.message
+    if error.field in ("operations", "change_set_yaml"):  # the latter: the YAML did not load
+        return error.field, error.message
     match = PATH.match(error.field)
     if not match:
         return (error.field, error.message) if error.field in fields else ("form", str(error))

@@ -9,6 +9,8 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError as RuamelError
 
+from bir.yaml_input import YamlLimitExceeded, check_yaml_limits
+
 
 class _Dumper(yaml.SafeDumper):
     """Writes text with line breaks as a ``|`` block, as a designer would, not a quoted string."""
@@ -48,7 +50,14 @@ def _round_trip() -> YAML:
 def load_for_edit(text: str) -> Any:
     """A designer's text loaded so that it can be edited and written back with its comments,
     order and layout kept (ruamel's round trip; PyYAML forgets comments). ``ValueError`` with
-    the place of the problem when the text does not load."""
+    the place of the problem when the text does not load, or breaks a limit of
+    ``bir.yaml_input`` (checked first: ruamel has no limits of its own)."""
+    try:
+        check_yaml_limits(text)
+    except YamlLimitExceeded as exc:
+        mark = exc.problem_mark
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ValueError(f"not valid YAML{at}: {exc.reason}") from exc
     try:
         return _round_trip().load(text)
     except RuamelError as exc:

@@ -22,6 +22,7 @@ from bir.classes import AttributeSpec, AttributeType, ClassCatalogue, ClassSpec,
 from bir.errors import Invalid
 from bir.items import RECORD_FIELDS, Item
 from bir.vocabulary import DepreciationMethod
+from bir.yaml_input import load_yaml
 
 CLASS_FIELDS = ("code", "name", "key_prefix", "abstract", "description", "depreciation",
                 "attributes")
@@ -47,8 +48,8 @@ class ClassDefinitionError(Invalid):
 
 def _yaml_data(source: str, where: str) -> Any:
     try:
-        return yaml.safe_load(source)
-    except yaml.YAMLError as exc:
+        return load_yaml(source)
+    except yaml.YAMLError as exc:  # also a text over a limit of load_yaml
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ClassDefinitionError([f"{where}: not valid YAML{at}: "
