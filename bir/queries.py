@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, aliased
 from bir.batches import batches
 from bir.classes import ItemClass
 from bir.errors import NotFound, NotYetRegistered
-from bir.items import NATURAL_KEYS, RECORD_FIELDS, Item, ItemVersion
+from bir.items import RECORD_FIELDS, Item, ItemVersion
+from bir.matching import matches_text, search_words
 from bir.relations import Relation
 from bir.vocabulary import RELATION_KINDS
 
@@ -136,9 +137,10 @@ def relations_of(session: Session, item_id: int, at: datetime | None = None) -> 
 
 @dataclass(frozen=True)
 class ItemFilter:
-    """What a search keeps: each given criterion must hold. ``text`` matches part of the key, name,
-    serial number, asset tag or host name, ignoring case; ``class_code`` includes subclasses;
-    ``item_ids`` (e.g. the items supporting a service) limits the result to those items."""
+    """What a search keeps: each given criterion must hold. ``text`` matches by the product's one
+    rule (``bir.matching``): every word in one of ``TEXT_FIELDS``, ignoring case; ``class_code``
+    includes subclasses; ``item_ids`` (e.g. the items supporting a service) limits the result to
+    those items."""
 
     text: str | None = None
     class_code: str | None = None
@@ -149,7 +151,9 @@ class ItemFilter:
     item_ids: frozenset[int] | None = None
 
 
-TEXT_FIELDS = ("key", "name") + NATURAL_KEYS
+# The columns free text is matched in: what people call an item by.
+TEXT_FIELDS = ("key", "name", "serial_number", "asset_tag", "hostname", "owner", "manufacturer",
+               "model", "location")
 # Sort name (as a caller gives it) -> column of the item record.
 SORT_COLUMNS = {
     "key": "key",
@@ -164,21 +168,11 @@ SORT_COLUMNS = {
 }
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.strip().lower()
-    for special in ("\\", "%", "_"):
-        escaped = escaped.replace(special, "\\" + special)
-    return f"%{escaped}%"
-
-
 def _filtered(stmt: Select[Any], model: Any, flt: ItemFilter | None) -> Select[Any]:
     if flt is None:
         return stmt
-    if flt.text and flt.text.strip():
-        pattern = _like_pattern(flt.text)
-        stmt = stmt.where(or_(*(
-            func.lower(getattr(model, name)).like(pattern, escape="\\") for name in TEXT_FIELDS
-        )))
+    if search_words(flt.text):
+        stmt = stmt.where(matches_text([getattr(model, name) for name in TEXT_FIELDS], flt.text))
     if flt.class_code:
         stmt = stmt.where(or_(model.class_code == flt.class_code,
                               model.class_code.like(f"{flt.class_code}.%")))
@@ -383,7 +377,7 @@ def search_choices(session: Session, limit: int = 1000) -> dict[str, list[tuple[
 
 
 __all__ = [
-    "CHOICE_FIELDS", "RECORD_FIELDS", "SERVICE_CLASS", "SORT_COLUMNS", "FieldChange",
+    "CHOICE_FIELDS", "RECORD_FIELDS", "SERVICE_CLASS", "SORT_COLUMNS", "TEXT_FIELDS", "FieldChange",
     "HistoryEntry", "ItemFilter", "Position", "RelatedItem", "SearchRow", "count_as_of",
     "count_items", "flatten", "get_item", "is_service_class", "item_as_of", "item_history",
     "items_by_key", "list_items", "relations_of", "rows_by_id",

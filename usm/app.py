@@ -11,17 +11,31 @@ from flask import Flask
 from flask_babel import lazy_gettext
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import web
 from usm.accounts import User
 from usm.config import Settings
-from usm.services.accounts import get_user
 from usm.services.errors import UsmError
 from usm.services.platform import Database
-from web import accounts, api, audit, change_models, changes, home, item_classes, register, reports
+from web import (
+    accounts,
+    api,
+    audit,
+    audit_log,
+    change_models,
+    changes,
+    home,
+    item_classes,
+    labels,
+    register,
+    reports,
+    search,
+)
+from web.accounts import login_guard
 from web.accounts.login_guard import SESSION_LIFETIME
-from web.support import converters, errors, formatting, i18n, security
-from web.support.context import DATABASE_EXTENSION, database
+from web.support import auditing, converters, errors, formatting, i18n, security, stored_text
+from web.support.context import DATABASE_EXTENSION
 from web.support.navigation import navigation
 
 login_manager = LoginManager()
@@ -51,16 +65,25 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_ENABLED=True,
         MAX_CONTENT_LENGTH=audit.MAX_UPLOAD_BYTES,  # uploads (imports) larger are refused
+        **{auditing.ACT_AS_SETTING: settings.allow_act_as},
     )
+    if settings.trusted_proxies:
+        # The client's address (the sign-in throttle's key, the audit log's "from") and scheme
+        # as the proxies in front report them; without proxies these headers are not trusted.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
     app.extensions[DATABASE_EXTENSION] = db or Database.connect(settings.database_url)
 
+    accounts.sso.init_app(app, settings.single_sign_on)
     login_manager.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
+    app.before_request(stored_text.refuse_unstorable_input)  # after the CSRF check
 
     app.jinja_env.filters.update(formatting.FILTERS)
     converters.install(app)
-    for package in (accounts, home, register, changes, change_models, item_classes, reports, audit):
+    for package in (accounts, home, register, labels, changes, change_models, item_classes, reports, audit,
+                    audit_log, search):
         app.register_blueprint(package.bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     app.register_blueprint(api.bp)
@@ -70,14 +93,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.register_error_handler(code, errors.render_error)
     app.register_error_handler(UsmError, errors.render_refusal)
     app.after_request(security.add_security_headers)
+    app.after_request(auditing.record_download)
     return app
 
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    """The signed-in user for this request; a deactivated user's open session stops working."""
-    try:
-        user = get_user(database(), int(user_id))
-    except ValueError:
-        return None
-    return user if user is not None and user.active else None
+    """The signed-in user for this request, while the server keeps their session live: signing
+    out, signing out everywhere, deactivation and a password reset end it on every worker."""
+    return login_guard.signed_in_user(user_id)  # type: ignore[return-value]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from usm.sso_config import SingleSignOn, single_sign_on
 
 
 def instance_path() -> Path:
@@ -47,6 +49,31 @@ def secure_cookies() -> bool:
     return value in ("1", "true", "yes")
 
 
+def _switch(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise ValueError(f"{name} must be 1 or 0, not {value!r}")
+    return value in ("1", "true", "yes")
+
+
+def allow_act_as() -> bool:
+    """``USM_ALLOW_ACT_AS=1`` lets an administrator make an API token for another user and act
+    as them through it; every action through it then records both. Off by default: a token is
+    made by its own user (separation of duties)."""
+    return _switch("USM_ALLOW_ACT_AS")
+
+
+def trusted_proxies() -> int:
+    """``USM_TRUSTED_PROXIES``: how many reverse proxies stand in front of the app (0 unless
+    set). With 1, the client's address and scheme are read from the ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` headers the proxy sets; without a proxy they must not be trusted."""
+    value = os.environ.get("USM_TRUSTED_PROXIES", "0").strip() or "0"
+    if not value.isdigit() or int(value) > 5:
+        raise ValueError(f"USM_TRUSTED_PROXIES must be a number of proxies from 0 to 5, "
+                         f"not {value!r}")
+    return int(value)
+
+
 def default_currency() -> str:
     """``USM_DEFAULT_CURRENCY``: the currency the register's forms and imports offer for an
     amount that names none (ISO 4217, EUR unless set)."""
@@ -62,8 +89,28 @@ class Settings:
     secret_key: str
     testing: bool = False
     secure_cookies: bool = False
+    # OpenID Connect and LDAP sign-in with their role map; none by default (local accounts only).
+    single_sign_on: SingleSignOn = field(default_factory=SingleSignOn)
+    # USM_ALLOW_ACT_AS: administrators may make tokens for (and act as) other users.
+    allow_act_as: bool = False
+    # USM_TRUSTED_PROXIES: reverse proxies in front, whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
         return cls(database_url=database_url(), secret_key=secret_key(),
-                   secure_cookies=secure_cookies())
+                   secure_cookies=secure_cookies(), single_sign_on=single_sign_on(),
+                   allow_act_as=allow_act_as(), trusted_proxies=trusted_proxies())
+
+
+def base_url() -> str | None:
+    """``USM_BASE_URL``: the address people reach the app at (``https://usm.example.org``, with
+    any path prefix), for links that leave the browser, such as the QR codes on asset labels;
+    unset, they use the address of the request that made them."""
+    value = os.environ.get("USM_BASE_URL", "").strip()
+    if not value:
+        return None
+    if not value.startswith(("https://", "http://")) or len(value) > 200 or " " in value:
+        raise ValueError(f"USM_BASE_URL must be an http(s) address such as "
+                         f"https://usm.example.org, not {value!r}")
+    return value.rstrip("/")

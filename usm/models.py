@@ -6,6 +6,8 @@ from bir.items import Item, ItemVersion
 from bir.keys import KeyCounter
 from bir.relations import Relation
 from usm.accounts import ApiToken, User
+from usm.audit_log import AuditEntry
+from usm.sessions import SignInAttempt, SignInSession
 from workflows.models import (
     Approval,
     Change,
@@ -16,7 +18,7 @@ from workflows.models import (
 )
 
 __all__ = [
-    "ApiToken", "Approval", "Change", "ChangeComment", "ChangeOperation", "Item", "ItemClass",
-    "ItemClassVersion", "ItemVersion", "KeyCounter", "Relation", "StepLogEntry", "User",
-    "ChangeModel",
+    "ApiToken", "Approval", "AuditEntry", "Change", "ChangeComment", "ChangeOperation", "Item",
+    "ItemClass", "ItemClassVersion", "ItemVersion", "KeyCounter", "Relation", "SignInAttempt",
+    "SignInSession", "StepLogEntry", "User", "ChangeModel",
 ]

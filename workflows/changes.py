@@ -30,6 +30,7 @@ from bir.errors import FieldError, Invalid, ValidationFailed
 from bir.keys import reserve_keys
 from bir.queries import items_by_key
 from bir.vocabulary import LifecycleStatus
+from workflows.authorisation import beyond_authorisation
 from workflows.change_model import ChangeModelError, ChangeModelSpec, parse_change_model
 from workflows.engine import Actor, ChangeConflict, ChangeError, compiled, move, run_automatic
 from workflows.models import (
@@ -218,12 +219,16 @@ def update_details(session: Session, change: Change, actor: Actor, values: dict[
     clean = _details(values)
     if "outcome" in clean and change.step != Step.EVALUATION:
         raise ValidationFailed([FieldError("outcome", "is recorded during evaluation")])
-    model_fields = {f.name for f in compiled(change.definition).definition.fields}
+    definition = compiled(change.definition).definition
+    model_fields = {f.name for f in definition.fields}
     extra = clean.pop("fields", None) or {}
     unknown = sorted(set(extra) - model_fields)
     if unknown:
         raise ValidationFailed([FieldError(f"fields.{n}", "is not a field of this change model")
                                 for n in unknown])
+    beyond = beyond_authorisation(change, definition, clean)
+    if beyond:
+        raise ValidationFailed(beyond)
     for name, value in clean.items():
         setattr(change, name, value)
     if extra:

@@ -22,6 +22,7 @@ from transitions import EventData, Machine
 from bir.base import utcnow
 from bir.errors import Conflict, FieldError, Refused, StaleChangeSet
 from bir.writer import apply_change_set
+from workflows.authorisation import authorised_after
 from workflows.change_model import ChangeModelSpec, TransitionSpec, parse_change_model
 from workflows.guards import GUARDS, MOMENT
 from workflows.models import Approval, Change, ChangeModel, StepLogEntry
@@ -243,7 +244,7 @@ _CHANGE = Change.__table__
 # What a transition may change. One statement, built once, writes them all (the unchanged ones
 # with their current values): building an UPDATE per move cost as much as running it.
 _MOVED = ("state", "step", "updated_at", "step_entered_at", "approval_round", "implemented_at",
-          "closed_at", "version")
+          "closed_at", "authorised", "version")
 _SAVE_MOVE = (update(_CHANGE)
               .where(_CHANGE.c.id == bindparam("b_id"), _CHANGE.c.version == bindparam("b_was"))
               .values({name: bindparam(f"b_{name}") for name in _MOVED}))
@@ -309,6 +310,7 @@ def _fire(session: Session, workflow: CompiledWorkflow, change: Change, t: Trans
         values["implemented_at"] = at  # kept only if the register accepts the change set below
     if to_step in FINAL:
         values["closed_at"] = at
+    values["authorised"] = authorised_after(from_step, to_step, change)
     _save(session, change, values)
     if implementing:
         try:

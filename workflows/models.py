@@ -66,6 +66,10 @@ class Change(Base):
     planned_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     services: Mapped[list[str]] = mapped_column(JSONType, default=list)
     outcome: Mapped[str | None] = mapped_column(String(16))
+    # What the change was authorised with (risk, cost estimate and currency, change set value),
+    # recorded when it leaves authorisation for planning; None before, and after it goes back.
+    # Until implementation none of them may rise above it (workflows.authorisation).
+    authorised: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Incremented each time the change re-enters authorisation, so old approvals stop counting.
     approval_round: Mapped[int] = mapped_column(Integer, default=1)
     fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

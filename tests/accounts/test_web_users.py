@@ -246,7 +246,8 @@ def test_reset_password(admin: FlaskClient, web_db: Database) -> None:
                          {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
 
     assert response.status_code == 302
-    assert "New password set for sam." in admin.get("/admin/users/sam").get_data(as_text=True)
+    assert ("New password set for sam: their sessions have ended and their API tokens are "
+            "revoked.") in admin.get("/admin/users/sam").get_data(as_text=True)
     assert authenticate(web_db, "sam", NEW_PASSWORD) is not None
     assert authenticate(web_db, "sam", PASSWORD) is None
 

@@ -84,11 +84,12 @@ def test_an_accept_already_running_is_refused(web_client: FlaskClient, web_db: D
     action = re.search(r'action="(/audit/import/([0-9a-f]+)/accept)"', html)
     hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', html))
     before = len(changes.list_changes(web_db, open_only=False))
-    assert claim_upload(action.group(2))  # another request is accepting it right now
+    claim = claim_upload(action.group(2))  # another request is accepting it right now
+    assert claim is not None
     refused = web_client.post(action.group(1), data={**hidden, "accept": ["new:2"]})
     assert refused.status_code == 409
     assert len(changes.list_changes(web_db, open_only=False)) == before
-    release_claim(action.group(2))  # that request failed: this one may try again
+    release_claim(claim)  # that request failed: this one may try again
     assert web_client.post(action.group(1), data={**hidden, "accept": ["new:2"]}
                            ).status_code == 302
     assert len(changes.list_changes(web_db, open_only=False)) == before + 1

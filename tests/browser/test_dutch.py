@@ -33,7 +33,7 @@ def test_switch_to_dutch_on_the_account_page(page, priced_laptop) -> None:  # ty
     navigation = page.get_by_role("navigation", name="Main")
     expect(navigation.get_by_role("link", name="Register", exact=True)).to_be_visible()
     expect(navigation.get_by_role("link", name="Rapporten")).to_be_visible()
-    expect(page.get_by_role("button", name="Afmelden")).to_be_visible()
+    expect(page.get_by_role("button", name="Afmelden", exact=True)).to_be_visible()
 
     page.get_by_role("link", name="Register", exact=True).click()
     expect(page.get_by_role("heading", name="Register de beheerde infrastructuur doorzoeken")).to_be_visible()
@@ -44,7 +44,7 @@ def test_switch_to_dutch_on_the_account_page(page, priced_laptop) -> None:  # ty
     screenshot(page, "register-dutch")
 
     page.reload()  # the choice is stored with the account, not only in this page
-    expect(page.get_by_role("button", name="Afmelden")).to_be_visible()
+    expect(page.get_by_role("button", name="Afmelden", exact=True)).to_be_visible()
 
 
 def test_the_sign_in_page_offers_dutch_before_signing_in(page) -> None:  # type: ignore[no-untyped-def]  # noqa: E501

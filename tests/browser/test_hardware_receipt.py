@@ -101,7 +101,7 @@ def test_coordinator_receives_two_laptops_and_owner_finds_them(  # type: ignore[
 
     sign_in(page, "sam")
     page.get_by_role("link", name="Register").first.click()
-    page.get_by_role("searchbox", name="Search").fill("service desk")
+    page.get_by_role("searchbox", name="Search", exact=True).fill("service desk")
     page.get_by_role("button", name="Apply filters").click()
     results = page.locator("table.results tbody tr")
     results.first.wait_for()

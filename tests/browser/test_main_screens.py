@@ -39,10 +39,11 @@ SCREENS = {
     ],
 }
 NAVIGATION = {
-    "carol": {"Change queue", "New change", "Calendar", "Register", "Services", "Reports", "Import"},
+    "carol": {"Change queue", "New change", "Calendar", "Register", "Services", "Reports", "Import",
+              "Scan audit"},
     "sam": {"Change queue", "Calendar", "Register", "Services", "Reports"},
     "pat": {"Register", "Services", "Change models", "Item classes"},
-    "ada": {"Users"},
+    "ada": {"Users", "Audit log"},
 }
 
 

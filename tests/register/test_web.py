@@ -57,7 +57,7 @@ def test_search_page_lists_items_with_count_filters_and_help(sam: FlaskClient,
     assert "15 items in the register." in html
     assert item_keys(html)[:3] == ["BLD-000001", "CI-000001", "LAP-000001"]
     assert "Laptop" in html and "€1,200.00" in html and "2025-05-12" in html
-    assert 'name="q"' in html and "serial number, asset tag or host name" in html  # help text
+    assert 'name="q"' in html and "owner, manufacturer, model or location" in html  # help text
     for name in ("class", "status", "owner", "location", "cost_centre", "service", "as_of"):
         assert f'name="{name}"' in html, name
     assert '<option value="hardware">Hardware (all)</option>' in html
@@ -193,7 +193,7 @@ def test_item_pages_404_and_400(sam: FlaskClient, sample: dict[str, str]) -> Non
     assert "was not registered yet" in page(sam, "/items/LAP-000001", 404, as_of="2025-01-01")
     assert "YYYY-MM-DD" in page(sam, "/items/LAP-000001", 400, as_of="soon")
     assert "LAP-000001" in page(sam, "/items/lap-000001")  # keys are case-insensitive
-    page(sam, "/items/LAP%00", 404)
+    assert "holds a NUL character" in page(sam, "/items/LAP%00", 400)  # bad input, not a key
     page(sam, "/items", 400, q="\x00")
 
 

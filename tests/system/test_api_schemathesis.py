@@ -6,6 +6,11 @@ methods, missing auth), fuzzed data, and stateful scenarios along the document's
 change, read it and its log, move it; make a token, revoke it). It must find no server error and
 no response that breaks the document.
 
+The run includes the changes that ended (the demo's rejected and withdrawn ones): the generated
+change keys of the operations on one change are mixed with theirs, and the run must have read,
+edited and moved each of them, every answer matching the document (their step list holds the
+``ended`` status).
+
 One adjustment, stated here: ``positive_data_acceptance`` also accepts 422. Input can fit the
 schema and still be refused by the register's own rules, which no schema can state (a change set
 naming an item that does not exist, a cursor this API never gave out, an amount with three
@@ -19,15 +24,18 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
 from flask import Flask
+from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.transport.wsgi import WSGITransport
 
 from tests.support.web import make_app
+from usm.services import changes
 from usm.services.accounts import add_user, authenticate_token, create_token
 from usm.services.platform import Database, load_demo
 
@@ -70,6 +78,39 @@ def api_app(tmp_path: Path, templates, monkeypatch: pytest.MonkeyPatch) -> Flask
     db.dispose()
 
 
+# The operations on one change, by the end of their path.
+ONE_CHANGE = ("/changes/{key}", "/changes/{key}/log", "/changes/{key}/transitions/{trigger}",
+              "/changes/{key}/approvals", "/changes/{key}/comments")
+
+
+def _ended_changes(db: Database) -> list[str]:
+    """The keys of the demo's rejected and withdrawn changes."""
+    ended = [c.key for c in changes.list_changes(db, open_only=False)
+             if c.step in ("rejected", "withdrawn")]
+    assert {changes.change_summary(db, k).step for k in ended} == {"rejected", "withdrawn"}
+    return ended
+
+
+def _with_ended_changes(schema: Any, ended: list[str]) -> Counter[tuple[str, str, str]]:
+    """Mix the ended changes' keys into the keys generated for the operations on one change, and
+    count the answers to those calls: (key, method, status class)."""
+    seen: Counter[tuple[str, str, str]] = Counter()
+
+    @schema.hook
+    def flatmap_path_parameters(context: Any, parameters: dict[str, Any]) -> Any:
+        if not context.operation.path.endswith(tuple(ONE_CHANGE)):
+            return st.just(parameters)
+        return st.sampled_from([{**parameters, "key": key} for key in ended] + [parameters])
+
+    @schema.hook
+    def after_call(context: Any, case: Any, response: Any) -> None:
+        key = (case.path_parameters or {}).get("key")
+        if key in ended:
+            seen[(key, case.method.upper(), f"{response.status_code // 100}xx")] += 1
+
+    return seen
+
+
 def _failures(event: events.ScenarioFinished) -> list[str]:
     found = []
     for case_id, checks in event.recorder.checks.items():
@@ -103,6 +144,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_app: Fla
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", api_app,
                                             config=SchemathesisConfig.from_dict(CONFIG))
     tokens = _Tokens(api_app.extensions["usm_db"])
+    ended = _ended_changes(api_app.extensions["usm_db"])
+    seen = _with_ended_changes(schema, ended)
 
     @schema.auth(refresh_interval=None)
     class _Bearer:
@@ -128,8 +171,13 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_app: Fla
             raise event.exception
     print(f"\nschemathesis: {len(operations)} operations, {sum(calls.values())} calls "
           f"({', '.join(f'{p} {n}' for p, n in sorted(calls.items()))}), "
-          f"{len(failures)} failures")
+          f"{len(failures)} failures; {sum(seen.values())} calls on the ended changes "
+          f"({', '.join(f'{k} {m} {s}: {n}' for (k, m, s), n in sorted(seen.items()))})")
     assert errors == []
     assert failures == [], "\n".join(dict.fromkeys(failures))
     assert len(operations) >= 20
     assert all(calls[phase] > 0 for phase in ("COVERAGE", "FUZZING", "STATEFUL_TESTING")), calls
+    for key in ended:  # read, edited (refused: it ended) and moved (refused), all as documented
+        assert seen[(key, "GET", "2xx")] > 0, seen
+        assert seen[(key, "PATCH", "4xx")] > 0, seen
+        assert seen[(key, "POST", "4xx")] > 0, seen

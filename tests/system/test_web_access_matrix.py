@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from tests.support.web import login
-from usm.services.audit import save_options, store_upload
+from usm.services.audit import save_options, start_scan, store_upload
 from usm.services.platform import Database, load_demo
 
 COORDINATOR, OWNER, DESIGNER, ADMIN = "carol", "sam", "pat", "ada"
@@ -29,9 +29,11 @@ REPORTS = {COORDINATOR, OWNER}
 # endpoint -> users allowed to GET it (None: public). Sample values fill the URL variables.
 ACCESS: dict[str, set[str] | None] = {
     "accounts.login": None,
+    "accounts.oidc_login": None, "accounts.oidc_callback": None,  # single sign-on: sign-in page
     "static": None,
     "home.index": EVERYONE,
     "accounts.tokens": EVERYONE,
+    "search.results": EVERYONE,
     "register.item": REGISTER,
     "register.search": REGISTER,
     "register.services": REGISTER,
@@ -56,9 +58,12 @@ ACCESS: dict[str, set[str] | None] = {
     "reports.lifecycle": REPORTS, "reports.lifecycle_export": REPORTS, "reports.spares": REPORTS, "reports.spares_export": REPORTS,  # noqa: E501
     "accounts.users": {ADMIN},
     "audit.upload_form": {COORDINATOR}, "audit.reconciliation": {COORDINATOR},
+    "audit.scan_start": {COORDINATOR}, "audit.scan_page": {COORDINATOR},
+    "labels.form": REGISTER, "labels.pdf": REGISTER,
     "register.items_export": REGISTER, "register.history_export": REGISTER, "changes.export": CHANGES,
     "accounts.new_user": {ADMIN},
     "accounts.user": {ADMIN},
+    "audit_log.entries": {ADMIN}, "audit_log.export": {ADMIN},
 }
 SAMPLES = {
     "key": "LAP-000003", "code": "normal-change", "version": "1", "username": "carol",
@@ -72,7 +77,7 @@ SAMPLE_BY_ENDPOINT = {
     "reports.finance_export": {"table": "book-by-class", "fmt": "csv"}, "reports.item_schedule_export": {"fmt": "xlsx"},  # noqa: E501
     "reports.licence_product": {"product": "Adobe Acrobat Pro"},
     "register.items_export": {"fmt": "xlsx"}, "register.history_export": {"fmt": "csv"},
-    "changes.export": {"fmt": "csv"},
+    "changes.export": {"fmt": "csv"}, "audit_log.export": {"fmt": "xlsx"},
 }
 
 
@@ -94,20 +99,23 @@ def demo_app_with_import(tmp_path_factory: pytest.TempPathFactory, templates: An
     app = make_app(f"sqlite:///{path}")
     db: Database = app.extensions["usm_db"]
     load_demo(db)
-    with stored_import(path.parent):
+    with stored_import(path.parent, db):
         yield app
     db.dispose()
 
 
 @contextmanager
-def stored_import(folder: Path) -> Iterator[None]:
-    """An import upload in an instance folder under ``folder``, named in the samples: the
-    reconciliation page's URL needs one (the folder stays set while the app is used)."""
+def stored_import(folder: Path, db: Database) -> Iterator[None]:
+    """An import upload and a scan in an instance folder under ``folder``, named in the samples:
+    the reconciliation and scan pages' URLs need one (the folder stays set while the app is
+    used)."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("USM_INSTANCE_PATH", str(folder / "instance"))
-        token = store_upload(io.BytesIO(b"class,name\nhardware.laptop,Found\n"))
+        token = store_upload(io.BytesIO(b"class,name\nhardware.laptop,Found\n"), "carol")
         save_options(token, {"format": "csv", "match": "serial_number", "name": "found.csv"})
         env.setitem(SAMPLE_BY_ENDPOINT, "audit.reconciliation", {"token": token})
+        scan = start_scan(db, "carol", "IT store room, floor 0")
+        env.setitem(SAMPLE_BY_ENDPOINT, "audit.scan_page", {"token": scan})
         yield
 
 

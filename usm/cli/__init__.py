@@ -7,6 +7,7 @@ import click
 
 from usm.cli.accounts import token, user
 from usm.cli.audit import export_group, import_file
+from usm.cli.audit_log import audit_log_command
 from usm.cli.change_models import definitions_group, workflow
 from usm.cli.changes import change
 from usm.cli.item_classes import classes_group
@@ -21,7 +22,8 @@ def main() -> None:
 
 
 for command in (db, demo, serve, quickstart, backup, restore, user, token, change, item,
-                workflow, definitions_group, classes_group, export_group, import_file):
+                workflow, definitions_group, classes_group, export_group, import_file,
+                audit_log_command):
     main.add_command(command)
 
 __all__ = ["main"]

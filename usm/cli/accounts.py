@@ -38,14 +38,22 @@ def token() -> None:
 @click.option("--name", required=True, help="What the token is for, e.g. 'discovery agent'")
 @click.option("--expires", help="When it stops working (ISO date or date-time; UTC unless a "
                                 "zone is given); never when left out")
+@click.option("--as", "maker", envvar="USM_USER",
+              help="Who makes it (or set USM_USER); USERNAME by default. Only an administrator, "
+                   "and only where USM_ALLOW_ACT_AS=1, makes one for another user.")
 @friendly
-def token_create(username: str, name: str, expires: str | None) -> None:
+def token_create(username: str, name: str, expires: str | None, maker: str | None) -> None:
     """Make a token for USERNAME; it acts with that user's roles."""
+    from usm.config import allow_act_as
     from usm.services.accounts import create_token
+    from usm.services.audit_log import CLI, Origin
 
+    maker = maker or username
     with open_db() as database:
         made = create_token(database, username, name,
-                            expires_at=parse_moment(expires) if expires else None)
+                            expires_at=parse_moment(expires) if expires else None,
+                            created_by=maker, allow_act_as=allow_act_as(),
+                            origin=Origin(maker, via=CLI))
     click.echo(made.secret)
     click.echo(f"token {made.token.id} ({made.token.name}) for {username}: copy it now, it is "
                "not shown again", err=True)

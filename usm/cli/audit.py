@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from usm.cli.support import friendly, open_db, print_table
-from usm.services import platform, register
+from usm.services import audit_log, platform, register
 from usm.services.audit import (
     DRIFT,
     FORMATS,
@@ -33,8 +33,14 @@ output_option = click.option("-o", "--output", type=click.Path(dir_okay=False, p
                              required=True, help="File to write")
 
 
-def _write(output: Path, fmt: str, sheet: platform.Sheet) -> None:
+def _write(database: platform.Database, output: Path, fmt: str, sheet: platform.Sheet) -> None:
+    """Write the file, recording the export in the audit log first (as the web's exports are)."""
     body, _media = platform.export(fmt, sheet)
+    context = click.get_current_context()
+    shown = {k: v for k, v in context.params.items() if v not in (None, False)}
+    audit_log.record_export(database, audit_log.Origin(None, via=audit_log.CLI),
+                            f"{context.command_path} {shown}"[:300],
+                            {"file": output.name, "bytes": len(body)})
     output.write_bytes(body)
     click.echo(f"wrote {output}")
 
@@ -63,7 +69,7 @@ def export_items(fmt: str, output: Path, **filters: str | None) -> None:
     try:
         query = register.search_query(params)
         with open_db() as database:
-            _write(output, fmt, register.items_sheet(database, query))
+            _write(database, output, fmt, register.items_sheet(database, query))
     except register.BadQuery as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -76,7 +82,7 @@ def export_items(fmt: str, output: Path, **filters: str | None) -> None:
 def export_history(key: str, fmt: str, output: Path) -> None:
     """Every version of an item, one row per field each version changed."""
     with open_db() as database:
-        _write(output, fmt, register.history_sheet(database, key))
+        _write(database, output, fmt, register.history_sheet(database, key))
 
 
 @export_group.command("changes")
@@ -91,7 +97,7 @@ def export_changes(all_changes: bool, step: str | None, model: str | None,
     """Changes (open ones unless --all), newest first."""
     flt = ChangeFilter(open_only=not all_changes, step=step, model=model, coordinator=coordinator)
     with open_db() as database:
-        _write(output, fmt, register.changes_sheet(database, flt))
+        _write(database, output, fmt, register.changes_sheet(database, flt))
 
 
 def _summary(rec: Reconciliation) -> None:

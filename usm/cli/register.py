@@ -19,7 +19,8 @@ def item() -> None:
 @item.command("list")
 @click.option("--class", "class_code", help="Class code, e.g. hardware.laptop (subclasses too)")
 @click.option("--status")
-@click.option("--search", "text", help="Free text on key, name, serial, asset tag, hostname")
+@click.option("--search", "text", help="Words to find (all of them) in key, name, serial, asset tag, "
+              "hostname, owner, manufacturer, model, location")
 @click.option("--as-of", "as_of", help="Show the register as it was (UTC unless a zone is given)")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--after", help="Continue after this key")

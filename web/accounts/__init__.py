@@ -1,5 +1,5 @@
-"""People's access: signing in and out, a user's own settings and API tokens, and
-administrators' screens for users and their roles.
+"""People's access: signing in and out (with a password, or with single sign-on), a user's own
+settings and API tokens, and administrators' screens for users and their roles.
 
 Each module of this package adds its routes to ``bp``; the imports below register them."""
 
@@ -9,4 +9,4 @@ from web.accounts.blueprint import bp
 
 __all__ = ["bp"]
 
-from web.accounts import settings, sign_in, users  # noqa: E402,F401
+from web.accounts import settings, sign_in, sso, users  # noqa: E402,F401

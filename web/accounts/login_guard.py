@@ -1,114 +1,80 @@
-"""Guards around signing in: throttling of failed attempts and revocation of signed-out sessions.
+"""Sign-in sessions and the sign-in throttle as the web sees them.
 
-Both keep their state in the memory of one web process, with a bounded size. That is the
-documented limit: with several worker processes each counts on its own (an attacker gets at most
-``FAILURE_LIMIT`` tries per process per window), and a session cookie signed out in one worker
-stays valid in another until the session lifetime (``SESSION_LIFETIME``) ends it. Flask's session
-is a signed cookie, so without a server-side store this is what logout can revoke.
+The server keeps both (``usm.services.accounts``): a session is a row in the database and the
+session cookie carries only its random secret, so ending a session (sign-out, sign out
+everywhere, deactivation, a password reset) ends it in every worker process on every host at
+once; failed sign-ins are counted in the database, so every worker shares one limit. Flask's
+signed cookie still carries what is not about who is signed in: the CSRF token, the language
+picked on the sign-in page, flashed messages.
 """
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
-from collections import OrderedDict, deque
-from datetime import timedelta
+from flask import request, session
+from flask_login import UserMixin
 
-from flask import current_app, session
+from usm.services import accounts
+from usm.services.accounts import FAILURE_LIMIT, FAILURE_WINDOW, SESSION_LIFETIME
+from web.support.context import database
 
-FAILURE_LIMIT = 5
-FAILURE_WINDOW_SECONDS = 15 * 60
-TRACKED_LIMIT = 10_000  # (user, address) pairs and revoked sessions held; the oldest go first
-SESSION_LIFETIME = timedelta(hours=12)
-SESSION_ID = "_sid"
-_EXTENSION = "usm_login_guard"
+SESSION_SECRET = "_sid"
+# What flask-login keeps in the cookie about the signed-in user; dropped with an ended session.
+_SIGNED_IN_KEYS = (SESSION_SECRET, "_user_id", "_fresh", "_id")
+
+__all__ = ["FAILURE_LIMIT", "FAILURE_WINDOW", "SESSION_LIFETIME", "SESSION_SECRET",
+           "client_address", "current_secret", "end_session", "signed_in_user", "start_session",
+           "throttle"]
 
 
-class LoginThrottle:
-    """Failed sign-ins per (user name, client address) within a sliding window."""
+def client_address() -> str:
+    """The client's address (the proxy's ``X-Forwarded-For`` where ``USM_TRUSTED_PROXIES`` says
+    a proxy sets it)."""
+    return request.remote_addr or "unknown"
 
-    def __init__(self, limit: int = FAILURE_LIMIT, window: float = FAILURE_WINDOW_SECONDS,
-                 tracked: int = TRACKED_LIMIT):
-        self.limit, self.window, self.tracked = limit, window, tracked
-        self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        failures = self._failures.get(key, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
+class SignInThrottle:
+    """Failed sign-ins per user name and client address, counted in the database."""
 
-    def wait_seconds(self, username: str, address: str, now: float | None = None) -> int:
-        """Seconds until this user may try again from this address; 0 when they may now."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            failures = self._recent((username.lower(), address), now)
-            if len(failures) < self.limit:
-                return 0
-            return max(1, int(failures[-self.limit] + self.window - now) + 1)
+    def claim(self, username: str, address: str) -> int:
+        """0 when this attempt may go ahead (it counts until a sign-in succeeds), else the
+        seconds to wait."""
+        return accounts.claim_sign_in_attempt(database(), username, address)
 
-    def failed(self, username: str, address: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        key = (username.lower(), address)
-        with self._lock:
-            failures = self._recent(key, now)
-            failures.append(now)
-            self._failures[key] = failures
-            self._failures.move_to_end(key)
-            while len(self._failures) > self.tracked:
-                self._failures.popitem(last=False)
+    def failed(self, username: str, address: str) -> None:
+        accounts.sign_in_failed(database(), username, address)
 
     def succeeded(self, username: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop((username.lower(), address), None)
+        accounts.sign_in_succeeded(database(), username, address)
 
 
-class RevokedSessions:
-    """Ids of signed-out sessions, so a copy of the cookie taken before sign-out no longer works."""
-
-    def __init__(self, tracked: int = TRACKED_LIMIT):
-        self.tracked = tracked
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def revoke(self, session_id: str) -> None:
-        with self._lock:
-            self._ids[session_id] = None
-            while len(self._ids) > self.tracked:
-                self._ids.popitem(last=False)
-
-    def __contains__(self, session_id: object) -> bool:
-        with self._lock:
-            return session_id in self._ids
+def throttle() -> SignInThrottle:
+    return SignInThrottle()
 
 
-def throttle() -> LoginThrottle:
-    return _guards()[0]
+def start_session(user: UserMixin) -> None:
+    """Open a server-side session for ``user`` and put its secret in the (just cleared) cookie."""
+    session[SESSION_SECRET] = accounts.open_session(
+        database(), int(user.get_id()), address=client_address(),
+        user_agent=request.user_agent.string)
 
 
-def start_session() -> None:
-    """Give the (just cleared) session a fresh id at sign-in."""
-    session[SESSION_ID] = secrets.token_urlsafe(24)
+def current_secret() -> str | None:
+    secret = session.get(SESSION_SECRET)
+    return secret if isinstance(secret, str) else None
 
 
 def end_session() -> None:
-    """Revoke the session's id and clear it, at sign-out."""
-    session_id = session.get(SESSION_ID)
-    if session_id:
-        _guards()[1].revoke(session_id)
+    """End the cookie's session on the server and clear the cookie, at sign-out."""
+    accounts.end_session(database(), current_secret(), address=client_address())
     session.clear()
 
 
-def drop_revoked_session() -> None:
-    """Before each request: a revoked session cookie signs nobody in."""
-    session_id = session.get(SESSION_ID)
-    if session_id and session_id in _guards()[1]:
-        session.clear()
-
-
-def _guards() -> tuple[LoginThrottle, RevokedSessions]:
-    guards: tuple[LoginThrottle, RevokedSessions] = current_app.extensions.setdefault(
-        _EXTENSION, (LoginThrottle(), RevokedSessions()))
-    return guards
+def signed_in_user(user_id: str) -> UserMixin | None:
+    """Flask-login's user loader: the user of the cookie's session while the server says it is
+    live (one indexed read); an ended one signs nobody in and is dropped from the cookie."""
+    user = accounts.session_user(database(), current_secret())
+    if user is None or user.get_id() != user_id:
+        for key in _SIGNED_IN_KEYS:
+            session.pop(key, None)
+        return None
+    return user

@@ -1,4 +1,5 @@
-"""A user's own settings: the interface language, and personal API tokens for /api/v1.
+"""A user's own settings: the interface language, their sign-in sessions ("sign out
+everywhere"), and personal API tokens for /api/v1.
 
 Every signed-in user may hold tokens; a token acts with its user's roles, so it needs no role of
 its own. The plain token is shown once, in the answer to the form that made it, and is never put
@@ -11,10 +12,10 @@ from datetime import UTC, datetime, time
 
 from flask import abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import refresh
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -22,8 +23,10 @@ from wtforms.validators import Optional
 
 from usm.services import accounts
 from usm.services.accounts import TokenNotFound, ValidationFailed
+from web.accounts import login_guard
 from web.accounts.blueprint import bp
 from web.support import i18n
+from web.support.auditing import origin
 from web.support.context import database
 
 
@@ -55,11 +58,14 @@ class RevokeForm(FlaskForm):
 def _page(form: NewTokenForm, status: int = 200, secret: str | None = None,
           language_form: LanguageForm | None = None) -> ResponseReturnValue:
     tokens = accounts.list_tokens(database(), current_user.username)
+    sessions = accounts.live_sessions(database(), current_user.username,
+                                      current_secret=login_guard.current_secret())
     if language_form is None:
         language_form = LanguageForm(formdata=None,
                                      language=current_user.language or FOLLOW_BROWSER)
     return render_template("accounts/tokens.html", form=form, revoke=RevokeForm(), tokens=tokens,
-                           secret=secret, language_form=language_form), status
+                           secret=secret, language_form=language_form,
+                           sessions=sessions), status
 
 
 @bp.get("/account/tokens")
@@ -75,7 +81,8 @@ def set_language() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(NewTokenForm(formdata=None), 400, language_form=form)
     try:
-        accounts.set_language(database(), current_user.username, form.language.data)
+        accounts.set_language(database(), current_user.username, form.language.data,
+                              origin=origin())
     except ValidationFailed as exc:
         form.language.errors = [error.message for error in exc.errors]
         return _page(NewTokenForm(formdata=None), 400, language_form=form)
@@ -97,7 +104,7 @@ def create_token() -> ResponseReturnValue:
                if form.expires_on.data else None)
     try:
         made = accounts.create_token(database(), current_user.username, form.name.data or "",
-                                       expires_at=expires)
+                                     expires_at=expires, origin=origin())
     except ValidationFailed as exc:
         for error in exc.errors:
             field = form.expires_on if error.field == "expires_at" else form.name
@@ -111,9 +118,24 @@ def create_token() -> ResponseReturnValue:
 def revoke_token(token_id: int) -> ResponseReturnValue:
     try:
         # Only the user's own tokens are found: someone else's is "not found", never revoked.
-        revoked = accounts.revoke_token(database(), token_id, owner=current_user.username)
+        revoked = accounts.revoke_token(database(), token_id, owner=current_user.username,
+                                        origin=origin())
     except TokenNotFound:
         abort(404, description=_("You have no token %(id)s.", id=token_id))
     flash(_("Token “%(name)s” is revoked: it stops working at once.", name=revoked.name),
           "success")
     return redirect(url_for(".tokens"))
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def end_my_sessions() -> ResponseReturnValue:
+    """Sign out everywhere: every session of the user ends, this one too, on every worker."""
+    language = str(get_locale() or i18n.DEFAULT_LANGUAGE)  # the sign-in page keeps speaking it
+    accounts.end_all_sessions(database(), current_user.username, origin())
+    logout_user()
+    session.clear()
+    session[i18n.SESSION_KEY] = language
+    flash(_("You are signed out everywhere: every session of yours has ended, in every browser. "
+            "Your API tokens keep working; revoke any that may be at risk."), "info")
+    return redirect(url_for(".login"))

@@ -1,5 +1,5 @@
 """Signing in and out: failed attempts are throttled per user and address, a session is new at
-sign-in and revoked at sign-out (see ``web.accounts.login_guard``)."""
+sign-in and ended at sign-out; the server keeps both (see ``web.accounts.login_guard``)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,22 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from usm.accounts import User
-from usm.services.accounts import authenticate
+from usm.services.accounts import (
+    AccountDeactivated,
+    DirectoryUnavailable,
+    NoMappedRole,
+    WrongCredentials,
+    sign_in_with_password,
+)
 from web.accounts import login_guard
 from web.accounts.blueprint import bp
 from web.support import i18n
-from web.support.context import database
-
-bp.before_app_request(login_guard.drop_revoked_session)
+from web.support.context import database, single_sign_on
 
 
 class LoginForm(FlaskForm):
@@ -44,7 +47,7 @@ def local_target(target: str | None) -> str | None:
     return target
 
 
-def begin_session(user: User) -> None:
+def begin_session(user: UserMixin) -> None:
     """Sign ``user`` in on a fresh session: every way of signing in (password, single sign-on)
     ends here. Nothing from before the sign-in carries over but the language picked on the
     sign-in page."""
@@ -52,7 +55,7 @@ def begin_session(user: User) -> None:
     session.clear()
     if language:
         session[i18n.SESSION_KEY] = language
-    login_guard.start_session()
+    login_guard.start_session(user)
     login_user(user)
 
 
@@ -63,8 +66,8 @@ def login() -> ResponseReturnValue:
         return redirect(target or url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        username, address = form.username.data.strip(), request.remote_addr or "unknown"
-        wait = login_guard.throttle().wait_seconds(username, address)
+        username, address = form.username.data.strip(), login_guard.client_address()
+        wait = login_guard.throttle().claim(username, address)
         if wait:
             minutes = -(-wait // 60)
             flash(ngettext("Too many failed sign-ins for %(username)s from your address: try "
@@ -72,16 +75,35 @@ def login() -> ResponseReturnValue:
                            "Too many failed sign-ins for %(username)s from your address: try "
                            "again in %(num)d minutes.", minutes, username=username), "error")
             return render_template("accounts/login.html", form=form, next=target), 429
-        user = authenticate(database(), username, form.password.data)
-        if user is not None:
+        try:
+            # A local account's password, or (when LDAP is set up) the directory's bind.
+            user = sign_in_with_password(database(), single_sign_on(), username,
+                                         form.password.data, address=address)
+        except WrongCredentials:
+            login_guard.throttle().failed(username, address)
+            flash(_("Unknown user name or wrong password."), "error")
+        except (NoMappedRole, AccountDeactivated, DirectoryUnavailable) as refusal:
+            message, status = _directory_refusal(refusal)
+            flash(message, "error")
+            return render_template("accounts/login.html", form=form, next=target), status
+        else:
             login_guard.throttle().succeeded(username, address)
             begin_session(user)
             return redirect(target or url_for("home.index"))
-        login_guard.throttle().failed(username, address)
-        flash(_("Unknown user name or wrong password."), "error")
     elif form.is_submitted():
         flash(_("Enter your user name and password."), "error")
     return render_template("accounts/login.html", form=form, next=target)
+
+
+def _directory_refusal(refusal: Exception) -> tuple[str, int]:
+    """What a password sign-in the directory did not refuse, but this application does, says."""
+    if isinstance(refusal, NoMappedRole):
+        return _("Your directory account is valid, but none of your groups gives a role in this "
+                 "application: ask your administrator to add you to one."), 403
+    if isinstance(refusal, AccountDeactivated):
+        return _("Your account is deactivated in this application: ask an administrator."), 403
+    return _("The directory cannot be reached now: try again later. Local accounts can still "
+             "sign in."), 503
 
 
 @bp.post("/logout")

@@ -9,8 +9,20 @@ document is at /api/v1/openapi.json and the interactive docs at /api/v1/docs.
 
 from __future__ import annotations
 
-from web.api import accounts, audit, change_models, changes, docs, item_classes, register, reports
+from web.api import (
+    accounts,
+    audit,
+    audit_log,
+    change_models,
+    changes,
+    docs,
+    item_classes,
+    labels,
+    register,
+    reports,
+    search,
+)
 from web.api.blueprint import PREFIX, bp
 
-__all__ = ["PREFIX", "accounts", "audit", "bp", "change_models", "changes", "docs", "item_classes",
-           "register", "reports"]
+__all__ = ["PREFIX", "accounts", "audit", "audit_log", "bp", "change_models", "changes", "docs",
+           "item_classes", "labels", "register", "reports", "search"]

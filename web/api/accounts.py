@@ -1,7 +1,9 @@
 """Personal API tokens over the API, and the caller itself.
 
-Any signed-in user manages their own tokens; an administrator manages anyone's. A token of another
-user is invisible to a non-administrator (404, as if it did not exist).
+Any signed-in user manages their own tokens; an administrator lists and revokes anyone's, but
+makes one for another user only where the deployment allows it (``USM_ALLOW_ACT_AS``): otherwise
+a token is made by its own user (403). A token of another user is invisible to a
+non-administrator (404, as if it did not exist).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from web.api.blueprint import bp
 from web.api.errors import ApiError
 from web.api.schemas.accounts import CreateToken, Me, NewTokenOut, TokenList, TokenOut, TokensQuery
 from web.api.spec import api_spec, responses
+from web.support.auditing import allow_act_as, origin
 from web.support.context import database
 
 TAGS = ["tokens"]
@@ -24,7 +27,7 @@ TOKEN_ID = "<int(min=1, max=2147483647):token_id>"
 
 
 def _out(view: TokenView) -> dict[str, Any]:
-    return {**vars(view), "active": view.active()}
+    return {**vars(view), "active": view.active(), "acting_as": view.acting_as}
 
 
 def _whose(username: str | None) -> str:
@@ -64,10 +67,13 @@ def list_tokens(query: TokensQuery) -> TokenList:
 def create_token(json: CreateToken) -> Any:
     """Make a personal API token; the token is in this answer and never again
 
-    Only its SHA-256 hash is stored. An administrator may make one for another user.
+    Only its SHA-256 hash is stored. A token is made by its own user: making one for another
+    user is refused (403), unless the deployment allows administrators to act as other users
+    (USM_ALLOW_ACT_AS=1); everything done with such a token then records both.
     """
-    made = accounts.create_token(database(), _whose(json.username), json.name,
-                                   expires_at=json.expires_at)
+    made = accounts.create_token(database(), json.username or holder().username, json.name,
+                                 expires_at=json.expires_at, created_by=holder().actor,
+                                 allow_act_as=allow_act_as(), origin=origin())
     location = url_for("api.list_tokens", username=made.token.username)
     return (NewTokenOut(**_out(made.token), token=made.secret), 201, {"Location": location})
 
@@ -79,5 +85,5 @@ def create_token(json: CreateToken) -> Any:
 def revoke_token(token_id: int) -> Any:
     """Revoke a token: it stops working at once (revoking it again changes nothing)"""
     owner = None if is_administrator() else holder().username
-    accounts.revoke_token(database(), token_id, owner=owner)
+    accounts.revoke_token(database(), token_id, owner=owner, origin=origin())
     return "", 204

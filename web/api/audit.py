@@ -5,7 +5,7 @@ written), then accept chosen differences as ONE audit-correction change, run thr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 from flask import Response, request, url_for
 
@@ -118,19 +118,31 @@ def _stored_upload(query: ImportQuery) -> tuple[str, str]:
         if upload is None:
             raise ApiError(422, "invalid_request", "send the file in the part named file",
                            [("file", "is missing")])
-        return audit.store_upload(upload.stream), query.name or upload.filename or "upload"
-    return audit.store_upload(request.stream), query.name or f"upload.{query.format}"
+        return _store(upload.stream), query.name or upload.filename or "upload"
+    return _store(request.stream), query.name or f"upload.{query.format}"
+
+
+def _store(stream: IO[bytes]) -> str:
+    try:
+        return audit.store_upload(stream, holder().username)
+    except audit.UploadQuotaFull as exc:
+        raise ApiError(429, "upload_quota", str(exc), [
+            ("file", f"at most {audit.MAX_UPLOADS_PER_USER} uploads of "
+                     f"{audit.MAX_BYTES_PER_USER // (1024 * 1024)} MB in all are kept per user")
+        ]) from exc
 
 
 @bp.post("/imports")
 @roles_required(*access.CHANGE_EDITORS, file_body=True)
 @api_spec.validate(query=ImportQuery, form=ImportUpload, resp=responses(
-    "HTTP_413", HTTP_200=ReconciliationOut), tags=IMPORT_TAGS, operation_id="createImport")
+    "HTTP_413", "HTTP_429", HTTP_200=ReconciliationOut), tags=IMPORT_TAGS,
+    operation_id="createImport")
 def create_import(query: ImportQuery) -> ReconciliationOut:
     """Reconcile a file of discovered inventory with the register (writes nothing)
 
     Send the file as `multipart/form-data` (part `file`) or as the raw body (any other media
-    type, e.g. `text/csv`). The answer counts the differences per kind (unregistered items
+    type, e.g. `text/csv`). Each user keeps at most 5 uploads not yet accepted (200 MB in all;
+    a 429 beyond), each for a day. The answer counts the differences per kind (unregistered items
     found, registered items not seen, drift per field) and holds the first page of them with
     their ids; `next` pages on through `GET /imports/{import_id}/differences`. Accept by id or
     by kind with `POST /imports/{import_id}/accept`. A bad file (malformed, unknown column, wrong type,
@@ -143,7 +155,7 @@ def create_import(query: ImportQuery) -> ReconciliationOut:
     token, name = _stored_upload(query)
     try:
         rec = _reconcile(token, query.format, order, name)
-    except ApiError:
+    except BaseException:  # a refused file is not kept
         audit.discard_upload(token)
         raise
     audit.save_options(token, {"format": query.format, "match": ",".join(order),
@@ -212,13 +224,15 @@ def accept_import(import_id: str, json: AcceptImport) -> Any:
     """
     done = audit.accepted_as(import_id)
     if done is not None:
-        raise ApiError(409, "conflict", f"this upload was already accepted as {done}" if done
-                       else "this upload is being accepted by another request")
+        raise ApiError(409, "conflict", f"this upload was already accepted as {done}")
     options = audit.upload_options(import_id)
     if options is None or audit.upload_path(import_id) is None:
         raise ApiError(404, "not_found", GONE)
-    if not audit.claim_upload(import_id):
-        raise ApiError(409, "conflict", "this upload is being accepted by another request")
+    claim = audit.claim_upload(import_id)
+    if claim is None:
+        done = audit.accepted_as(import_id)  # by the accept this one met
+        raise ApiError(409, "conflict", f"this upload was already accepted as {done}" if done
+                       else "this upload is being accepted by another request")
     try:
         rec = _reconcile(import_id, options["format"], tuple(options["match"].split(",")),
                          options["name"])
@@ -228,9 +242,9 @@ def accept_import(import_id: str, json: AcceptImport) -> Any:
         summary = register_correction(database(), holder().username, rec, chosen,
                                       title=json.title)
     except BaseException:
-        audit.release_claim(import_id)
+        audit.release_claim(claim)
         raise
-    audit.record_acceptance(import_id, summary.key)
+    audit.record_acceptance(claim, summary.key)
     operations = len(correction_operations(rec, chosen))
     return ImportAccepted(key=summary.key, title=summary.title, accepted=len(chosen),
                           operations=operations), 201, {

@@ -4,6 +4,10 @@ Every API request except the OpenAPI document, the docs page and CORS-style ``OP
 ``Authorization: Bearer <token>``. A missing or unusable token is a 401 with ``WWW-Authenticate:
 Bearer``; a user without the role an operation needs gets 403, before the request is validated, so
 a caller without the role learns nothing about the operation's input.
+
+A token an administrator made for another user (only where ``USM_ALLOW_ACT_AS`` allows it) acts
+as that user; every operation made with it runs inside ``audit_log.acting_as``, so whatever it
+writes records the administrator and the user in the audit log, in the same transaction.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
+from usm.services import audit_log
 from usm.services.accounts import TokenHolder, authenticate_token
 from web.api.errors import ApiError
 from web.api.spec import check_request_body
 from web.support.access import ADMINISTRATOR
+from web.support.auditing import HOLDER, allow_act_as
 from web.support.context import database
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -36,17 +42,18 @@ def authenticate() -> None:
         raise ApiError(401, "unauthenticated",
                        "send a personal API token: Authorization: Bearer <token>",
                        headers={"WWW-Authenticate": REALM})
-    holder = authenticate_token(database(), credentials)
+    holder = authenticate_token(database(), credentials, allow_act_as=allow_act_as(),
+                                address=request.remote_addr)
     if holder is None:
         raise ApiError(401, "invalid_token",
                        "the token is unknown, revoked or expired, or its user is deactivated",
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
-    g.api_holder = holder
+    setattr(g, HOLDER, holder)
 
 
 def holder() -> TokenHolder:
     """Who the current request acts for."""
-    found: TokenHolder = g.api_holder
+    found: TokenHolder = getattr(g, HOLDER)
     return found
 
 
@@ -66,7 +73,12 @@ def roles_required(*roles: str, file_body: bool = False) -> Callable[[View], Vie
             # Only then is the body read: a caller without the role learns nothing about it.
             if not file_body:
                 check_request_body(request)
-            return view(*args, **kwargs)
+            acting = holder()
+            if acting.acting_as is None:
+                return view(*args, **kwargs)
+            with audit_log.acting_as(acting.origin(request.remote_addr),
+                                     f"{request.method} {request.path}"):
+                return view(*args, **kwargs)
 
         guarded.api_roles = tuple(sorted(needed))  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]

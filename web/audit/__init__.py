@@ -1,5 +1,5 @@
-"""The coordinator's import screen: upload discovered inventory, reconcile it with the BIR, accept
-differences as one audit-correction change.
+"""The coordinator's import screen: upload discovered inventory (or scan it at a location),
+reconcile it with the BIR, accept differences as one audit-correction change.
 
 Each module of this package adds its routes to ``bp``; the imports below register them."""
 
@@ -10,4 +10,4 @@ from web.audit.imports import MAX_UPLOAD_BYTES
 
 __all__ = ["MAX_UPLOAD_BYTES", "bp"]
 
-from web.audit import imports, quality  # noqa: E402,F401
+from web.audit import imports, quality, scan  # noqa: E402,F401

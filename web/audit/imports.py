@@ -21,10 +21,13 @@ from usm.services.audit import (
     DRIFT,
     FORMATS,
     KINDS,
+    MAX_BYTES_PER_USER,
+    MAX_UPLOADS_PER_USER,
     NOT_SEEN,
     UNREGISTERED,
     ImportFailed,
     ImportProblem,
+    UploadQuotaFull,
     accepted_ids,
     claim_upload,
     discard_upload,
@@ -101,9 +104,20 @@ def upload() -> ResponseReturnValue:
         return _form(str(exc), 400, **values)
     if upload is None or not upload.filename:
         return _form(_("file: choose the file to import"), 400, **values)
-    token = store_upload(upload.stream)
+    try:
+        token = store_upload(upload.stream, current_user.username)
+    except UploadQuotaFull as exc:
+        return _form(_("file: you keep %(count)s uploads not yet accepted, and at most "
+                       "%(limit)s uploads of %(size)s MB in all are kept per user; accept one "
+                       "of them, or upload again when they are removed, a day after their upload",
+                       count=exc.uploads, limit=MAX_UPLOADS_PER_USER,
+                       size=MAX_BYTES_PER_USER // (1024 * 1024)), 429, **values)
     save_options(token, {"format": fmt, "match": ",".join(order), "name": upload.filename})
-    return _reconciliation(token, upload.filename, fmt, order)
+    try:
+        return _reconciliation(token, upload.filename, fmt, order)
+    except BaseException:  # an upload nobody can accept is not kept
+        discard_upload(token)
+        raise
 
 
 @bp.route("/audit/import/<token>", methods=["GET", "POST"])
@@ -165,6 +179,8 @@ def _reconciliation(token: str, name: str, fmt: str, order: tuple[str, ...],
     except ImportFailed as exc:
         discard_upload(token)
         return _form(None, 400, exc.problems, format=fmt, match=",".join(order))
+    if not rec.ok:  # nothing can be accepted from it: the page lists the problems, from memory
+        discard_upload(token)
     pages = {kind: rec.page(kind, _page_of(kind), PAGE_SIZE) for kind in KIND_LABELS}
     chosen = request.form.getlist("accept") if request.method == "POST" else []
     on_pages = {d.id for page in pages.values() for d in page.differences}
@@ -190,7 +206,8 @@ def accept(token: str) -> ResponseReturnValue:
         abort(404, description=str(GONE))
     modes = _modes("choose")  # a form without modes (an older page) posts ticked ids only
     # One accept per upload, even when two submits arrive together (the same claim as the API's).
-    if not claim_upload(token):
+    claim = claim_upload(token)
+    if claim is None:
         abort(409, description=_("this upload is being accepted by another request"))
     try:
         rec = reconcile_file(database(), path, fmt, match_order=order, name=name)
@@ -200,16 +217,16 @@ def accept(token: str) -> ResponseReturnValue:
         summary = register_correction(database(), current_user.username, rec, chosen,
                                       title=request.form.get("title") or None)
     except ImportFailed as exc:
-        release_claim(token)
+        release_claim(claim)
         return _reconciliation(token, name, fmt, order, error=str(exc), mode="choose")
     except ValidationFailed as exc:
-        release_claim(token)
+        release_claim(claim)
         return _reconciliation(token, name, fmt, order, mode="choose",
                                error="; ".join(f"{e.field}: {e.message}" for e in exc.errors))
     except BaseException:
-        release_claim(token)
+        release_claim(claim)
         raise
-    record_acceptance(token, summary.key)
+    record_acceptance(claim, summary.key)
     flash(_("%(key)s registered: the accepted differences now go through the CHM steps.",
             key=summary.key), "success")
     return redirect(url_for("changes.detail", key=summary.key))

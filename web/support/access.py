@@ -5,6 +5,10 @@ The engine still checks each transition's own roles; these groups decide who see
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from usm.services.search import SearchScope
+
 COORDINATOR = "change_coordinator"
 SERVICE_OWNER = "service_owner"
 DESIGNER = "process_designer"
@@ -20,3 +24,13 @@ CHANGE_EDITORS = (COORDINATOR,)
 REPORT_READERS = (SERVICE_OWNER, COORDINATOR)
 DESIGNERS = (DESIGNER,)
 ADMINISTRATORS = (ADMINISTRATOR,)
+
+
+def search_scope(roles: Iterable[str]) -> SearchScope:
+    """What the search in the header shows a user: only groups whose pages their roles open
+    (items and their owners for register readers, changes for participants, users for
+    administrators)."""
+    held = set(roles)
+    return SearchScope(items=bool(held.intersection(REGISTER_READERS)),
+                       changes=bool(held.intersection(CHANGE_PARTICIPANTS)),
+                       users=bool(held.intersection(ADMINISTRATORS)))

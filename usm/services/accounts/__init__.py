@@ -1,7 +1,36 @@
 """The people who use the product: users with their roles and language (administrators manage
-them), sign-in, the actor the engine acts for, and personal API tokens."""
+them), sign-in (local passwords, the LDAP directory, the OpenID Connect identity provider), the
+actor the engine acts for, and personal API tokens; sign-in sessions kept on the server, the
+throttle of failed sign-ins, and "sign out everywhere"."""
 
+from usm.accounts import LDAP, LOCAL, OIDC
+from usm.services.accounts.directory import DirectoryUnavailable, WrongCredentials
+from usm.services.accounts.sessions import (
+    SESSION_LIFETIME,
+    SessionView,
+    end_all_sessions,
+    end_session,
+    live_sessions,
+    open_session,
+    session_user,
+)
+from usm.services.accounts.sso import (
+    AccountDeactivated,
+    ExternalAccount,
+    NoMappedRole,
+    roles_for,
+    sign_in_external,
+    sign_in_with_password,
+)
+from usm.services.accounts.throttle import (
+    FAILURE_LIMIT,
+    FAILURE_WINDOW,
+    claim_sign_in_attempt,
+    sign_in_failed,
+    sign_in_succeeded,
+)
 from usm.services.accounts.tokens import (
+    ActingAsRefused,
     TokenHolder,
     TokenNotFound,
     TokenView,
@@ -32,13 +61,35 @@ from usm.services.accounts.users import (
     update_user,
     user_by_username,
 )
+from usm.sso_config import SingleSignOn
 
 __all__ = [
     "ADMINISTRATOR",
+    "AccountDeactivated",
+    "ActingAsRefused",
+    "FAILURE_LIMIT",
+    "FAILURE_WINDOW",
+    "SESSION_LIFETIME",
+    "SessionView",
+    "claim_sign_in_attempt",
+    "end_all_sessions",
+    "end_session",
+    "live_sessions",
+    "open_session",
+    "session_user",
+    "sign_in_failed",
+    "sign_in_succeeded",
+    "DirectoryUnavailable",
+    "ExternalAccount",
     "FieldError",
     "LANGUAGES",
+    "LDAP",
+    "LOCAL",
     "MIN_PASSWORD",
+    "NoMappedRole",
+    "OIDC",
     "ROLES",
+    "SingleSignOn",
     "TokenHolder",
     "TokenNotFound",
     "TokenView",
@@ -46,6 +97,7 @@ __all__ = [
     "UserNotFound",
     "UserRow",
     "ValidationFailed",
+    "WrongCredentials",
     "actor_for",
     "add_user",
     "authenticate",
@@ -58,7 +110,10 @@ __all__ = [
     "password_errors",
     "reset_password",
     "revoke_token",
+    "roles_for",
     "set_language",
+    "sign_in_external",
+    "sign_in_with_password",
     "update_user",
     "user_by_username",
 ]

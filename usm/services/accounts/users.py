@@ -2,8 +2,10 @@
 
 Administrators manage users here: create them, change their roles and display name, deactivate and
 reactivate them, reset their password. Users are never deleted (changes and approvals keep naming
-them); a deactivated user cannot sign in and their open sessions stop working. Every refusal is a
-``ValidationFailed`` whose errors name the field, so a form can show each next to its input.
+them); a deactivated user cannot sign in, and deactivating a user or resetting their password ends
+their sessions and revokes their API tokens for good. Each of these is recorded in the audit log
+in the same transaction. Every refusal is a ``ValidationFailed`` whose errors name the field, so a
+form can show each next to its input.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from bir.base import utcnow
 from bir.errors import FieldError, ValidationFailed
-from usm.accounts import User
+from usm.accounts import LOCAL, User
+from usm.services.accounts.revocation import revoke_access
+from usm.services.audit_log import CLI, Origin, record
 from usm.services.errors import Denied, NotFound
 from usm.services.platform import Database
 from workflows.engine import Actor
@@ -38,6 +43,8 @@ USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 MAX_DISPLAY_NAME = 120
+# Where a user who is not local signs in, as a refusal names it.
+_SOURCES = {"ldap": "directory (LDAP)", "oidc": "identity provider (OpenID Connect)"}
 # The interface languages, by code, each named in itself (how a user recognises their own).
 LANGUAGES = {"en": "English", "nl": "Nederlands"}
 
@@ -107,8 +114,9 @@ def new_user_errors(db: Database, username: str, password: str, roles: list[str]
 
 
 def add_user(db: Database, username: str, password: str, roles: list[str],
-             display_name: str | None = None) -> User:
-    """Create an active user; the display name defaults to the user name."""
+             display_name: str | None = None, *, origin: Origin | None = None) -> User:
+    """Create an active user; the display name defaults to the user name. ``origin``: who does
+    it, for the audit log (default: a command)."""
     errors = _new_user_input_errors(username, password, roles, display_name)
     with db.transaction() as session:
         if _username_taken(session, username):
@@ -119,6 +127,8 @@ def add_user(db: Database, username: str, password: str, roles: list[str],
                     password_hash=generate_password_hash(password), roles=sorted(set(roles)),
                     active=True)
         session.add(user)
+        record(session, origin or Origin(None, via=CLI), "user.created", username,
+               {"roles": user.roles})
     return user
 
 
@@ -139,8 +149,10 @@ def _username_taken(session: Session, username: str) -> bool:
 
 
 def update_user(db: Database, username: str, *, display_name: str, roles: list[str],
-                active: bool, acting_user: str) -> UserRow:
-    """Change a user's display name, roles and whether they may sign in.
+                active: bool, acting_user: str, origin: Origin | None = None) -> UserRow:
+    """Change a user's display name, roles and whether they may sign in. Deactivating ends the
+    user's sessions and revokes their API tokens (reactivating brings none back); each change is
+    recorded in the audit log as done by ``origin`` (default: ``acting_user`` at a command).
 
     Refused, naming the field: deactivating yourself or taking away your own administrator role
     (another administrator must do that, so nobody locks themselves out mid-session), and leaving
@@ -177,6 +189,8 @@ def update_user(db: Database, username: str, *, display_name: str, roles: list[s
                                             "someone else an administrator first"))
         if errors:
             raise ValidationFailed(errors)
+        _record_update(session, origin or Origin(acting_user, via=CLI), user,
+                       display_name.strip(), sorted(set(roles)), active)
         user.display_name = display_name.strip()
         user.roles = sorted(set(roles))
         user.active = active
@@ -184,7 +198,26 @@ def update_user(db: Database, username: str, *, display_name: str, roles: list[s
         return _row(user)
 
 
-def set_language(db: Database, username: str, language: str | None) -> None:
+def _record_update(session: Session, origin: Origin, user: User, display_name: str,
+                   roles: list[str], active: bool) -> None:
+    """Audit each part of an update that changes something; a deactivation also ends the
+    user's access, in the same transaction."""
+    at = utcnow()
+    if display_name != user.display_name:
+        record(session, origin, "user.renamed", user.username,
+               {"before": user.display_name, "after": display_name}, at=at)
+    if roles != sorted(user.roles):
+        record(session, origin, "user.roles_changed", user.username,
+               {"before": sorted(user.roles), "after": roles}, at=at)
+    if user.active and not active:
+        record(session, origin, "user.deactivated", user.username,
+               revoke_access(session, user.id, at), at=at)
+    elif active and not user.active:
+        record(session, origin, "user.activated", user.username, at=at)
+
+
+def set_language(db: Database, username: str, language: str | None, *,
+                 origin: Origin | None = None) -> None:
     """Set the user's interface language: a code of ``LANGUAGES``, or None (or "") to follow the
     browser's preference again."""
     code = language or None
@@ -192,17 +225,30 @@ def set_language(db: Database, username: str, language: str | None) -> None:
         raise ValidationFailed([FieldError("language", f"unknown language {code!r} "
                                                        f"(known: {', '.join(LANGUAGES)})")])
     with db.transaction() as session:
-        _locked_user(session, username).language = code
+        user = _locked_user(session, username)
+        if user.language != code:
+            record(session, origin or Origin(username, via=CLI), "settings.language", username,
+                   {"before": user.language, "after": code})
+        user.language = code
 
 
-def reset_password(db: Database, username: str, password: str) -> None:
-    """Give a user a new password (an administrator's reset; the user's sessions stay valid)."""
+def reset_password(db: Database, username: str, password: str, *,
+                   origin: Origin | None = None) -> None:
+    """Give a user a new password (an administrator's reset): every session of the user ends and
+    every API token of theirs is revoked, in the same transaction as the audit log's row.
+    Refused for a user of the directory or the identity provider: they have no password here."""
     errors = password_errors(password)
     with db.transaction() as session:
         user = _locked_user(session, username)
+        if user.source != LOCAL:
+            errors = [FieldError("password", f"{username} signs in at the {_SOURCES[user.source]}"
+                                             " and has no password here")]
         if errors:
             raise ValidationFailed(errors)
         user.password_hash = generate_password_hash(password)
+        at = utcnow()
+        record(session, origin or Origin(None, via=CLI), "user.password_reset", username,
+               revoke_access(session, user.id, at), at=at)
 
 
 def _locked_user(session: Session, username: str) -> User:
@@ -213,9 +259,11 @@ def _locked_user(session: Session, username: str) -> User:
 
 
 def authenticate(db: Database, username: str, password: str) -> User | None:
+    """The active local user with this user name and password, else None (a directory or
+    identity provider user has no password here)."""
     with db.reading() as session:
         user = session.scalar(select(User).where(User.username == username))
-    if user is None:
+    if user is None or user.password_hash is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:

@@ -1,5 +1,6 @@
-"""Audit and reconciliation: discovered inventory read from files, matched against the BIR, and the
-accepted differences registered as one audit-correction change."""
+"""Audit and reconciliation: discovered inventory read from files, or scanned at a location
+(``start_scan``), matched against the BIR, and the accepted differences registered as one
+audit-correction change."""
 
 from usm.services.audit.correction import (
     FORMATS,
@@ -22,7 +23,27 @@ from usm.services.audit.reconcile import (
     Reconciliation,
     parse_match_order,
 )
+from usm.services.audit.scan import (
+    FOUND,
+    MAX_SCANS,
+    REPEATED,
+    UNEXPECTED,
+    UNKNOWN,
+    ScannedItem,
+    ScanOutcome,
+    ScanState,
+    add_scan,
+    finish_scan,
+    remove_scan,
+    scan_state,
+    start_scan,
+)
+from usm.services.audit.scope import AuditScope
 from usm.services.audit.uploads import (
+    MAX_BYTES_PER_USER,
+    MAX_UPLOADS_PER_USER,
+    Claim,
+    UploadQuotaFull,
     accepted_as,
     claim_upload,
     discard_upload,
@@ -35,8 +56,12 @@ from usm.services.audit.uploads import (
 )
 
 __all__ = [
-    "DEFAULT_MATCH_ORDER", "DRIFT", "FORMATS", "KINDS", "NOT_SEEN", "UNREGISTERED",
-    "Difference", "ImportFailed", "ImportProblem", "MappingError", "Reconciliation",
+    "FOUND", "MAX_SCANS", "REPEATED", "UNEXPECTED", "UNKNOWN", "AuditScope", "ScanOutcome",
+    "ScanState", "ScannedItem", "add_scan", "finish_scan", "remove_scan", "scan_state",
+    "start_scan",
+    "DEFAULT_MATCH_ORDER", "DRIFT", "FORMATS", "KINDS", "MAX_BYTES_PER_USER",
+    "MAX_UPLOADS_PER_USER", "NOT_SEEN", "UNREGISTERED", "Claim", "Difference", "ImportFailed",
+    "ImportProblem", "MappingError", "Reconciliation", "UploadQuotaFull",
     "accepted_as", "accepted_ids", "amounts_without_currency", "claim_upload",
     "correction_operations", "discard_upload", "load_mapping", "open_rows", "parse_match_order",
     "reconcile_file", "record_acceptance", "register_correction",

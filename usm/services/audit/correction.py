@@ -13,6 +13,8 @@ from usm.services.audit.found import ImportFailed, ImportProblem
 from usm.services.audit.mapping import IDENTITY, ColumnMapping, shipped_mapping
 from usm.services.audit.readers import open_rows
 from usm.services.audit.reconcile import DEFAULT_MATCH_ORDER, KINDS, Reconciliation, reconcile
+from usm.services.audit.scope import AuditScope
+from usm.services.audit.uploads import upload_options, upload_path
 from usm.services.changes import ChangeSummary
 from usm.services.platform import Database
 
@@ -30,10 +32,14 @@ FORMATS: dict[str, tuple[str, Callable[[], ColumnMapping]]] = {
 def reconcile_file(db: Database, path: Path, fmt: str, *,
                    match_order: tuple[str, ...] = DEFAULT_MATCH_ORDER,
                    mapping: ColumnMapping | None = None, name: str | None = None,
-                   progress: Callable[[int], None] | None = None) -> Reconciliation:
+                   progress: Callable[[int], None] | None = None,
+                   scope: AuditScope | None = None) -> Reconciliation:
     """Reconcile an import file in ``fmt`` (see ``FORMATS``) with the register; reads only.
     ``mapping`` overrides the format's own (a user's mapping file); ``name`` is the file name
-    problems give (an upload's original name)."""
+    problems give (an upload's original name); ``scope`` limits "not seen" to where the audit
+    looked. A stored upload saved with a scope (a scan's) is always reconciled within it, so no
+    screen or API call that reads it can list, and retire, the items of other locations."""
+    scope = scope or _stored_scope(path)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     reader, default_mapping = FORMATS[fmt]
@@ -41,7 +47,7 @@ def reconcile_file(db: Database, path: Path, fmt: str, *,
     try:
         with db.reading() as session:
             rec = reconcile(session, rows, file=path.name, mapping=mapping or default_mapping(),
-                            match_order=match_order, progress=progress)
+                            match_order=match_order, progress=progress, scope=scope)
     except ImportFailed as exc:
         if not name:
             raise
@@ -51,6 +57,13 @@ def reconcile_file(db: Database, path: Path, fmt: str, *,
         rec.problems = _named(rec.problems, name)
         rec.duplicates = _named(rec.duplicates, name)
     return rec
+
+
+def _stored_scope(path: Path) -> AuditScope | None:
+    """The scope kept with ``path`` when it is a stored upload; ``None`` for any other file."""
+    if path.suffix != ".upload" or upload_path(path.stem) != path:
+        return None
+    return AuditScope.from_options(upload_options(path.stem) or {})
 
 
 def _named(problems: list[ImportProblem], name: str) -> list[ImportProblem]:
@@ -122,10 +135,11 @@ def register_correction(db: Database, username: str, rec: Reconciliation,
     for difference in rec.differences:
         if difference.id in chosen:
             counts[difference.kind] += 1
+    where = f" {rec.scope.describe()}" if rec.scope else ""
     description = (f"Reconciliation of {rec.file} ({rec.rows} rows, matched on "
                    f"{', '.join(rec.match_order)}): {counts['unregistered']} unregistered items "
                    f"registered, {counts['drift']} drifted fields corrected, "
-                   f"{counts['not_seen']} items not found retired.")
+                   f"{counts['not_seen']} items not found{where} retired.")
     return changes.register_change(
         db, username, model=MODEL, title=title or f"Audit correction from {rec.file}"[:200],
         operations=operations, source="rim", description=description,

@@ -26,6 +26,8 @@ from usm.services.audit.convert import RowReader, comparable
 from usm.services.audit.found import FoundItem, ImportProblem
 from usm.services.audit.mapping import ColumnMapping
 from usm.services.audit.readers import RawRow
+from usm.services.audit.scope import AuditScope
+from usm.services.user_input import unstorable_reason
 
 MATCH_KEYS = ("key", "asset_tag", "serial_number", "hostname")
 DEFAULT_MATCH_ORDER = MATCH_KEYS
@@ -81,6 +83,8 @@ class Reconciliation:
     # True counts (the lists above hold the first MAX_PROBLEMS of them together)
     problem_count: int = 0
     duplicate_count: int = 0
+    # Where the audit looked (a scan at a location): "not seen" is limited to it.
+    scope: AuditScope | None = None
 
     @property
     def ok(self) -> bool:
@@ -146,6 +150,7 @@ class _Known(NamedTuple):
 class _Matcher:
     def __init__(self, session: Session, rec: Reconciliation, catalogue: ClassCatalogue) -> None:
         self.session, self.rec, self.catalogue = session, rec, catalogue
+        self.scope = rec.scope
         # key field -> {value (lower case) -> first row}: the key sets duplicates are found in
         self.seen_values: dict[str, dict[str, int]] = {}
         self.matched_ids: dict[int, int] = {}  # item id -> row
@@ -317,7 +322,13 @@ class _Matcher:
 
     def not_seen(self) -> None:
         """Registered, present items of the classes the file covers that no row matched; for an
-        SBOM, the installations on its devices that it does not list."""
+        SBOM, the installations on its devices that it does not list. With a scope, the present
+        items of the scope instead, wherever the rows' classes are."""
+        if self.scope is not None:
+            stmt = self.scope.items_in(select(Item.id, Item.key, Item.name, Item.status)
+                                       .where(Item.status.in_(PRESENT)).order_by(Item.key))
+            self._report_missing(self.session.execute(stmt.execution_options(yield_per=BATCH)))
+            return
         software_devices = [d.id for d in self.devices.values() if d is not None]
         plain = self.classes - {"software.installation"} if software_devices else self.classes
         if plain:
@@ -357,10 +368,12 @@ def _batches(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 def reconcile(session: Session, rows: Iterator[RawRow], *, file: str, mapping: ColumnMapping,
               match_order: tuple[str, ...] = DEFAULT_MATCH_ORDER,
-              progress: Callable[[int], None] | None = None) -> Reconciliation:
+              progress: Callable[[int], None] | None = None,
+              scope: AuditScope | None = None) -> Reconciliation:
     """Read ``rows`` (raw rows of one file) and reconcile them with the current register. Reads
-    only; bad input ends up in ``problems`` (an unreadable file raises ``ImportFailed``)."""
-    rec = Reconciliation(file, match_order)
+    only; bad input ends up in ``problems`` (an unreadable file raises ``ImportFailed``).
+    ``scope``: where the audit looked (see ``AuditScope``)."""
+    rec = Reconciliation(file, match_order, scope=scope)
     catalogue = ClassCatalogue.load(session)
     reader = RowReader(file, mapping, catalogue)
     matcher = _Matcher(session, rec, catalogue)
@@ -368,6 +381,10 @@ def reconcile(session: Session, rows: Iterator[RawRow], *, file: str, mapping: C
         good: list[FoundItem] = []
         for number, raw in raw_batch:
             rec.rows += 1
+            unstorable = _unstorable_cells(file, number, raw)
+            if unstorable:
+                rec.add_problems(unstorable)
+                continue
             found, problems = reader.read(number, raw)
             rec.add_problems(problems)
             if found is not None and not matcher.duplicates(found):
@@ -382,6 +399,19 @@ def reconcile(session: Session, rows: Iterator[RawRow], *, file: str, mapping: C
     if rec.ok:
         check_as_registered(session, rec)
     return rec
+
+
+def _unstorable_cells(file: str, row: int, raw: dict[str, Any]) -> list[ImportProblem]:
+    """Cells no database column could keep (a NUL character): refused here, by row and column,
+    rather than when the accepted differences are registered."""
+    problems = []
+    for column, value in raw.items():
+        reason = unstorable_reason(column) or unstorable_reason(value)
+        if reason is not None:
+            shown = column.encode("utf-8", "backslashreplace").decode().replace(
+                "\x00", "\\0") if isinstance(column, str) else "-"
+            problems.append(ImportProblem(file, row, shown, f"{reason}, which cannot be stored"))
+    return problems
 
 
 def check_as_registered(session: Session, rec: Reconciliation) -> None:

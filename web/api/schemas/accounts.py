@@ -22,8 +22,10 @@ class CreateToken(Body):
         = Field(description="what the token is for, e.g. 'discovery agent'")
     expires_at: Moment | None = Field(None, description="when it stops working; never when "
                                                         "left out")
-    username: Username | None = Field(None, description="for whom (administrators only, for "
-                                                        "other users); you by default")
+    username: Username | None = Field(None, description="for whom: you by default; another "
+                                                        "user only for an administrator where "
+                                                        "the deployment allows it "
+                                                        "(USM_ALLOW_ACT_AS)")
 
 
 class TokenOut(BaseModel):
@@ -36,6 +38,9 @@ class TokenOut(BaseModel):
     expires_at: datetime | None
     revoked_at: datetime | None
     active: bool
+    created_by: str | None = Field(description="who made it: its user, or an administrator "
+                                               "acting as them; null when not recorded")
+    acting_as: bool = Field(description="made by an administrator for this user")
 
 
 class NewTokenOut(TokenOut):

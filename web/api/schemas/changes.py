@@ -175,7 +175,9 @@ class CommentOut(BaseModel):
 
 class IfMatch(BaseModel):
     if_match: Annotated[str, StringConstraints(pattern=r'^(\*|(W/)?"[0-9]{1,10}")$')] | None = \
-        Field(None, alias="If-Match", description='the ETag of the change you read, e.g. "3"')
+        Field(None, alias="If-Match", description=(
+            'the ETag of the change you read, e.g. "3" (or W/"3"); a stale one is refused with '
+            "409. Leave the header out (or send *) to act without the check"))
 
 
 class ChangeFilters(Query):

@@ -18,8 +18,10 @@ Filter = Annotated[str, StringConstraints(max_length=200)]
 class ItemFilters(Query):
     """The filters of a register listing (also what an items export takes)."""
 
-    q: Filter | None = Field(None, description="free text in key, name, serial number, asset "
-                                               "tag or host name")
+    q: Filter | None = Field(None, description="free text: every word must occur, ignoring "
+                                               "case, in the key, name, serial number, asset "
+                                               "tag, host name, owner, manufacturer, model or "
+                                               "location")
     class_code: Annotated[str, StringConstraints(max_length=64)] | None = Field(
         None, alias="class", description="item class code; subclasses included "
                                          "(hardware matches hardware.laptop)")
