@@ -138,6 +138,19 @@ def unstorable_reason(value: Any) -> str | None:
     return None
 
 
+def nesting_depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and objects (a flat object is 1), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) \
+            else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def unstorable_text(value: Any) -> bool:
     """Whether ``value`` holds text no database column can keep (see ``unstorable_reason``)."""
     return unstorable_reason(value) is not None
@@ -183,5 +196,5 @@ def change_details(form: Mapping[str, str], names: Iterable[str] = DETAIL_FIELDS
 
 
 __all__ = ["DETAIL_FIELDS", "InputError", "change_details", "day_end", "parse_day",
-           "parse_decimal", "parse_moment", "parse_money", "parse_whole", "unstorable_reason",
-           "unstorable_text"]
+           "nesting_depth", "parse_decimal", "parse_moment", "parse_money", "parse_whole",
+           "unstorable_reason", "unstorable_text"]

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
-from usm.services.user_input import unstorable_text
+from usm.services.user_input import nesting_depth, unstorable_text
 from web.api.errors import ApiError, ErrorBody, invalid_request
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def check_request_body(request: Request) -> None:
         raise _too_deep() from exc
     except ValueError as exc:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from exc
-    if _depth(parsed) > MAX_BODY_DEPTH:  # the checks below, and pydantic's, recurse
+    if nesting_depth(parsed) > MAX_BODY_DEPTH:  # the checks below, and pydantic's, recurse
         raise _too_deep()
     if not isinstance(parsed, dict):
         raise ApiError(422, "invalid_request", "the body must be a JSON object",
@@ -116,19 +116,6 @@ def _too_large() -> ApiError:
 def _too_deep() -> ApiError:
     return ApiError(422, "invalid_request", f"the body nests deeper than {MAX_BODY_DEPTH} levels",
                     [("body", f"nested deeper than {MAX_BODY_DEPTH} levels")])
-
-
-def _depth(value: Any) -> int:
-    """How deeply ``value`` nests lists and objects (a flat object is 1), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) \
-            else None
-        if children is not None:
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def _numbers(value: Any) -> list[Any]:

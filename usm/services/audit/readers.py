@@ -16,6 +16,7 @@ from typing import IO, Any
 import ijson
 
 from usm.services.audit.found import ImportFailed, ImportProblem
+from usm.services.user_input import nesting_depth
 
 RawRow = tuple[int, dict[str, Any]]
 # The pure-Python ijson backend: the C one (yajl2_c) kills the process with a segmentation fault
@@ -179,22 +180,9 @@ def _json_lines_of(text: io.TextIOWrapper, name: str) -> Iterator[RawRow]:
                                               f"{_why(exc)}")]) from exc
         if not isinstance(value, dict):
             raise ImportFailed([ImportProblem(name, number, "-", "is not a JSON object")])
-        if _depth(value) > MAX_ROW_DEPTH:
+        if nesting_depth(value) > MAX_ROW_DEPTH:
             raise ImportFailed([ImportProblem(name, number, "-", _TOO_DEEP)])
         yield number, value
-
-
-def _depth(value: Any) -> int:
-    """How deeply ``value`` nests lists and objects (a flat object is 1), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) \
-            else None
-        if children is not None:
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def cyclonedx_rows(stream: IO[bytes], name: str) -> Iterator[RawRow]:
