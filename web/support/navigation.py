@@ -26,7 +26,6 @@ NAVIGATION = (
     NavEntry(_l("Register"), "register.search", access.REGISTER_READERS),
     NavEntry(_l("Services"), "register.services", access.REGISTER_READERS),
     NavEntry(_l("Import"), "audit.upload_form", access.CHANGE_EDITORS),
-    NavEntry(_l("Scan audit"), "audit.scan_start", access.CHANGE_EDITORS),
     NavEntry(_l("Reports"), "reports.index", access.REPORT_READERS),
     NavEntry(_l("Change models"), "change_models.definitions", access.DESIGNERS),
     NavEntry(_l("Item classes"), "item_classes.classes", access.DESIGNERS),
