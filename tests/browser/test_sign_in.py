@@ -13,6 +13,8 @@ def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("User name").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # Signed in once the browser has left the sign-in page (the next page is loaded).
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_wrong_password_then_sign_in_and_out(page) -> None:  # type: ignore[no-untyped-def]
