@@ -265,6 +265,15 @@ def test_items_as_of_reads_the_past_register(api: ApiClient) -> None:
     assert body["as_of"] == "2026-01-15T00:00:00Z"
 
 
+@pytest.mark.parametrize("moment", ["2026-01-15T00:00", "2026-01-15 00:00", "2026-01-15T01:00+01:00"])
+def test_as_of_reads_moments_as_the_web_and_the_cli_do(api: ApiClient, two_versions: None,
+                                                      moment: str) -> None:
+    """No zone is UTC, as on the web and in the CLI."""
+    body = api.get("/items", query_string={"as_of": moment}).get_json()
+    assert body["as_of"] == "2026-01-15T00:00:00Z"
+    assert [i["owner"] for i in body["items"]] == ["alice"]
+
+
 def test_a_cursor_this_api_did_not_make_is_422(api: ApiClient) -> None:
     response = api.get("/items?cursor=bm9wZQ")
     assert response.status_code == 422
