@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select, update
 
+from bir.class_versions import ItemClassVersion
+from bir.classes import ItemClass
 from tests.support.helpers import at, implement_normal_change, laptop
 from usm.cli import main
 from usm.services.platform import Database
@@ -48,6 +51,26 @@ def test_db_upgrade_creates_a_fresh_database_with_models(tmp_path: Path) -> None
     assert "normal-change" in listing.output and "published" in listing.output
     again = CliRunner().invoke(main, ["db", "upgrade"], env={"USM_DATABASE_URL": url})
     assert "0 class(es) and 0 change model version(s) added" in again.output
+    assert "published as a new version" not in again.output
+
+
+def test_db_upgrade_names_the_shipped_classes_it_publishes_again(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'older.db'}"
+    assert CliRunner().invoke(main, ["db", "upgrade"], env={"USM_DATABASE_URL": url}).exit_code == 0
+    db = Database.connect(url)
+    try:  # software.product as a release before "licensing" shipped it
+        with db.transaction() as session:
+            version = session.scalars(select(ItemClassVersion).where(
+                ItemClassVersion.code == "software.product")).one()
+            older = [a for a in version.spec["attributes"] if a["name"] != "licensing"]
+            version.spec = {**version.spec, "attributes": older}
+            session.execute(update(ItemClass).where(ItemClass.code == "software.product")
+                            .values(attributes=older))
+    finally:
+        db.dispose()
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={"USM_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    assert "shipped classes published as a new version: software.product" in result.output
 
 
 def test_item_show_history_and_as_of(run, register_two_versions: str) -> None:

@@ -30,6 +30,10 @@ def db_upgrade() -> None:
     click.echo(f"database at {_safe_url(url)} is up to date; "
                f"{len(report.classes_added)} class(es) and "
                f"{len(report.definitions_added)} change model version(s) added")
+    if report.classes_updated:
+        # A class as an older release shipped it is published again as this release ships it.
+        click.echo("shipped classes published as a new version: "
+                   + ", ".join(report.classes_updated))
 
 
 def _safe_url(url: str) -> str:
