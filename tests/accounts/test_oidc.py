@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -19,12 +18,11 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import pytest
 import requests
 from flask import Flask
-from werkzeug.serving import make_server
 
 from tests.accounts.conftest import ROLE_MAP
 from tests.conftest import PASSWORD
 from tests.support.oidc_server import IdentityProvider
-from tests.support.web import CSRF_INPUT
+from tests.support.web import CSRF_INPUT, served
 from usm.app import create_app
 from usm.config import Settings
 from usm.services.accounts import OIDC, ExternalAccount, actor_for, sign_in_external, update_user
@@ -48,16 +46,8 @@ def live_app(sqlite_url: str, identity_provider: IdentityProvider) -> Iterator[F
     sso = single_sign_on({**identity_provider.settings(), "USM_SSO_ROLE_MAP": ROLE_MAP})
     app = create_app(Settings(database_url=sqlite_url, secret_key="test", testing=True,
                               single_sign_on=sso))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with served(app):
         yield app
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        app.extensions["usm_db"].dispose()
 
 
 @pytest.fixture

@@ -8,14 +8,12 @@ Playwright cannot download its own browser here, so it launches ``/usr/bin/chrom
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.support.web import make_app
+from tests.support.web import make_app, served
 
 CHROMIUM = os.environ.get("USM_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -54,16 +52,8 @@ def browser():  # type: ignore[no-untyped-def]
 def live_app(sqlite_url: str):  # type: ignore[no-untyped-def]
     """The app served on a free local port, in a thread, over a fresh database."""
     app = make_app(sqlite_url)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with served(app):
         yield app
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        app.extensions["usm_db"].dispose()
 
 
 @pytest.fixture

@@ -191,9 +191,14 @@ def run_directory(folder: Path) -> Iterator[Directory]:
         _wait_for(port, process, log)
         yield Directory(url, admin_password)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """End a server the tests started: politely, then for sure."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

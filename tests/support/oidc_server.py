@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.support.directory_server import free_port, unavailable
+from tests.support.directory_server import free_port, stop, unavailable
 
 HERE = Path(__file__).resolve().parent / "oidc"
 CLIENT_ID = "usm-test"
@@ -126,10 +126,5 @@ def run_identity_provider(folder: Path) -> Iterator[IdentityProvider]:
         _wait_for(process, log)
         yield IdentityProvider(f"http://127.0.0.1:{port}", secret, accounts)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         script.unlink(missing_ok=True)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from tests.conftest import PASSWORD
@@ -17,6 +21,22 @@ CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 def make_app(url: str) -> Flask:
     return create_app(Settings(database_url=url, secret_key="test", testing=True))
+
+
+@contextmanager
+def served(app: Flask) -> Iterator[Flask]:
+    """``app`` served on a free local port in a thread (its address in ``LIVE_URL``), for tests
+    that drive it over real HTTP; stopped, and its database closed, afterwards."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield app
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        app.extensions["usm_db"].dispose()
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
