@@ -21,13 +21,16 @@ from usm.services.platform import Database
 from web import (
     accounts,
     api,
+    attachments,
     audit,
     audit_log,
     change_models,
     changes,
+    checkouts,
     home,
     item_classes,
     labels,
+    reference,
     register,
     reports,
     search,
@@ -83,7 +86,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.jinja_env.filters.update(formatting.FILTERS)
     converters.install(app)
     for package in (accounts, home, register, labels, changes, change_models, item_classes, reports, audit,
-                    audit_log, search):
+                    audit_log, search, checkouts, attachments, reference):
         app.register_blueprint(package.bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     app.register_blueprint(api.bp)

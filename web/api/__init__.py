@@ -11,18 +11,22 @@ from __future__ import annotations
 
 from web.api import (
     accounts,
+    attachments,
     audit,
     audit_log,
     change_models,
     changes,
+    checkouts,
     docs,
     item_classes,
     labels,
+    reference,
     register,
     reports,
     search,
 )
 from web.api.blueprint import PREFIX, bp
 
-__all__ = ["PREFIX", "accounts", "audit", "audit_log", "bp", "change_models", "changes", "docs",
-           "item_classes", "labels", "register", "reports", "search"]
+__all__ = ["PREFIX", "accounts", "attachments", "audit", "audit_log", "bp", "change_models",
+           "changes", "checkouts", "docs", "item_classes", "labels", "reference", "register",
+           "reports", "search"]

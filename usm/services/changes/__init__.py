@@ -44,7 +44,7 @@ from usm.services.changes.queue import (
     list_changes,
     planned_windows,
 )
-from usm.services.changes.standard import register_and_implement
+from usm.services.changes.standard import Carried, carry_through, register_and_implement
 from usm.services.changes.vocabulary import (
     CHANGE_CLASSES,
     OPERATION_KINDS,
@@ -63,6 +63,7 @@ __all__ = [
     "TransitionRefused", "ValidationFailed", "add_comment", "all_changes", "approve_change",
     "change_detail", "change_form_spec", "change_queue", "change_summary", "form_spec",
     "input_errors", "list_changes", "list_models", "move_change", "planned_windows",
-    "register_and_implement", "register_change", "replace_change_set", "rows_from_form",
+    "Carried", "carry_through", "register_and_implement", "register_change",
+    "replace_change_set", "rows_from_form",
     "update_change",
 ]

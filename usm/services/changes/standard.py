@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,10 +29,24 @@ from usm.services.platform import Database
 from workflows import changes as records
 from workflows.change_model import ChangeModelSpec, TransitionSpec
 from workflows.engine import Actor, TransitionRefused, compiled, move
-from workflows.skeleton import FINAL, Step
+from workflows.skeleton import FINAL, Step, position
 
 MAX_MOVES = 20
 CARRIED = "carried to implementation in one call"
+CHORE = "carried through in one action"
+
+
+@dataclass(frozen=True)
+class Carried:
+    """Where a change carried through in one action stands: ``reached`` when it got to the step
+    asked for; otherwise ``blocked`` says, in the model's words, what a person must do next."""
+
+    key: str
+    state: str
+    state_label: str
+    step: str
+    reached: bool
+    blocked: tuple[str, ...] = ()
 
 
 @contextmanager
@@ -96,16 +111,73 @@ def register_and_implement(db: Database, username: str, *, model: str, title: st
                                 [f"did not reach implementation in {MAX_MOVES} moves"])
 
 
-def _next_move(definition: ChangeModelSpec, state: str) -> TransitionSpec | None:
-    """The first transition of the shortest way from ``state`` into implementation that passes
-    no final outcome (never a rejection or withdrawal)."""
+def carry_through(db: Database, username: str, *, model: str, title: str,
+                  operations: list[dict[str, Any]], to_step: Step = Step.CLOSED,
+                  outcome: str = "successful", now: datetime | None = None,
+                  **details: Any) -> Carried:
+    """Register a change of ``model`` and move it, as ``username``, as far towards ``to_step`` as
+    its roles and guards allow: the one action behind a routine chore (check-out, a bulk status
+    change, an attachment). Every move goes through the engine and lands in the step log.
+
+    Unlike ``register_and_implement`` this keeps the change where it stops: a guard that does not
+    hold, or a role the user lacks, leaves it registered at that state with the reasons in
+    ``Carried.blocked`` for the person who must act. Bad input (``ValidationFailed``,
+    ``NotAChange``) and a refused implementation record nothing. ``outcome`` is recorded once
+    the change set is registered (implementation succeeded), for the evaluation that closes it.
+    """
+    at = now or utcnow()
+    with _writing(db) as session:
+        actor = actor_for(session, username)
+        row = records.latest_change_model(session, model)
+        details, problems = checked_details(session, compiled(row).definition, details)
+        try:
+            change = records.register_change(session, model=model, title=title,
+                                             requester=actor, operations=operations, now=at,
+                                             **details)
+        except ValidationFailed as exc:
+            raise ValidationFailed(merged_errors(exc.errors, problems)) from exc
+        if problems:
+            raise ValidationFailed(problems)
+        workflow = compiled(change.definition)
+        definition = workflow.definition
+        blocked: list[str] = []
+        for _ in range(MAX_MOVES):
+            if _reached(Step(change.step), to_step) or Step(change.step) in FINAL:
+                break
+            t = _next_move(definition, change.state, to_step)
+            if t is None:
+                blocked = [f"no way from {change.state} to {to_step.value} in {model}"]
+                break
+            reasons = workflow.blocking_reasons(change, t, Actor("system") if t.auto else actor)
+            if t.auto or reasons:
+                blocked = reasons or [f"{t.title} waits for the model's conditions"]
+                break
+            move(session, change, t.trigger, actor, comment=CHORE, now=at)
+            if Step(change.step) is Step.EVALUATION and change.outcome is None:
+                records.update_details(session, change, actor, {"outcome": outcome}, now=at)
+        step = Step(change.step)
+        reached = _reached(step, to_step)
+        if not reached and not blocked:
+            blocked = [f"the change is {definition.state(change.state).title}"]
+        return Carried(change.key, change.state, definition.state(change.state).title,
+                       step.value, reached, tuple(blocked))
+
+
+def _reached(step: Step, to_step: Step) -> bool:
+    return step not in (Step.REJECTED, Step.WITHDRAWN) and position(step) >= position(to_step)
+
+
+def _next_move(definition: ChangeModelSpec, state: str, to_step: Step = Step.IMPLEMENTATION
+               ) -> TransitionSpec | None:
+    """The first transition of the shortest way from ``state`` into ``to_step`` that passes no
+    final outcome (never a rejection or withdrawal)."""
     seen = {state}
     queue: deque[tuple[str, TransitionSpec | None]] = deque([(state, None)])
     while queue:
         here, first = queue.popleft()
         for t in definition.transitions_from(here):
             step = definition.step_of(t.dest)
-            if step is Step.IMPLEMENTATION:
+            if step is to_step:
                 return first or t
             if t.dest not in seen and step not in FINAL:
                 seen.add(t.dest)
@@ -113,4 +185,4 @@ def _next_move(definition: ChangeModelSpec, state: str) -> TransitionSpec | None
     return None
 
 
-__all__ = ["register_and_implement"]
+__all__ = ["Carried", "carry_through", "register_and_implement"]

@@ -1,0 +1,3 @@
+"""reference over the API (issue 23)."""
+
+from __future__ import annotations

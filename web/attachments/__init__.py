@@ -1,0 +1,7 @@
+"""attachments (issue 23): screens. Each module of this package adds its routes to ``bp``."""
+
+from __future__ import annotations
+
+from web.attachments.blueprint import bp
+
+__all__ = ["bp"]

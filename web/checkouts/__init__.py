@@ -1,0 +1,7 @@
+"""checkouts (issue 23): screens. Each module of this package adds its routes to ``bp``."""
+
+from __future__ import annotations
+
+from web.checkouts.blueprint import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,7 @@
+"""The ``checkouts`` blueprint: every screen of the package adds its routes to it."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("checkouts", __name__)
