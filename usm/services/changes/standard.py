@@ -12,7 +12,7 @@ would to the same moves made one by one.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +29,7 @@ from usm.services.platform import Database
 from workflows import changes as records
 from workflows.change_model import ChangeModelSpec, TransitionSpec
 from workflows.engine import Actor, TransitionRefused, compiled, move
+from workflows.models import Change
 from workflows.skeleton import FINAL, Step, position
 
 MAX_MOVES = 20
@@ -114,6 +115,7 @@ def register_and_implement(db: Database, username: str, *, model: str, title: st
 def carry_through(db: Database, username: str, *, model: str, title: str,
                   operations: list[dict[str, Any]], to_step: Step = Step.CLOSED,
                   outcome: str = "successful", now: datetime | None = None,
+                  with_change: Callable[[Session, Change], None] | None = None,
                   **details: Any) -> Carried:
     """Register a change of ``model`` and move it, as ``username``, as far towards ``to_step`` as
     its roles and guards allow: the one action behind a routine chore (check-out, a bulk status
@@ -138,6 +140,8 @@ def carry_through(db: Database, username: str, *, model: str, title: str,
             raise ValidationFailed(merged_errors(exc.errors, problems)) from exc
         if problems:
             raise ValidationFailed(problems)
+        if with_change is not None:
+            with_change(session, change)
         workflow = compiled(change.definition)
         definition = workflow.definition
         blocked: list[str] = []
