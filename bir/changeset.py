@@ -8,6 +8,9 @@ A change set is a list of operations in plain data (JSON/YAML friendly):
 - ``{"op": "set_status", "item": "LAP-000042", "status": "retired"}``
 - ``{"op": "add_relation", "kind": "installed_on", "source": "@ins1", "target": "LAP-000042"}``
 - ``{"op": "remove_relation", "kind": "installed_on", "source": "INS-000007", "target": "LAP-000042"}``
+- ``{"op": "attach", "item": "LAP-000042", "attachment": "<sha256 of an uploaded file>",
+  "filename": "invoice.pdf", "title": "Invoice 2026-114"}`` and ``{"op": "detach", "item":
+  "LAP-000042", "attachment": "<sha256, or the attachment's id>"}`` (``bir.attachments``)
 
 An item is named by its key, or by ``@ref`` for an item created earlier in the same change set.
 Planning reads only; ``bir.writer`` applies a planned change set at implementation.
@@ -23,21 +26,26 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bir.attachments import plan_attach, plan_detach
 from bir.batches import batches
 from bir.classes import ClassCatalogue
 from bir.errors import FieldError, ValidationFailed, shown
 from bir.items import MONEY_FIELDS, Item, ItemFields
+from bir.reference import ReferenceCheck
 from bir.relations import Relation
 from bir.vocabulary import RELATION_KINDS, STATUS_MOVES, LifecycleStatus
 
 MAX_REF_LENGTH = 30
-OP_KINDS = ("create_item", "update_item", "set_status", "add_relation", "remove_relation")
+OP_KINDS = ("create_item", "update_item", "set_status", "add_relation", "remove_relation",
+            "attach", "detach")
 _OP_KEYS = {
     "create_item": {"op", "ref", "class", "attributes"},
     "update_item": {"op", "item", "attributes"},
     "set_status": {"op", "item", "status"},
     "add_relation": {"op", "kind", "source", "target", "attributes"},
     "remove_relation": {"op", "kind", "source", "target"},
+    "attach": {"op", "item", "attachment", "filename", "title"},
+    "detach": {"op", "item", "attachment", "filename"},
 }
 _ITEM_FIELD_NAMES = set(ItemFields.model_fields)
 
@@ -66,6 +74,11 @@ class _Plan:
     allowed_ops: frozenset[str] | None = None
     allowed_classes: tuple[str, ...] | None = None
     fields_checked: bool = False
+    # The closed lists of people, locations and cost centres (``bir.reference``).
+    references: ReferenceCheck | None = None
+    known_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    session: Session | None = None
+    attachments: Any = None  # bir.attachments.AttachmentPlan, made by the first attach/detach
 
     def within_model(self, class_code: str, path: str, subject: str) -> bool:
         """Whether the change model may touch items of this class; records the error if not."""
@@ -121,8 +134,11 @@ def plan_change_set(
     catalogue = ClassCatalogue.load(session)
     plan = _Plan(catalogue, _load_existing(session, operations, known_items or {}),
                  allowed_ops=allowed_ops,
-                 allowed_classes=allowed_classes, fields_checked=fields_checked)
+                 allowed_classes=allowed_classes, fields_checked=fields_checked,
+                 session=session)
     plan.current_edges = _load_current_edges(session, plan.existing, operations)
+    plan.references = ReferenceCheck.load(session, operations)
+    plan.known_rows = known_items or {}
     planned: list[dict[str, Any]] = []
     for index, raw in enumerate(operations):
         path = f"operations[{index}]"
@@ -271,6 +287,8 @@ def _plan_create(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] 
     if not fields.get("name"):
         plan.error(f"{path}.name", "is required for a new item")
         return None
+    if not _references_known(plan, fields, None, path):
+        return None
     if not _currency_given(plan, fields, None, path):
         return None
     fields.setdefault("status", LifecycleStatus.PLANNED.value)
@@ -307,6 +325,8 @@ def _plan_update(plan: _Plan, raw: dict[str, Any], path: str) -> dict[str, Any] 
         return None
     if not _currency_given(plan, fields, subject, path):
         return None
+    if not _references_known(plan, fields, raw["item"].strip(), path):
+        return None
     if "status" in fields:
         _check_status_move(plan, subject, fields["status"], f"{path}.status")
     return _touching(subject, raw["item"], {"fields": fields, "attributes": attributes})
@@ -328,6 +348,18 @@ def _currency_given(plan: _Plan, fields: dict[str, Any], subject: _Subject | Non
         plan.error(f"{path}.currency", "cannot be cleared: the item's amounts are in it")
         return False
     return True
+
+
+def _references_known(plan: _Plan, fields: dict[str, Any], key: str | None, path: str) -> bool:
+    """Owner, location and cost centre name active reference values where their kind has any
+    (``bir.reference``), normalised to the stored codes; checked at registration and again at
+    implementation, so a value retired meanwhile is not newly set."""
+    if plan.references is None:
+        return True
+    errors = plan.references.apply(fields, path, plan.known_rows.get(key) if key else None,
+                                   key if key and not key.startswith("@") else None)
+    plan.errors.extend(errors)
+    return not errors
 
 
 def change_set_value(session: Session, planned: list[dict[str, Any]]) -> dict[str, Decimal]:
@@ -461,25 +493,28 @@ _PLANNERS = {
     "set_status": _plan_set_status,
     "add_relation": _plan_add_relation,
     "remove_relation": _plan_remove_relation,
+    "attach": plan_attach,
+    "detach": plan_detach,
 }
 
 
 def touched_keys(planned: list[dict[str, Any]]) -> list[str]:
     """Keys of existing items a planned change set touches (for impact and conflict checks)."""
-    keys: list[str] = []
+    keys: dict[str, None] = {}  # ordered and O(1) to test: a change set may touch 100,000 items
     for op in planned:
         for name in ("item", "source", "target"):
             value = op.get(name)
-            if isinstance(value, str) and not value.startswith("@") and value not in keys:
-                keys.append(value)
-    return keys
+            if isinstance(value, str) and not value.startswith("@"):
+                keys.setdefault(value, None)
+    return list(keys)
 
 
 def as_raw(op: dict[str, Any]) -> dict[str, Any]:
     """A planned operation back in the input form a person writes (fields inline, no versions):
     to plan it again against today's register, or to show it in a form."""
     raw: dict[str, Any] = {"op": op["op"]}
-    for name in ("ref", "class", "item", "status", "kind", "source", "target"):
+    for name in ("ref", "class", "item", "status", "kind", "source", "target", "attachment",
+                 "filename", "title"):
         if op.get(name) is not None:
             raw[name] = op[name]
     raw.update(op.get("fields") or {})

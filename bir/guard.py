@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-REGISTER_TABLES = frozenset({"bir_item", "bir_item_version", "bir_relation"})
+REGISTER_TABLES = frozenset({"bir_item", "bir_item_version", "bir_relation",
+                             "bir_item_attachment"})
 _applying: ContextVar[bool] = ContextVar("applying_change_set", default=False)
 
 

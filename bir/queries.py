@@ -299,6 +299,27 @@ def list_items(session: Session, flt: ItemFilter | None = None, *, after: str | 
     return list(session.scalars(stmt.limit(max(1, min(limit, MAX_PAGE_SIZE)))))
 
 
+WALK_PAGE = 5000
+
+
+def walk_items(session: Session, flt: ItemFilter | None, *fields: str,
+               page: int = WALK_PAGE) -> Iterator[Row[Any]]:
+    """Every current item matching ``flt`` as plain rows of ``key`` and ``fields``, by key, read
+    in keyset pages of ``page`` rows: a walk over the whole register (a bulk action's change set)
+    holds one page at a time and keeps no cursor open between pages."""
+    columns = [Item.key, *(getattr(Item, name) for name in fields)]
+    after: str | None = None
+    while True:
+        stmt = _filtered(select(*columns), Item, flt).order_by(Item.key).limit(page)
+        if after is not None:
+            stmt = stmt.where(Item.key > after)
+        rows = session.execute(stmt).all()
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1].key
+
+
 def count_items(session: Session, flt: ItemFilter | None = None, at: datetime | None = None) -> int:
     """How many items match, now or as of ``at``."""
     if at is not None:
@@ -382,4 +403,5 @@ __all__ = [
     "count_items", "flatten", "get_item", "is_service_class", "item_as_of", "item_history",
     "items_by_key", "list_items", "relations_of", "rows_by_id",
     "search_choices", "search_items", "service_condition", "snapshot_rows", "valid_at",
+    "walk_items",
 ]

@@ -13,9 +13,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Update, bindparam, select, update
+from sqlalchemy import Date, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from bir.attachments import Blob, ItemAttachment
 from bir.base import Money
 from bir.batches import batches
 from bir.bulk import insert_rows
@@ -38,6 +39,8 @@ class AppliedChangeSet:
     updated: list[str] = field(default_factory=list)
     relations_added: int = 0
     relations_removed: int = 0
+    attachments_added: int = 0
+    attachments_removed: int = 0
 
     def summary(self) -> str:
         parts = []
@@ -49,6 +52,10 @@ class AppliedChangeSet:
             parts.append(f"{self.relations_added} relation(s) added")
         if self.relations_removed:
             parts.append(f"{self.relations_removed} relation(s) removed")
+        if self.attachments_added:
+            parts.append(f"{self.attachments_added} attachment(s) added")
+        if self.attachments_removed:
+            parts.append(f"{self.attachments_removed} attachment(s) removed")
         return "; ".join(parts) or "no register edits"
 
 
@@ -73,6 +80,7 @@ def apply_change_set(
 _ITEM = Item.__table__
 _VERSION = ItemVersion.__table__
 _RELATION = Relation.__table__
+_ATTACHMENT = ItemAttachment.__table__
 # Set on every updated item besides the columns its operations name.
 _MOVED_ON = ("version", "valid_from", "last_change_id")
 
@@ -127,6 +135,7 @@ def _apply(
                      for row in [row for _, row in new_rows] + list(updated.values())]
     insert_rows(session, _VERSION, versions_made)
     _apply_relations(session, planned, rows, change_id, at, result)
+    _apply_attachments(session, planned, rows, change_id, at, result)
     _forget_register_objects(session)
     return result
 
@@ -271,8 +280,34 @@ def _apply_relations(session: Session, planned: list[dict[str, Any]],
     result.relations_added = len(added)
 
 
+def _apply_attachments(session: Session, planned: list[dict[str, Any]],
+                       rows: dict[str, dict[str, Any]], change_id: int, at: datetime,
+                       result: AppliedChangeSet) -> None:
+    """Attach and remove files (``bir.attachments``): a removed attachment's row is closed, never
+    deleted, so the item as of an earlier moment still lists it."""
+    ops = [op for op in planned if op["op"] in ("attach", "detach")]
+    if not ops:
+        return
+    blobs = dict(session.execute(select(Blob.sha256, Blob.id).where(
+        Blob.sha256.in_({op["attachment"] for op in ops}))).all())
+    for op in ops:
+        item_id, blob_id = rows[op["item"]]["id"], blobs[op["attachment"]]
+        if op["op"] == "attach":
+            session.execute(insert(_ATTACHMENT).values(
+                item_id=item_id, blob_id=blob_id, filename=op["filename"], title=op.get("title"),
+                valid_from=at, valid_to=None, change_id=change_id, ended_change_id=None))
+            result.attachments_added += 1
+        else:
+            ended = session.execute(
+                update(_ATTACHMENT)
+                .where(_ATTACHMENT.c.item_id == item_id, _ATTACHMENT.c.blob_id == blob_id,
+                       _ATTACHMENT.c.valid_to.is_(None))
+                .values(valid_to=at, ended_change_id=change_id))
+            result.attachments_removed += ended.rowcount
+
+
 def _forget_register_objects(session: Session) -> None:
     """Expire register objects this session loaded before: the rows changed under them."""
     for obj in list(session.identity_map.values()):
-        if isinstance(obj, Item | ItemVersion | Relation):
+        if isinstance(obj, Item | ItemVersion | Relation | ItemAttachment):
             session.expire(obj)

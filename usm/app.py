@@ -67,7 +67,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_ENABLED=True,
-        MAX_CONTENT_LENGTH=audit.MAX_UPLOAD_BYTES,  # uploads (imports) larger are refused
+        # Uploads (imports, attachments with their form) larger are refused.
+        MAX_CONTENT_LENGTH=max(audit.MAX_UPLOAD_BYTES, settings.attachment_max_bytes + (1 << 20)),
+        ATTACHMENT_STORAGE=settings.attachment_storage,
+        ATTACHMENT_MAX_BYTES=settings.attachment_max_bytes,
         **{auditing.ACT_AS_SETTING: settings.allow_act_as},
     )
     if settings.trusted_proxies:

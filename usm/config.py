@@ -83,6 +83,32 @@ def default_currency() -> str:
     return value
 
 
+DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+
+
+def attachment_storage() -> str:
+    """``USM_ATTACHMENT_STORAGE``: where uploaded attachments' bytes are kept: ``database`` (the
+    default: every web worker and host reads the same database) or the absolute path of a
+    directory all of them share (files named by their SHA-256, written atomically)."""
+    value = os.environ.get("USM_ATTACHMENT_STORAGE", "").strip() or "database"
+    if value != "database" and not Path(value).is_absolute():
+        raise ValueError(f"USM_ATTACHMENT_STORAGE must be 'database' or an absolute directory "
+                         f"path shared by every host, not {value!r}")
+    return value
+
+
+def attachment_max_bytes() -> int:
+    """``USM_ATTACHMENT_MAX_BYTES``: the largest attachment accepted (20 MB unless set; at most
+    1 GB)."""
+    value = os.environ.get("USM_ATTACHMENT_MAX_BYTES", "").strip()
+    if not value:
+        return DEFAULT_ATTACHMENT_MAX_BYTES
+    if not value.isdigit() or not 1024 <= int(value) <= 1024 ** 3:
+        raise ValueError(f"USM_ATTACHMENT_MAX_BYTES must be a number of bytes from 1024 to "
+                         f"1073741824, not {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -95,12 +121,17 @@ class Settings:
     allow_act_as: bool = False
     # USM_TRUSTED_PROXIES: reverse proxies in front, whose X-Forwarded-For/-Proto are believed.
     trusted_proxies: int = 0
+    # USM_ATTACHMENT_STORAGE ("database" or a shared directory) and USM_ATTACHMENT_MAX_BYTES.
+    attachment_storage: str = "database"
+    attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES
 
     @classmethod
     def from_env(cls) -> Settings:
         return cls(database_url=database_url(), secret_key=secret_key(),
                    secure_cookies=secure_cookies(), single_sign_on=single_sign_on(),
-                   allow_act_as=allow_act_as(), trusted_proxies=trusted_proxies())
+                   allow_act_as=allow_act_as(), trusted_proxies=trusted_proxies(),
+                   attachment_storage=attachment_storage(),
+                   attachment_max_bytes=attachment_max_bytes())
 
 
 def base_url() -> str | None:

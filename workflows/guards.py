@@ -60,6 +60,19 @@ class RiskParams(_Params):
     level: str = Field(pattern="^(low|medium|high)$")
 
 
+class Reason(str):
+    """Why a guard blocks, as the text every caller shows, with the change's ``fields`` that fix
+    it (a detail field such as ``impact``, a model field, ``change_set`` or ``approvals``) so a
+    screen can lead the user there; still a plain ``str`` wherever it goes."""
+
+    fields: tuple[str, ...]
+
+    def __new__(cls, text: str, *fields: str) -> Reason:
+        reason = super().__new__(cls, text)
+        reason.fields = fields
+        return reason
+
+
 @dataclass(frozen=True)
 class Guard:
     name: str
@@ -76,17 +89,17 @@ def _field_value(change: Change, name: str) -> Any:
 
 def _required_fields(change: Change, params: RequiredFieldsParams) -> str | None:
     missing = [f for f in params.fields if _field_value(change, f) in (None, "", [], {})]
-    return f"fill in {', '.join(missing)} first" if missing else None
+    return Reason(f"fill in {', '.join(missing)} first", *missing) if missing else None
 
 
 def _approvals(change: Change, params: ApprovalsParams) -> str | None:
     current = change.current_approvals()
     rejected = [a for a in current if a.decision == "rejected"]
     if rejected:
-        return f"rejected by {rejected[0].approver}"
+        return Reason(f"rejected by {rejected[0].approver}", "approvals")
     approved = len({a.approver for a in current if a.decision == "approved"})
     if approved < params.count:
-        return f"needs {params.count} approval(s), has {approved}"
+        return Reason(f"needs {params.count} approval(s), has {approved}", "approvals")
     return None
 
 
@@ -98,44 +111,46 @@ def _cost_at_most(change: Change, params: CostParams) -> str | None:
     value = money_by_currency(change.change_set_value)
     estimate = change.cost_estimate
     if estimate is None and not value:
-        return "estimate the cost first"
+        return Reason("estimate the cost first", "cost_estimate")
     currencies = set(value) | ({change.currency} if estimate is not None and change.currency
                                else set())
     if len(currencies) > 1:
-        return (f"the change's amounts are in {' and '.join(sorted(currencies))}; this model's "
-                "limit cannot weigh them together")
+        return Reason(f"the change's amounts are in {' and '.join(sorted(currencies))}; this "
+                      "model's limit cannot weigh them together", "currency")
     currency = next(iter(currencies), None)
     if params.currency and currency and currency != params.currency:
-        return (f"the change's amounts are in {currency}; this model's limit is in "
-                f"{params.currency}")
+        return Reason(f"the change's amounts are in {currency}; this model's limit is in "
+                      f"{params.currency}", "currency")
     worth = value.get(currency, Decimal(0)) if currency else Decimal(0)
     if estimate is not None and estimate >= worth:
         if estimate > params.amount:
-            return f"cost {estimate} is above this model's limit of {params.amount}"
+            return Reason(f"cost {estimate} is above this model's limit of {params.amount}",
+                          "cost_estimate")
         return None
     if worth > params.amount:
-        return (f"the change set is worth {worth:.2f} {currency}, above this model's limit of "
-                f"{params.amount}")
+        return Reason(f"the change set is worth {worth:.2f} {currency}, above this model's "
+                      f"limit of {params.amount}", "change_set")
     return None
 
 
 def _risk_at_most(change: Change, params: RiskParams) -> str | None:
     if change.risk is None:
-        return "assess the risk first"
+        return Reason("assess the risk first", "risk")
     if RISK_LEVELS.index(change.risk) > RISK_LEVELS.index(params.level):
-        return f"risk {change.risk} is above this model's limit ({params.level})"
+        return Reason(f"risk {change.risk} is above this model's limit ({params.level})",
+                      "risk")
     return None
 
 
 def _has_change_set(change: Change, params: NoParams) -> str | None:
-    return None if change.has_change_set() else "the change set is empty"
+    return None if change.has_change_set() else Reason("the change set is empty", "change_set")
 
 
 def _window_planned(change: Change, params: NoParams) -> str | None:
     if change.planned_start is None or change.planned_end is None:
-        return "plan the window (start and end) first"
+        return Reason("plan the window (start and end) first", "planned_start")
     if change.planned_end <= change.planned_start:
-        return "the planned window ends before it starts"
+        return Reason("the planned window ends before it starts", "planned_end")
     return None
 
 
@@ -143,17 +158,17 @@ def _within_window(change: Change, params: NoParams) -> str | None:
     """Implementation inside the planned window only: a change implemented outside it is one
     nobody planned for then."""
     if change.planned_start is None or change.planned_end is None:
-        return "plan the window (start and end) first"
+        return Reason("plan the window (start and end) first", "planned_start")
     now = MOMENT.get() or utcnow()
     if not change.planned_start <= now <= change.planned_end:
-        return (f"outside the planned window ({change.planned_start:%Y-%m-%d %H:%M} to "
-                f"{change.planned_end:%Y-%m-%d %H:%M} UTC)")
+        return Reason(f"outside the planned window ({change.planned_start:%Y-%m-%d %H:%M} to "
+                      f"{change.planned_end:%Y-%m-%d %H:%M} UTC)", "planned_start")
     return None
 
 
 def _successful(change: Change, params: NoParams) -> str | None:
     if change.outcome is None:
-        return "record the outcome of the evaluation first"
+        return Reason("record the outcome of the evaluation first", "outcome")
     return None
 
 

@@ -94,9 +94,9 @@ def test_coordinator_receives_two_laptops_and_owner_finds_them(  # type: ignore[
     assert [c.split()[0] for c in progress.evaluate_all("els => els.map(e => e.className)")][:6] \
         == ["done"] * 5 + ["current"]
     log = page.locator("section", has=page.get_by_role("heading", name="Step log"))
-    for trigger in ("register", "check_delivery", "accept_delivery", "pre_authorise",
-                    "start_labelling", "register_stock"):
-        assert log.get_by_role("cell", name=trigger, exact=True).count() == 1, trigger
+    for action in ("Registered", "Check delivery", "Accept delivery", "Pre-authorised by the model",
+                   "Start labelling", "Register in stock"):  # the model's labels, not its codes
+        assert log.get_by_role("cell", name=action, exact=True).count() == 1, action
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, "sam")

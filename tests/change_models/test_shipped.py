@@ -100,6 +100,11 @@ def _setup_laptop_in_use(db: Database) -> dict[str, str]:
     return {"lap": key_of(db, "STD-LAP")}
 
 
+def _setup_laptop_in_stock(db: Database) -> dict[str, str]:
+    implement_normal_change(db, [laptop("lap", "CHK-LAP", status="in_stock")], SETUP_AT)
+    return {"lap": key_of(db, "CHK-LAP")}
+
+
 def _setup_core_switch(db: Database) -> dict[str, str]:
     implement_normal_change(db, [{"op": "create_item", "ref": "sw", "class": "network.switch",
                                   "name": "Core switch A", "serial_number": "EMG-SW-A",
@@ -217,6 +222,16 @@ SCENARIOS: dict[str, Scenario] = {
             register.item_view(db, ctx["lap"])),
         before=lambda ctx: (1, 8),
         after=lambda ctx: (2, 32),
+    ),
+    "check-out": Scenario(  # a laptop from stock handed to a person
+        setup=_setup_laptop_in_stock,
+        operations=lambda ctx, n: [
+            {"op": "update_item", "item": ctx["lap"], "owner": "Iris van Dijk"},
+            {"op": "set_status", "item": ctx["lap"], "status": "in_use"}],
+        observe=lambda db, ctx: (lambda v: (v.core["status"], v.core["owner"]))(
+            register.item_view(db, ctx["lap"])),
+        before=lambda ctx: ("in_stock", None),
+        after=lambda ctx: ("in_use", "Iris van Dijk"),
     ),
     "emergency-change": Scenario(  # a failed core switch swapped for a spare
         setup=_setup_core_switch,
@@ -514,7 +529,7 @@ def walker(db: Database, path: Path) -> Walker:
 def test_the_product_ships_the_expected_models() -> None:
     assert {p.stem for p in SHIPPED} >= {
         "normal-change", "standard-change", "emergency-change", "hardware-receipt",
-        "cloud-instance-request", "software-installation", "asset-retirement"}
+        "cloud-instance-request", "software-installation", "asset-retirement", "check-out"}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=_ids(SHIPPED))

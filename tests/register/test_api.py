@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
+from tests.attachments.files import sample_files
 from tests.support.api import API, ApiClient, error_of
 from tests.support.helpers import at, implement_normal_change, laptop
 from tests.support.web import make_app
@@ -51,9 +52,22 @@ ACCESS: dict[str, set[str]] = {
     "listImportDifferences": {COORDINATOR},
     "listAuditLog": {ADMIN}, "exportAuditLog": {ADMIN},  # the audit log: administrators only
     "printLabels": REGISTER,  # labels of items the caller may read
+    # attachments: readers download, coordinators attach and remove (each a change); files
+    # kept with a change are for its participants
+    "listItemAttachments": REGISTER, "getItemAttachmentContent": REGISTER,
+    "attachToItem": {COORDINATOR}, "detachFromItem": {COORDINATOR},
+    "listChangeFiles": CHANGES, "addChangeFile": CHANGES, "getChangeFileContent": CHANGES,
+    "createBulkChange": {COORDINATOR},  # one change for a selection: coordinators, as on the web
+    # check-out and check-in are changes (coordinators); participants see them and book items
+    "checkOut": {COORDINATOR}, "checkIn": {COORDINATOR}, "listCheckouts": CHANGES,
+    "listReservations": CHANGES, "createReservation": CHANGES, "cancelReservation": CHANGES,
+    # reference data: any caller reads (the pickers), administrators keep it
+    "listReferenceValues": EVERYONE, "addReferenceValue": {ADMIN},
+    "editReferenceValue": {ADMIN}, "mergeReferenceValue": {ADMIN},
 }
 SAMPLES = {"key": "LAP-000003", "code": "hardware.laptop", "trigger": "assess",
-           "token_id": "999999", "version": "999"}
+           "token_id": "999999", "version": "999", "file_id": "999999",
+           "reservation_id": "999999"}
 # Reads that need a query to have anything to answer.
 QUERY_BY_OPERATION = {"printLabels": "?keys=LAP-000001"}
 SAMPLE_BY_OPERATION = {
@@ -65,6 +79,8 @@ SAMPLE_BY_OPERATION = {
     "getItemClassVersion": {"version": "1"}, "exportItemClassVersion": {"version": "1"},
     "getLicenceProduct": {"product": "Adobe Acrobat Pro"},
     "acceptImport": {"import_id": "0" * 32},
+    **{op: {"kind": "cost_centre", "code": "CC-100"} for op in (
+        "listReferenceValues", "addReferenceValue", "editReferenceValue", "mergeReferenceValue")},
 }
 
 
@@ -81,6 +97,10 @@ def demo_api(tmp_path_factory: pytest.TempPathFactory, templates) -> Iterator[Ap
                              data=b"class,name\nhardware.laptop,Found\n", content_type="text/csv")
         env.setitem(SAMPLE_BY_OPERATION, "listImportDifferences",
                     {"import_id": upload.get_json()["id"]})
+        item_file, change_file = sample_files(app.extensions["usm_db"])
+        env.setitem(SAMPLE_BY_OPERATION, "getItemAttachmentContent", item_file)
+        env.setitem(SAMPLE_BY_OPERATION, "listChangeFiles", {"key": change_file["key"]})
+        env.setitem(SAMPLE_BY_OPERATION, "getChangeFileContent", change_file)
         yield client
     app.extensions["usm_db"].dispose()
 
@@ -202,7 +222,7 @@ def test_an_unexpected_failure_is_a_json_500_without_internals(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(register, "list_items", broken)
+    monkeypatch.setattr(register, "search_items", broken)
     response = api.get("/items")
     assert response.status_code == 500
     error = error_of(response)

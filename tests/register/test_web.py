@@ -315,4 +315,8 @@ def test_register_pages_issue_a_fixed_number_of_statements(
     many = {path: _statements(web_db, sam, path) for path in paths}
 
     assert many == few
-    assert max(few.values()) <= 20
+    # The item page is the heaviest: besides the item, its relations, services, pending changes
+    # and history, it reads its check-out panel (one transaction: the check-out and the
+    # bookings) and its attachments (one transaction: the files, those pending, and the
+    # history's file events), each a fixed number of statements.
+    assert max(few.values()) <= 25

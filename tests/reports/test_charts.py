@@ -13,8 +13,13 @@ from web.support.charts import Series, bar_chart, column_chart, value_text
 RECT = re.compile(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"')
 
 
+def wide(html: str) -> str:
+    """The figure's drawing for a wide box (the drawing for a narrow one follows it)."""
+    return html[:html.index("</svg>")]
+
+
 def bars(svg: str) -> list[tuple[str, str, str, str]]:
-    return RECT.findall(svg)
+    return RECT.findall(wide(svg))
 
 
 def test_bars_are_proportional_to_the_values() -> None:
@@ -74,7 +79,7 @@ def test_stacked_columns_per_month() -> None:
     assert columns == [("58.20", "96.00", "215.60", "124.00"), ("58.20", "34.00", "215.60", "62.00"),
                        ("366.20", "34.00", "215.60", "186.00")]
     assert ">Warranty</text>" in html and ">Lease</text>" in html  # legend
-    assert html.count(">3</text>") == 2  # each month's total
+    assert wide(html).count(">3</text>") == 2  # each month's total
     assert "<td>Jan</td><td>2</td><td>1</td><td>3</td>" in html
 
 
@@ -93,10 +98,51 @@ def test_side_by_side_columns_scale_to_the_largest_single_value() -> None:
     assert heights == [("58.20", "93.00"), ("166.00", "46.50"), ("474.00", "186.00")]
     # Each column carries its own value (no total of unlike figures); a zero carries none.
     labels = re.findall(r'<text x="([0-9.]+)" y="([0-9.]+)" text-anchor="middle" '
-                        r'fill="[^"]+">([0-9]+)</text>', html)
+                        r'fill="[^"]+">([0-9]+)</text>', wide(html))
     # Centres: 58.2 + 107.8 / 2 = 112.1, 166 + 53.9 = 219.9, 474 + 53.9 = 527.9; 4 above each top.
     assert labels == [("112.10", "123.00", "2"), ("219.90", "169.50", "1"),
                       ("527.90", "30.00", "4")]
     assert "<th scope=\"col\">Total</th>" not in html
     with pytest.raises(ValueError):
         column_chart(["Jan"], [Series("Warranty", [1, 2])], title="mismatch")
+
+
+def _narrow(html: str) -> str:
+    start = html.index('<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg narrow"')
+    return html[start:html.index("</svg>", start)]
+
+
+def _font_px(svg: str, shown_at: int) -> float:
+    """The size text of ``svg`` is shown at when the drawing is ``shown_at`` px wide."""
+    width = int(re.search(r'viewBox="0 0 (\d+) ', svg).group(1))
+    size = int(re.search(r'font-size="(\d+)"', svg).group(1))
+    return size * shown_at / width
+
+
+def test_a_narrow_box_gets_a_drawing_whose_text_stays_legible() -> None:
+    """At 375 px a chart is about 310 px wide (in a dashboard panel): the wide drawing's text
+    would be 6 px there, the narrow one's 11 or more."""
+    html = str(bar_chart([("A very long class name that goes on and on", 10), ("Short", 5)],
+                         title="By class"))
+    narrow = _narrow(html)
+    assert _font_px(wide(html), 310) < 6 and _font_px(narrow, 310) >= 11
+    # The label has its own line above the bar, so the bar takes the whole width.
+    assert ">A very long class name that goes on and on</text>" in narrow  # 42 characters fit
+    assert [w for _, _, w, _ in RECT.findall(narrow)] == ["260.00", "130.00"]  # 300 - 40
+    assert html.count('role="img"') == 2 and html.count("<table>") == 1  # one table of figures
+
+
+def test_narrow_columns_label_every_nth_month_and_drop_colliding_values() -> None:
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    html = str(column_chart(months, [Series("Warranty", [100] * 12),
+                                     Series("Lease", [1200] * 12)], title="Expiries"))
+    narrow = _narrow(html)
+    axis = re.findall(r'text-anchor="middle" fill="[^"]+">(2026-\d\d)</text>', narrow)
+    # Slots of 292 / 12 = 24 units; a 7-character label needs 55: every third month.
+    assert axis == ["2026-01", "2026-04", "2026-07", "2026-10"]
+    assert ">1,300</text>" in wide(html)
+    assert ">1,300</text>" not in narrow  # a total wider than its slot is left to the table
+    positions = [float(x) for x in re.findall(r'<text x="([0-9.]+)"[^>]*text-anchor="middle"',
+                                             narrow)]
+    assert min(positions) >= 4 + 7 * 7 / 2  # the first label is not cut off at the left
+    assert ">Warranty</text>" in narrow and ">Lease</text>" in narrow  # legend, a line each

@@ -77,3 +77,14 @@ def counted(db: Database) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+
+
+def reference_values(db: Database, kind: str, *values: str | tuple[str, str]) -> None:
+    """Set up reference data of ``kind`` as an administrator would: each value a code, or a
+    (code, name) pair. Once a kind has values, change sets may set only those (issue 23)."""
+    from usm.services import reference
+    from usm.services.audit_log import Origin
+
+    for value in values:
+        code, name = value if isinstance(value, tuple) else (value, value)
+        reference.add_value(db, Origin("ada"), kind, code, name)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from tests.attachments.files import sample_files
 from tests.support.web import login
 from usm.services.audit import save_options, start_scan, store_upload
 from usm.services.platform import Database, load_demo
@@ -33,6 +34,8 @@ ACCESS: dict[str, set[str] | None] = {
     "static": None,
     "home.index": EVERYONE,
     "accounts.tokens": EVERYONE,
+    "accounts.password": EVERYONE,
+    "home.favicon": None,
     "search.results": EVERYONE,
     "register.item": REGISTER,
     "register.search": REGISTER,
@@ -60,10 +63,15 @@ ACCESS: dict[str, set[str] | None] = {
     "audit.upload_form": {COORDINATOR}, "audit.reconciliation": {COORDINATOR},
     "audit.scan_start": {COORDINATOR}, "audit.scan_page": {COORDINATOR},
     "labels.form": REGISTER, "labels.pdf": REGISTER,
+    "attachments.item_download": REGISTER, "attachments.change_download": CHANGES,
+    "checkouts.overview": CHANGES, "checkouts.new": {COORDINATOR},
+    "checkouts.checkin_form": {COORDINATOR},
     "register.items_export": REGISTER, "register.history_export": REGISTER, "changes.export": CHANGES,
     "accounts.new_user": {ADMIN},
     "accounts.user": {ADMIN},
     "audit_log.entries": {ADMIN}, "audit_log.export": {ADMIN},
+    "reference.index": {ADMIN}, "reference.values": {ADMIN}, "reference.value": {ADMIN},
+    "reference.lookup": EVERYONE,
 }
 SAMPLES = {
     "key": "LAP-000003", "code": "normal-change", "version": "1", "username": "carol",
@@ -78,6 +86,8 @@ SAMPLE_BY_ENDPOINT = {
     "reports.licence_product": {"product": "Adobe Acrobat Pro"},
     "register.items_export": {"fmt": "xlsx"}, "register.history_export": {"fmt": "csv"},
     "changes.export": {"fmt": "csv"}, "audit_log.export": {"fmt": "xlsx"},
+    "reference.values": {"kind": "cost_centre"},
+    "reference.value": {"kind": "cost_centre", "code": "CC-100"},
 }
 
 
@@ -116,6 +126,9 @@ def stored_import(folder: Path, db: Database) -> Iterator[None]:
         env.setitem(SAMPLE_BY_ENDPOINT, "audit.reconciliation", {"token": token})
         scan = start_scan(db, "carol", "IT store room, floor 0")
         env.setitem(SAMPLE_BY_ENDPOINT, "audit.scan_page", {"token": scan})
+        item_file, change_file = sample_files(db)
+        env.setitem(SAMPLE_BY_ENDPOINT, "attachments.item_download", item_file)
+        env.setitem(SAMPLE_BY_ENDPOINT, "attachments.change_download", change_file)
         yield
 
 

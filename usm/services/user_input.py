@@ -14,6 +14,7 @@ from typing import Any
 
 from bir.base import to_money, utcnow
 from bir.errors import FieldError, Invalid
+from bir.yaml_input import load_yaml  # YAML a person wrote, read within limits
 
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
@@ -195,6 +196,6 @@ def change_details(form: Mapping[str, str], names: Iterable[str] = DETAIL_FIELDS
     return values
 
 
-__all__ = ["DETAIL_FIELDS", "InputError", "change_details", "day_end", "parse_day",
+__all__ = ["DETAIL_FIELDS", "InputError", "change_details", "day_end", "load_yaml", "parse_day",
            "nesting_depth", "parse_decimal", "parse_moment", "parse_money", "parse_whole",
            "unstorable_reason", "unstorable_text"]

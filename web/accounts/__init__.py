@@ -9,4 +9,4 @@ from web.accounts.blueprint import bp
 
 __all__ = ["bp"]
 
-from web.accounts import settings, sign_in, sso, users  # noqa: E402,F401
+from web.accounts import password, settings, sign_in, sso, users  # noqa: E402,F401

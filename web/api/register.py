@@ -3,14 +3,21 @@ item classes and services. Read only: the register changes through changes."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import request, url_for
+
 from usm.services import register
 from usm.services.register import ItemFilter, ItemView
-from web.api.auth import roles_required
+from web.api.auth import holder, roles_required
 from web.api.blueprint import bp
+from web.api.errors import ApiError
 from web.api.pagination import after_key, page_of
 from web.api.schemas.common import money_text
 from web.api.schemas.register import (
     AsOfQuery,
+    BulkIn,
+    BulkOut,
     Configuration,
     FieldChangeOut,
     Financial,
@@ -42,17 +49,61 @@ TAGS = ["register"]
 @api_spec.validate(query=ItemsQuery, resp=responses(HTTP_200=ItemPage), tags=TAGS,
                    operation_id="listItems")
 def list_items(query: ItemsQuery) -> ItemPage:
-    """List register items, filtered, by key
+    """List register items, filtered and sorted
 
-    Keyset-paginated by item key. With `as_of`, the register as it stood at that moment.
+    Sorted by `sort` (then by key; empty values last) ascending or descending, as the register
+    page sorts, and keyset-paginated: follow `next`, whose cursor holds the sort and the last
+    row's place, so every item comes exactly once. With `as_of`, the register as it stood at that
+    moment.
     """
-    flt = ItemFilter(text=query.q, class_code=query.class_code, status=query.status,
-                     owner=query.owner, location=query.location, cost_centre=query.cost_centre)
-    rows, total = register.list_items(database(), flt, after=after_key(query.cursor),
-                                      limit=query.limit + 1, as_of=query.as_of)
-    shown, next_url = page_of(rows, query.limit)
-    return ItemPage(items=[ItemSummary(**vars(r)) for r in shown], total=total,
+    search = register.SearchQuery(
+        text=query.q, class_code=query.class_code, status=query.status, owner=query.owner,
+        location=query.location, cost_centre=query.cost_centre, sort=query.sort,
+        descending=query.order == "desc", after=query.cursor, limit=query.limit,
+        as_of=query.as_of)
+    if query.cursor is not None:
+        try:
+            register.decode_cursor(search, query.cursor)
+        except register.BadQuery as exc:
+            raise ApiError(422, "invalid_request", str(exc), [("cursor", str(exc))]) from exc
+    page = register.search_items(database(), search)
+    next_url = None
+    if page.next_cursor:
+        args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "cursor"}
+        next_url = url_for("api.list_items", **args, cursor=page.next_cursor)
+    return ItemPage(items=[ItemSummary(**vars(r)) for r in page.rows], total=page.total,
                     as_of=query.as_of, next=next_url)
+
+
+@bp.post("/register/bulk")
+@roles_required(*access.CHANGE_EDITORS)
+@api_spec.validate(json=BulkIn, resp=responses("HTTP_400", "HTTP_409", "HTTP_415",
+                                               HTTP_201=BulkOut), tags=TAGS,
+                   operation_id="createBulkChange")
+def bulk_change(json: BulkIn) -> Any:
+    """One change for many items: set status, assign, move or retire a selection
+
+    The selection is `keys` or a register `filter` (however many items it finds, read now).
+    Items that already have the value are left out. Status moves go by the register's rules:
+    if any selected item cannot make the move, nothing is registered and the 422 names them
+    (the first 20) and counts them. The change (a standard change; an asset retirement for
+    `retire`) is carried through its steps as far as its model allows, as the caller; `blocked`
+    says where it waits for a person.
+    """
+    chosen = json.selection
+    if chosen.keys is not None:
+        selection = register.select_keys(chosen.keys)
+    else:
+        assert chosen.filter is not None
+        selection = register.select_matching(
+            chosen.filter.model_dump(by_alias=True, exclude_none=True))
+    done = register.run_bulk(database(), holder().username, selection,
+                             register.bulk_action(json.action, json.value))
+    carried = done.carried
+    out = BulkOut(key=carried.key, model=done.model, count=done.count, unchanged=done.unchanged,
+                  state=carried.state, state_label=carried.state_label, step=carried.step,
+                  reached=carried.reached, blocked=list(carried.blocked))
+    return out, 201, {"Location": url_for("api.get_change", key=carried.key)}
 
 
 @bp.get("/items/<key>")

@@ -256,6 +256,10 @@ FILE_RESPONSES: dict[str, dict[str, tuple[str, ...]]] = {
 RAW_FILE_BODIES = {"createImport"}
 # Operations whose JSON body may be left out entirely.
 OPTIONAL_BODIES = {"moveChange"}
+# Operations that also take a stream (media type -> what it holds), read by the view itself.
+STREAM_BODIES = {"createChange": {"application/x-ndjson": (
+    "the change's details (ChangeHeader) as JSON on the first line, then one operation (as in "
+    "CreateChange.operations) per line")}}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -276,6 +280,9 @@ def openapi_document() -> dict[str, Any]:
                     _text_only(parameter["schema"])
             if op_id in OPTIONAL_BODIES and "requestBody" in operation:
                 operation["requestBody"]["required"] = False
+            for media_type, text in STREAM_BODIES.get(op_id, {}).items():
+                operation["requestBody"]["content"][media_type] = {
+                    "schema": {"type": "string", "description": text}}
             if op_id in RAW_FILE_BODIES:
                 operation["requestBody"]["content"]["application/octet-stream"] = {
                     "schema": _FILE}

@@ -32,9 +32,16 @@ ACTION_LABELS = {
     "user.deactivated": _l("User deactivated"),
     "user.activated": _l("User activated"),
     "user.password_reset": _l("Password reset"),
+    "user.password_changed": _l("Own password changed"),
     "settings.language": _l("Language changed"),
     "export": _l("File exported"),
     "act_as": _l("Written as another user"),
+    "reference.created": _l("Reference value added"),
+    "reference.renamed": _l("Reference value renamed"),
+    "reference.linked": _l("Reference value linked"),
+    "reference.retired": _l("Reference value retired"),
+    "reference.activated": _l("Reference value reactivated"),
+    "reference.merged": _l("Reference value merged"),
 }
 
 

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from usm.services import changes
+from usm.services import attachments, changes
 from usm.services.changes import (
     ROW_INPUT,
     ChangeConflict,
@@ -37,6 +37,7 @@ from usm.services.item_classes import DEPRECIATION_METHODS
 from usm.services.platform import default_currency
 from usm.services.register import MONEY_FIELDS
 from usm.services.user_input import DETAIL_FIELDS, change_details
+from web.changes import moves
 from web.changes.blueprint import bp
 from web.support import access
 from web.support.context import database
@@ -66,10 +67,12 @@ class FormState:
     def counts(self) -> dict[str, int]:
         return {s: len(self.rows.section(s)) for s in SECTIONS}
 
-    def add_rows(self, section: str, count: int) -> None:
-        """Blank rows; a new item's offers the register's currency as a real value."""
+    def add_rows(self, section: str, count: int, offered: dict[str, str] | None = None) -> None:
+        """Blank rows; a new item's offers what the form spec offers (the register's currency,
+        the model's status) as real values."""
         rows = self.rows.section(section)
-        blank = {"currency": default_currency()} if section == "create" else {}
+        blank = (offered if offered is not None else {"currency": default_currency()}) \
+            if section == "create" else {}
         rows.extend(dict(blank) for _row in range(max(0, min(MAX_ROWS, len(rows) + count)
                                                       - len(rows))))
 
@@ -162,6 +165,8 @@ def queue_filter(args: Mapping[str, str]) -> changes.ChangeFilter:
         coordinator=args.get("coordinator") or None,
         involving=current_user.username if args.get("mine") else None,
         overdue_only=bool(args.get("overdue")),
+        awaiting=current_user.username if args.get("awaiting") else None,
+        next_move=current_user.username if args.get("next") else None,
     )
 
 
@@ -187,20 +192,35 @@ def detail(key: str) -> ResponseReturnValue:
     return _detail_page(key)
 
 
+def _operations_from() -> int:
+    """Where the page of the change set starts (``?operations_from=``, 0-based); a page of a
+    large change set is read against the register, never all of it at once."""
+    raw = request.args.get("operations_from", "0")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+
+
 def _detail_page(key: str, status: int = 200, **forms: Any) -> ResponseReturnValue:
-    view = changes.change_detail(database(), key, current_user.username)
+    view = changes.change_detail(database(), key, current_user.username,
+                                 operations_from=_operations_from())
     editor = bool(set(current_user.roles) & set(access.CHANGE_EDITORS))
     coordinators = list(view.coordinators)
     if view.summary.coordinator and view.summary.coordinator not in coordinators:
         coordinators.append(view.summary.coordinator)
+    details_form = editor and view.summary.step not in ("closed", "rejected", "withdrawn")
     return render_template(
         "changes/detail.html", change=view, summary=view.summary, editor=editor,
-        coordinator_options=coordinators,
+        page_size=changes.DIFF_PAGE,
+        coordinator_options=coordinators, log=moves.log_lines(view),
+        # An approver rejects in "Your decision": the same move is not offered twice.
+        moves=moves.next_moves(view, details_form=details_form,
+                               exclude=("rejected",) if view.may_approve else ()),
+        open_details=request.args.get("details") == "open",
         details=forms.get("details") or _details_values(view),
         details_errors=forms.get("details_errors") or {},
         comment=forms.get("comment", ""), comment_errors=forms.get("comment_errors") or {},
         approval_errors=forms.get("approval_errors") or {},
         approval_comment=forms.get("approval_comment", ""),
+        change_files=attachments.change_files(database(), view.summary.key),
     ), status
 
 
@@ -331,10 +351,15 @@ def _read_form(form: MultiDict[str, str]) -> FormState:
     return FormState(values, rows, services=form.getlist("services"))
 
 
-def _more_rows(state: FormState, action: str) -> bool:
-    """Handle the form's own buttons ("more rows", "show attributes"); True when one was pressed."""
+def _more_rows(state: FormState, action: str, spec: ChangeFormSpec | None = None) -> bool:
+    """Handle the form's own buttons ("more rows", "show attributes", "copy") and pasted serial
+    numbers; True when the form goes back to the user instead of being saved."""
+    for problem in state.rows.problems:
+        state.errors.setdefault(problem.field, []).append(problem.message)
+    if state.rows.copied or state.rows.problems:
+        return True
     if action.startswith("more-") and action[5:] in SECTIONS:
-        state.add_rows(action[5:], MORE_ROWS)
+        state.add_rows(action[5:], MORE_ROWS, spec.new_item if spec else None)
         return True
     return action == "refresh"
 
@@ -360,14 +385,15 @@ def new_for_model(model: str) -> ResponseReturnValue:
     if request.method == "GET":
         state = FormState(values={"source": "customer", "coordinator": current_user.username})
         for section, count in DEFAULT_ROWS.items():
-            state.add_rows(section, count)
-        if len(spec.classes) == 1:
-            for row in state.rows.create:
-                row["class"] = spec.classes[0].code
+            state.add_rows(section, count, spec.new_item)
+        # Items handed on from the register's bulk actions: one update row each.
+        items = [k.strip().upper() for k in request.args.getlist("item") if k.strip()]
+        if items:
+            state.rows.update = [{"item": k} for k in items[:MAX_ROWS]]
         return _new_form(spec, state)
     state = _read_form(request.form)
-    if _more_rows(state, request.form.get("action", "")):
-        return _new_form(spec, state)
+    if _more_rows(state, request.form.get("action", ""), spec):
+        return _new_form(spec, state, 422 if state.errors else 200)
     if not state.read_amounts([f.name for f in spec.fields if f.type == "money"]):
         return _new_form(spec, state, 422)
     operations, origins, problems = state.rows.operations()
@@ -433,7 +459,7 @@ def _change_set_page(key: str, state: FormState | None = None, status: int = 200
     if state is None:
         state = FormState(rows=ChangeSetRows.from_operations(view.operations))
         for section in spec.sections():
-            state.add_rows(section, 1)  # a blank row to add to what is there
+            state.add_rows(section, 1, spec.new_item)  # a blank row to add to what is there
     # Re-rendering (more rows, errors) keeps the version the form was first made from; only
     # after a conflict the user has seen does the form take the current one.
     _offer(spec, state)
@@ -450,9 +476,9 @@ def _change_set_page(key: str, state: FormState | None = None, status: int = 200
 def change_set(key: str) -> ResponseReturnValue:
     version = _version()
     state = _read_form(request.form)
-    if _more_rows(state, request.form.get("action", "")):
-        return _change_set_page(key, state)
     spec = changes.change_form_spec(database(), key)
+    if _more_rows(state, request.form.get("action", ""), spec):
+        return _change_set_page(key, state, 422 if state.errors else 200)
     if not state.read_amounts([]):
         return _change_set_page(key, state, 422)
     operations, origins, problems = state.rows.operations()

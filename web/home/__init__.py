@@ -8,4 +8,4 @@ from web.home.blueprint import bp
 
 __all__ = ["bp"]
 
-from web.home import index  # noqa: E402,F401
+from web.home import index, my_work  # noqa: E402,F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from web.reference import lookup, pages  # noqa: F401  (each adds its routes to bp)
 from web.reference.blueprint import bp
 
 __all__ = ["bp"]

@@ -9,4 +9,4 @@ from web.register.blueprint import bp
 
 __all__ = ["bp"]
 
-from web.register import export, pages  # noqa: E402,F401
+from web.register import bulk, export, pages  # noqa: E402,F401

@@ -11,9 +11,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from usm.services import register
+from usm.services import attachments, register
 from usm.services.errors import Invalid
 from usm.services.user_input import parse_moment
+from web.checkouts.panels import item_panel_context
 from web.register.blueprint import bp
 from web.support import access
 from web.support.context import database
@@ -94,6 +95,8 @@ def item(key: str) -> ResponseReturnValue:
     return render_template(
         "register/item.html", item=view, groups=item_groups(view),
         timeline=[(row, history_changes(row, labels)) for row in reversed(history)],
+        checkouts=None if as_of else item_panel_context(view.key),
+        item_attachments=attachments.item_attachments(db, view.key, as_of=as_of),
     )
 
 

@@ -55,6 +55,9 @@ FIELD_LABELS: dict[str, Any] = {
     "recurring_cost": _l("Recurring cost"),
     "recurring_period": _l("Recurring period"),
     "disposal_proceeds": _l("Disposal proceeds"),
+    "attachment": _l("Attachment"),
+    "attach": _l("Attach file"),
+    "detach": _l("Remove file"),
     # Change-set operations and relation kinds, shown through ``label`` too.
     "create_item": _l("Create item"),
     "update_item": _l("Update item"),
@@ -294,6 +297,7 @@ class FieldChangeText:
     label: str
     old: str
     new: str
+    event: str = ""  # "attached" or "removed": a file, not a field (``new`` names it)
 
 
 def history_changes(row: HistoryRow, attribute_labels: Iterable[tuple[str, str]]
@@ -308,6 +312,9 @@ def history_changes(row: HistoryRow, attribute_labels: Iterable[tuple[str, str]]
         return field_text(name, value)
 
     return [
+        FieldChangeText(label(c.field), "", str(c.new or c.old),
+                        str(_("attached") if c.new else _("removed")))
+        if c.field == "attachment" else
         FieldChangeText(labels.get(c.field) or label(c.field),
                         text(c.field, c.old, row.previous_currency),
                         text(c.field, c.new, row.currency))

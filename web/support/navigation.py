@@ -25,12 +25,14 @@ NAVIGATION = (
     NavEntry(_l("Calendar"), "changes.calendar", access.CHANGE_PARTICIPANTS),
     NavEntry(_l("Register"), "register.search", access.REGISTER_READERS),
     NavEntry(_l("Services"), "register.services", access.REGISTER_READERS),
+    NavEntry(_l("Check-outs"), "checkouts.overview", access.CHANGE_PARTICIPANTS),
     NavEntry(_l("Import"), "audit.upload_form", access.CHANGE_EDITORS),
     NavEntry(_l("Reports"), "reports.index", access.REPORT_READERS),
     NavEntry(_l("Change models"), "change_models.definitions", access.DESIGNERS),
     NavEntry(_l("Item classes"), "item_classes.classes", access.DESIGNERS),
     NavEntry(_l("Users"), "accounts.users", access.ADMINISTRATORS),
     NavEntry(_l("Audit log"), "audit_log.entries", access.ADMINISTRATORS),
+    NavEntry(_l("Reference data"), "reference.index", access.ADMINISTRATORS),
 )
 
 

@@ -5,6 +5,11 @@ throttle of failed sign-ins, and "sign out everywhere"."""
 
 from usm.accounts import LDAP, LOCAL, OIDC
 from usm.services.accounts.directory import DirectoryUnavailable, WrongCredentials
+from usm.services.accounts.password import (
+    PasswordElsewhere,
+    TooManyAttempts,
+    change_own_password,
+)
 from usm.services.accounts.sessions import (
     SESSION_LIFETIME,
     SessionView,
@@ -88,11 +93,13 @@ __all__ = [
     "MIN_PASSWORD",
     "NoMappedRole",
     "OIDC",
+    "PasswordElsewhere",
     "ROLES",
     "SingleSignOn",
     "TokenHolder",
     "TokenNotFound",
     "TokenView",
+    "TooManyAttempts",
     "UnknownUser",
     "UserNotFound",
     "UserRow",
@@ -102,6 +109,7 @@ __all__ = [
     "add_user",
     "authenticate",
     "authenticate_token",
+    "change_own_password",
     "create_token",
     "get_user",
     "list_tokens",

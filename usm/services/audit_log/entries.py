@@ -33,9 +33,16 @@ ACTIONS = {
     "user.deactivated": "user deactivated (sessions ended, tokens revoked)",
     "user.activated": "user activated again",
     "user.password_reset": "password reset (sessions ended, tokens revoked)",
+    "user.password_changed": "own password changed (the user's other sessions ended)",
     "settings.language": "interface language changed",
     "export": "file exported",
     "act_as": "written through an administrator's token for another user",
+    "reference.created": "reference value added (person, location or cost centre)",
+    "reference.renamed": "reference value renamed (its code stays)",
+    "reference.linked": "reference value linked to a user or building item",
+    "reference.retired": "reference value retired",
+    "reference.activated": "reference value reactivated",
+    "reference.merged": "reference value merged into another (its items moved by a change)",
 }
 NAME_MAX, TARGET_MAX, ADDRESS_MAX = 64, 300, 64
 

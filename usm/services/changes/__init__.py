@@ -4,6 +4,7 @@ change set read against the register; the change forms; and a standard change ca
 implementation in one call. Each function is one transaction and returns plain view objects."""
 
 from usm.services.changes.commands import (
+    DIFF_PAGE,
     ChangeConflict,
     ChangeDetail,
     ChangeError,
@@ -39,10 +40,16 @@ from usm.services.changes.queue import (
     CalendarEntry,
     ChangeFilter,
     ChangeSummary,
+    ModelTargets,
     all_changes,
+    awaiting_condition,
     change_queue,
     list_changes,
+    model_targets,
+    next_move_condition,
+    overdue_condition,
     planned_windows,
+    summarise,
 )
 from usm.services.changes.standard import Carried, carry_through, register_and_implement
 from usm.services.changes.vocabulary import (
@@ -56,7 +63,7 @@ from usm.services.changes.vocabulary import (
 )
 
 __all__ = [
-    "CHANGE_CLASSES", "OPERATION_KINDS", "RISKS", "ROLE_NAMES", "ROW_INPUT", "SOURCES", "STEPS",
+    "CHANGE_CLASSES", "DIFF_PAGE", "OPERATION_KINDS", "RISKS", "ROLE_NAMES", "ROW_INPUT", "SOURCES", "STEPS",
     "WORKING_STEPS", "CalendarEntry", "ChangeConflict", "ChangeDetail", "ChangeError",
     "ChangeFilter", "ChangeFormSpec", "ChangeNotFound", "ChangeSetRows", "ChangeSetStale",
     "ChangeSummary", "DatabaseBusy", "FieldError", "ModelNotFound", "NotAChange", "Origin",
@@ -66,4 +73,7 @@ __all__ = [
     "Carried", "carry_through", "register_and_implement", "register_change",
     "replace_change_set", "rows_from_form",
     "update_change",
+    # the lists' SQL conditions, for the home page's "My work"
+    "ModelTargets", "awaiting_condition", "model_targets", "next_move_condition",
+    "overdue_condition", "summarise",
 ]

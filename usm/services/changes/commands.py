@@ -29,7 +29,7 @@ from bir.queries import items_by_key
 from usm.accounts import User
 from usm.services.accounts import actor_for
 from usm.services.changes.diff import OperationDiff, change_set_diff
-from usm.services.changes.queue import ChangeSummary, summarise
+from usm.services.changes.queue import ChangeSummary, may_decide, summarise
 from usm.services.errors import Busy, NotFound
 from usm.services.platform import Database
 from workflows import changes as records
@@ -69,6 +69,11 @@ class LogRow:
     to_state: str
     to_step: str
     comment: str | None
+    # As a reader names them: the model's title of the transition (None for an entry that is no
+    # transition of the model: register, edit_change_set) and the labels of the states.
+    action: str | None = None
+    from_label: str | None = None
+    to_label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,8 @@ class ChangeDetail:
     options: list[TriggerOption]
     steps: list[tuple[str, str, str]]  # (step, label, done/current/todo)
     comments: list[CommentRow] = field(default_factory=list)
-    diff: list[OperationDiff] = field(default_factory=list)
+    diff: list[OperationDiff] = field(default_factory=list)  # a page of it: see diff_start
+    diff_start: int = 0  # the index of the first operation in ``diff``
     model_description: str | None = None
     model_fields: list[ModelField] = field(default_factory=list)
     approvers: list[str] = field(default_factory=list)
@@ -350,7 +356,14 @@ def change_summary(db: Database, key: str) -> ChangeSummary:
         return summarise(load_change(session, key), utcnow())
 
 
-def change_detail(db: Database, key: str, username: str | None = None) -> ChangeDetail:
+DIFF_PAGE = 200  # operations read against the register per page of the change detail
+
+
+def change_detail(db: Database, key: str, username: str | None = None, *,
+                  operations_from: int = 0, operations_shown: int | None = DIFF_PAGE
+                  ) -> ChangeDetail:
+    """A change with its log, approvals and options; its change set read against the register
+    for ``operations_shown`` operations from ``operations_from`` (all with None)."""
     with db.reading() as session:
         change = load_change(session, key)
         definition = compiled(change.definition).definition
@@ -359,10 +372,7 @@ def change_detail(db: Database, key: str, username: str | None = None) -> Change
         if username is not None:
             actor = actor_for(session, username)
             options = compiled(change.definition).options(change, actor)
-            may_approve = (change.step == Step.AUTHORISATION
-                           and actor.holds_any(definition.approvers)
-                           and not any(a.approver == actor.username
-                                       for a in change.current_approvals()))
+            may_approve = may_decide(change, definition.approvers, actor.username, actor.roles)
         touched = items_by_key(session, touched_keys(change.change_set()))
         services = impacted_services(session, {i.id for i in touched.values()})
         log = list(session.scalars(
@@ -381,14 +391,15 @@ def change_detail(db: Database, key: str, username: str | None = None) -> Change
             planned_start=change.planned_start, planned_end=change.planned_end,
             outcome=change.outcome, fields=dict(change.fields or {}),
             services=list(change.services or []), operations=change.change_set(),
-            log=[LogRow(e.at, e.actor, e.trigger, e.from_state, e.to_state, e.to_step, e.comment)
-                 for e in log],
+            log=_log_rows(definition, log),
             approvals=[ApprovalRow(a.approver, a.decision, a.comment, a.automatic, a.round, a.at)
                        for a in change.approvals],
             impacted_services=[(s.key, s.name) for s in services],
             options=options, steps=_progress(Step(change.step), ended_in),
             comments=[CommentRow(c.author, c.at, c.body) for c in comments],
-            diff=change_set_diff(session, change),
+            diff=change_set_diff(session, change, start=max(0, operations_from),
+                                 limit=operations_shown),
+            diff_start=max(0, operations_from),
             model_description=definition.description,
             model_fields=model_fields(definition),
             approvers=list(definition.approvers), may_approve=may_approve,
@@ -397,6 +408,15 @@ def change_detail(db: Database, key: str, username: str | None = None) -> Change
             waiting=_waiting(session, change, definition),
             outside_window=_outside_window(change, options),
         )
+
+
+def _log_rows(definition: ChangeModelSpec, log: list[StepLogEntry]) -> list[LogRow]:
+    actions = {t.trigger: t.title for t in definition.transitions}
+    states = {s.name: s.title for s in definition.states}
+    return [LogRow(e.at, e.actor, e.trigger, e.from_state, e.to_state, e.to_step, e.comment,
+                   actions.get(e.trigger) if e.trigger not in ("register", "edit_change_set")
+                   else None, states.get(e.from_state or ""), states.get(e.to_state))
+            for e in log]
 
 
 def model_fields(definition: ChangeModelSpec) -> list[ModelField]:

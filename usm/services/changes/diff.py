@@ -27,6 +27,8 @@ OPERATION_TITLES = {
     "set_status": "Move status",
     "add_relation": "Add relation",
     "remove_relation": "Remove relation",
+    "attach": "Attach file",
+    "detach": "Remove file",
 }
 
 
@@ -70,16 +72,22 @@ class OperationDiff:
     note: str | None = None  # e.g. the item changed since this operation was planned
 
 
-def change_set_diff(session: Session, change: Change) -> list[OperationDiff]:
+def change_set_diff(session: Session, change: Change, *, start: int = 0,
+                    limit: int | None = None) -> list[OperationDiff]:
+    """The operations ``start`` to ``start + limit`` (all without a limit) read against the
+    register. Only the items those operations name are read, so a page of a 100,000-operation
+    change costs what a page of a small one does."""
     ops = change.change_set()
     if not ops:
         return []
+    end = len(ops) if limit is None else min(len(ops), start + limit)
+    shown = range(start, end)
     catalogue = ClassCatalogue.load(session)
-    items = items_by_key(session, touched_keys(ops))
+    items = items_by_key(session, touched_keys([ops[i] for i in shown]))
     before: dict[str, dict[str, Any]] = {}
     created: dict[int, str] = {}
     if change.implemented_at is not None:
-        before, created = _as_implemented(session, change, ops, catalogue)
+        before, created = _as_implemented(session, change, ops, catalogue, shown)
     refs = {op["ref"]: (i, op) for i, op in enumerate(ops)
             if op["op"] == "create_item" and op.get("ref")}
 
@@ -96,7 +104,8 @@ def change_set_diff(session: Session, change: Change) -> list[OperationDiff]:
                 for name in attributes}
 
     result = []
-    for index, op in enumerate(ops):
+    for index in shown:
+        op = ops[index]
         kind, position = op["op"], index + 1
         title = OPERATION_TITLES.get(kind, kind)
         if kind == "create_item":
@@ -126,6 +135,11 @@ def change_set_diff(session: Session, change: Change) -> list[OperationDiff]:
                         f"planned (version {op['base_version']}, now {item.version}): implementation "
                         "will be refused until the change set is reworked")
             result.append(OperationDiff(position, kind, title, subject, values, note=note))
+        elif kind in ("attach", "detach"):  # a file added or removed (bir.attachments)
+            old_name, new_name = (None, op["filename"]) if kind == "attach" else (op["filename"],
+                                                                                   None)
+            result.append(OperationDiff(position, kind, title, named(op["item"]), [
+                ValueDiff("attachment", None, old_name, new_name)]))
         else:
             relation = RELATION_KINDS.get(op.get("kind", ""))
             values = [ValueDiff(f"attributes.{name}", name, None, value)
@@ -143,27 +157,36 @@ def _attribute_label(spec: AttributeSpec) -> str:
 
 
 def _as_implemented(session: Session, change: Change, ops: list[dict[str, Any]],
-                    catalogue: ClassCatalogue) -> tuple[dict[str, dict[str, Any]], dict[int, str]]:
-    """Each updated item as it was before this change, and the key each create was given."""
-    made = list(session.scalars(select(ItemVersion).where(ItemVersion.change_id == change.id)
-                                .order_by(ItemVersion.key)))
-    updated_ids = [v.item_id for v in made if v.version > 1]
+                    catalogue: ClassCatalogue, shown: range
+                    ) -> tuple[dict[str, dict[str, Any]], dict[int, str]]:
+    """Each item the ``shown`` operations update as it was before this change, and the key each
+    of their creates was given."""
+    updated = sorted({op["item"] for op in (ops[i] for i in shown)
+                      if op.get("item") and not str(op["item"]).startswith("@")})
     before: dict[str, dict[str, Any]] = {}
-    if updated_ids:
+    for chunk in range(0, len(updated), 500):
         for version in session.scalars(select(ItemVersion).where(
-                ItemVersion.item_id.in_(updated_ids),
+                ItemVersion.key.in_(updated[chunk:chunk + 500]),
                 ItemVersion.valid_to == change.implemented_at)):
             before[version.key] = version.record()
-    # The writer draws new keys per key prefix in the order of the operations.
-    new_keys: dict[str, list[str]] = {}
-    for version in made:
-        if version.version == 1:
-            new_keys.setdefault(version.key.rsplit("-", 1)[0], []).append(version.key)
-    created: dict[int, str] = {}
-    for index, op in enumerate(ops):
+    # The writer draws new keys per key prefix in the order of the operations: the n-th create
+    # of a prefix got the n-th of this change's new keys of that prefix.
+    prefixes: dict[int, str] = {}
+    for index, op in enumerate(ops[:shown.stop]):
         klass = catalogue.get(op.get("class", "")) if op["op"] == "create_item" else None
-        if klass is not None and new_keys.get(klass.key_prefix):
-            created[index] = new_keys[klass.key_prefix].pop(0)
+        if klass is not None:
+            prefixes[index] = klass.key_prefix
+    created: dict[int, str] = {}
+    for prefix in set(prefixes.values()):
+        mine = [i for i, p in prefixes.items() if p == prefix]
+        skipped = sum(1 for i in mine if i < shown.start)
+        wanted = [i for i in mine if i >= shown.start]
+        keys = session.scalars(
+            select(ItemVersion.key).where(ItemVersion.change_id == change.id,
+                                          ItemVersion.version == 1,
+                                          ItemVersion.key.like(f"{prefix}-%"))
+            .order_by(ItemVersion.key).offset(skipped).limit(len(wanted))).all()
+        created.update(zip(wanted, keys, strict=False))
     return before, created
 
 

@@ -5,6 +5,11 @@ the item classes (with their attribute specs) it may touch. ``ChangeSetRows`` tu
 fills them in (create an item, set a field, move a status, add or remove a relation, plus optional
 YAML for anything else) into change-set operations, and ``locate`` leads an error the planner names
 (``operations[3].attributes.cores``) back to the row and input it came from.
+
+Receiving several alike items should not mean typing each one: a new item's row is offered what
+its class and model give (currency, status, depreciation), can be copied, and can take a list of
+serial numbers that ``rows_from_form`` turns into one row per serial, so the form works the same
+with or without the page's script.
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from bir.changeset import OP_KINDS, as_raw
 from bir.classes import ClassCatalogue
 from bir.errors import FieldError
 from bir.items import Item, ItemFields
+from bir.reference import FIELD_KINDS
 from bir.vocabulary import RELATION_KINDS, LifecycleStatus
 from bir.yaml_input import load_yaml
 from usm.services.changes.commands import ModelField, coordinator_names, load_change, model_fields
 from usm.services.errors import NotFound
-from usm.services.platform import Database
+from usm.services.platform import Database, default_currency
 from workflows.change_model import ChangeModelSpec
 from workflows.changes import latest_change_model
 from workflows.engine import compiled
@@ -54,6 +60,14 @@ SECTION_OPS = {
     "relation": ("add_relation", "remove_relation"),
 }
 PATH = re.compile(r"^operations\[(\d+)\](?:\.(.+))?$")
+# What identifies one physical item: a copied row leaves these out (each copy gets its own).
+UNIQUE_FIELDS = ("ref", "serial_number", "asset_tag", "hostname")
+# Serial numbers pasted as a list: one a line, or separated by commas, semicolons or spaces.
+SERIAL_SEPARATORS = re.compile(r"[\s,;]+")
+# The status a model's new items are offered, for shipped models whose purpose fixes it (a
+# receipt registers delivered equipment: in stock). Other models offer none (the register's
+# default, planned).
+MODEL_STATUS = {"hardware-receipt": "in_stock"}
 
 
 class ModelNotFound(NotFound):
@@ -114,6 +128,12 @@ class ChangeFormSpec:
     sources: list[str]
     agreed_services: list[tuple[str, str]]  # (key, name) of the services in use
     coordinators: list[str]
+    # Item fields whose value is reference data: field -> kind, for the pickers (issue 23).
+    reference: dict[str, str] = field(default_factory=lambda: {
+        name: kind.value for name, kind in FIELD_KINDS.items()})
+    # What a blank new-item row is offered: the register's currency, the model's status and,
+    # when the model allows one class only, that class.
+    new_item: dict[str, str] = field(default_factory=dict)
 
     def sections(self) -> list[str]:
         """The row sections this model's operations need, in the order a form shows them."""
@@ -183,6 +203,11 @@ def _spec(session: Any, row: ChangeModel) -> ChangeFormSpec:
         select(Item.key, Item.name).where(Item.class_code == "service",
                                           Item.status == LifecycleStatus.IN_USE.value)
         .order_by(Item.name)).all()
+    new_item = {"currency": default_currency()}
+    if row.code in MODEL_STATUS:
+        new_item["status"] = MODEL_STATUS[row.code]
+    if len(classes) == 1:
+        new_item["class"] = classes[0].code
     return ChangeFormSpec(
         model=_choice(row, d), fields=model_fields(d), operations=list(d.change_set.operations),
         classes=classes, update_fields=update_fields,
@@ -190,7 +215,7 @@ def _spec(session: Any, row: ChangeModel) -> ChangeFormSpec:
         relation_kinds=[(k.code, k.label) for k in RELATION_KINDS.values()],
         sources=[s.value for s in ChangeSource],
         agreed_services=[(key, name) for key, name in services],
-        coordinators=coordinator_names(session),
+        coordinators=coordinator_names(session), new_item=new_item,
     )
 
 
@@ -212,10 +237,52 @@ class ChangeSetRows:
     status: list[dict[str, str]] = field(default_factory=list)
     relation: list[dict[str, str]] = field(default_factory=list)
     yaml_text: str = ""
+    # New-item rows that copies were made of while reading the form (``create-<i>-serials``, a
+    # Copy button): the form goes back to the user for review instead of being registered.
+    copied: list[int] = field(default_factory=list)
+    problems: list[FieldError] = field(default_factory=list)  # at ``create-<i>-serials``
 
     def section(self, name: str) -> list[dict[str, str]]:
         rows: list[dict[str, str]] = getattr(self, name)
         return rows
+
+    def copy_create_row(self, index: int, serials: list[str] | None = None,
+                        max_rows: int = 60) -> bool:
+        """Copies of new-item row ``index`` right after it, with everything but what identifies
+        one item (``UNIQUE_FIELDS``): one copy, or one per serial number (the row itself takes
+        the first serial when it has none). Blank rows further down make room, so the form does
+        not grow by more than it must. False, with a problem at the row's serials, when the
+        list repeats a serial or does not fit."""
+        row = self.create[index]
+        copies: list[dict[str, str]] = []
+        template = {k: v for k, v in row.items() if k not in UNIQUE_FIELDS and k != "serials"}
+        if serials is None:
+            copies.append(dict(template))
+        else:
+            repeated = sorted({s for s in serials if serials.count(s) > 1})
+            if repeated:
+                self.problems.append(FieldError(
+                    f"create-{index}-serials",
+                    f"lists {', '.join(repeated)} more than once: each serial is one item"))
+                return False
+            if serials and not _value(row, "serial_number"):
+                row["serial_number"], serials = serials[0], serials[1:]
+            copies.extend({**template, "serial_number": serial} for serial in serials)
+        blank_after = [i for i in range(index + 1, len(self.create))
+                       if _blank(self.create[i], ignore=OFFERED)]
+        room = max_rows - len(self.create) + len(blank_after)
+        if len(copies) > room:
+            self.problems.append(FieldError(
+                f"create-{index}-serials",
+                f"makes {len(copies) + 1} rows, but at most {room + 1} fit in one form (the "
+                f"form holds {max_rows} rows): register the rest in a second change"))
+            return False
+        row.pop("serials", None)
+        for i in reversed(blank_after[:len(copies)]):
+            del self.create[i]
+        self.create[index + 1:index + 1] = copies
+        self.copied.append(index)
+        return True
 
     def operations(self) -> tuple[list[dict[str, Any]], list[Origin], list[FieldError]]:
         """The operations the filled-in rows make (blank rows are skipped), where each came from,
@@ -345,6 +412,7 @@ def parse_yaml_operations(text: str) -> tuple[list[dict[str, Any]], list[FieldEr
 
 
 ROW_INPUT = re.compile(r"^(create|update|status|relation)-(\d+)-(.+)$")
+COPY_ACTION = re.compile(r"^copy-create-(\d+)$")
 # A select left on its empty choice gets a plain request instead of the planner's "None is not ...".
 CHOOSE = {"class": "choose the class of the new item", "kind": "choose the kind of relation",
           "status": "choose the new status", "field": "choose the field to set"}
@@ -366,7 +434,28 @@ def rows_from_form(form: Any, default_rows: dict[str, int], max_rows: int) -> Ch
             wanted = default_rows[section]
         count = max(0, min(max_rows, max([wanted, *(i + 1 for i in rows)])))
         sections[section] = [rows.get(i, {}) for i in range(count)]
-    return ChangeSetRows(**sections, yaml_text=form.get("change_set_yaml", ""))
+    result = ChangeSetRows(**sections, yaml_text=form.get("change_set_yaml", ""))
+    _expand(result, form.get("action", ""), max_rows)
+    return result
+
+
+def split_serials(text: str) -> list[str]:
+    """Serial numbers as pasted: one a line, or separated by commas, semicolons or spaces."""
+    return [s for s in SERIAL_SEPARATORS.split(text or "") if s]
+
+
+def _expand(rows: ChangeSetRows, action: str, max_rows: int) -> None:
+    """New-item rows the user asked to copy: the Copy button (``copy-create-<i>``) and each row's
+    pasted serial numbers (``create-<i>-serials``), from the last row up so the indexes of the
+    rows still to do stay put."""
+    match = COPY_ACTION.match(action)
+    pressed = int(match.group(1)) if match else None
+    for index in reversed(range(len(rows.create))):
+        serials = split_serials(rows.create[index].get("serials", ""))
+        if serials:
+            rows.copy_create_row(index, serials, max_rows)
+        elif index == pressed:
+            rows.copy_create_row(index, None, max_rows)
 
 
 def input_errors(errors: list[FieldError], origins: list[Origin], rows: ChangeSetRows,
@@ -414,7 +503,8 @@ def _input_for(error: FieldError, origins: list[Origin], rows: ChangeSetRows,
 
 
 __all__ = [
-    "CREATE_FIELDS", "AttributeInput", "ChangeFormSpec", "ChangeSetRows", "ClassChoice",
-    "ModelChoice", "ModelNotFound", "Origin", "ROW_FIELDS", "change_form_spec", "form_spec",
-    "input_errors", "list_models", "parse_yaml_operations", "rows_from_form",
+    "CREATE_FIELDS", "UNIQUE_FIELDS", "AttributeInput", "ChangeFormSpec", "ChangeSetRows",
+    "ClassChoice", "ModelChoice", "ModelNotFound", "Origin", "ROW_FIELDS", "change_form_spec",
+    "form_spec", "input_errors", "list_models", "parse_yaml_operations", "rows_from_form",
+    "split_serials",
 ]

@@ -3,18 +3,19 @@ windows. Everything here reads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from bir.base import utcnow
+from usm.accounts import User
 from usm.services.platform import Database
 from workflows.engine import compiled
-from workflows.models import Change, ChangeModel
+from workflows.models import Approval, Change, ChangeModel
 from workflows.skeleton import FINAL, SKELETON, STEP_LABELS, Step
 
 MAX_PAGE = 500
@@ -51,6 +52,8 @@ class ChangeFilter:
     coordinator: str | None = None
     involving: str | None = None  # a username: changes they coordinate or requested ("mine")
     overdue_only: bool = False
+    awaiting: str | None = None  # a username: changes in authorisation waiting for their decision
+    next_move: str | None = None  # a username: their changes whose next move is theirs to make
 
 
 @dataclass(frozen=True)
@@ -84,17 +87,85 @@ def summarise(change: Change, now: datetime) -> ChangeSummary:
     )
 
 
-def _overdue(session: Session, now: datetime) -> Any:
+@dataclass(frozen=True)
+class ModelTargets:
+    """What the lists of changes ask of one change model version, read from its YAML: who
+    approves, the time target of each open state, and who moves each open state on by hand."""
+
+    id: int
+    approvers: frozenset[str]
+    time_targets: tuple[tuple[str, float], ...]  # (state, hours)
+    movers: tuple[tuple[str, frozenset[str]], ...]  # (state, roles), authorisation left out
+
+
+def model_targets(session: Session) -> list[ModelTargets]:
+    """Every version changes can be in (not a draft): one query, each YAML parsed once per
+    process (``compiled``)."""
+    found = []
+    for row in session.scalars(select(ChangeModel).where(ChangeModel.status != "draft")):
+        definition = compiled(row).definition
+        movers = []
+        for state in definition.states:
+            if state.step in FINAL or state.step is Step.AUTHORISATION:
+                continue  # nothing to move, or the approvers' turn
+            roles = frozenset(role for t in definition.transitions_from(state.name)
+                              if not t.auto and definition.step_of(t.dest) not in FINAL
+                              for role in t.roles)
+            if roles:
+                movers.append((state.name, roles))
+        found.append(ModelTargets(
+            row.id, frozenset(definition.approvers),
+            tuple((s.name, s.time_target_hours) for s in definition.states
+                  if s.time_target_hours and s.step not in FINAL),
+            tuple(movers)))
+    return found
+
+
+def overdue_condition(models: list[ModelTargets], now: datetime) -> Any:
     """SQL: the change has been longer in its state than the state's time target."""
-    conditions = []
-    for row in session.scalars(select(ChangeModel)
-                               .where(ChangeModel.status != "draft")):
-        for state in compiled(row).definition.states:
-            if state.time_target_hours and state.step not in FINAL:
-                conditions.append(and_(
-                    Change.definition_id == row.id, Change.state == state.name,
-                    Change.step_entered_at < now - timedelta(hours=state.time_target_hours)))
+    conditions = [and_(Change.definition_id == m.id, Change.state == state,
+                       Change.step_entered_at < now - timedelta(hours=hours))
+                  for m in models for state, hours in m.time_targets]
     return or_(*conditions) if conditions else false()
+
+
+def awaiting_condition(models: list[ModelTargets], username: str, roles: set[str]) -> Any:
+    """SQL: the change is in authorisation, ``roles`` hold an approver role of its model, and
+    ``username`` has not decided in this round (the SQL twin of ``may_decide``)."""
+    ids = [m.id for m in models if m.approvers & roles]
+    if not ids:
+        return false()
+    decided = exists().where(Approval.change_id == Change.id,
+                             Approval.round == Change.approval_round,
+                             Approval.approver == username)
+    return and_(Change.step == Step.AUTHORISATION.value, Change.definition_id.in_(ids), ~decided)
+
+
+def may_decide(change: Change, approvers: list[str], username: str, roles: Iterable[str]) -> bool:
+    """Whether ``username`` may approve or reject ``change`` now: it is in authorisation, they
+    hold one of its model's approver roles and have not decided in this round."""
+    return (change.step == Step.AUTHORISATION and bool(set(roles) & set(approvers))
+            and not any(a.approver == username for a in change.current_approvals()))
+
+
+def next_move_condition(models: list[ModelTargets], username: str, roles: set[str]) -> Any:
+    """SQL: ``username`` coordinates or requested the change, and its state has a move by hand
+    on (not a rejection or withdrawal) that ``roles`` may make."""
+    conditions = []
+    for m in models:
+        states = [state for state, movers in m.movers if movers & roles]
+        if states:
+            conditions.append(and_(Change.definition_id == m.id, Change.state.in_(states)))
+    if not conditions:
+        return false()
+    return and_(or_(Change.coordinator == username, Change.requester == username),
+                or_(*conditions))
+
+
+def _roles_of(session: Session, username: str) -> set[str]:
+    roles = session.scalar(select(User.roles).where(User.username == username,
+                                                    User.active.is_(True)))
+    return set(roles or [])
 
 
 def _conditions(session: Session, flt: ChangeFilter, now: datetime) -> list[Any]:
@@ -110,8 +181,13 @@ def _conditions(session: Session, flt: ChangeFilter, now: datetime) -> list[Any]
         where.append(Change.coordinator == flt.coordinator)
     if flt.involving:
         where.append(or_(Change.coordinator == flt.involving, Change.requester == flt.involving))
+    models = model_targets(session) if flt.overdue_only or flt.awaiting or flt.next_move else []
     if flt.overdue_only:
-        where.append(_overdue(session, now))
+        where.append(overdue_condition(models, now))
+    if flt.awaiting:
+        where.append(awaiting_condition(models, flt.awaiting, _roles_of(session, flt.awaiting)))
+    if flt.next_move:
+        where.append(next_move_condition(models, flt.next_move, _roles_of(session, flt.next_move)))
     return where
 
 
@@ -207,5 +283,7 @@ def planned_windows(db: Database, start: datetime, end: datetime, *, limit: int 
                 for c in session.scalars(stmt)]
 
 
-__all__ = ["CalendarEntry", "ChangeFilter", "ChangeQueue", "ChangeSummary", "all_changes", "change_queue",
-           "list_changes", "planned_windows", "summarise"]
+__all__ = ["CalendarEntry", "ChangeFilter", "ChangeQueue", "ChangeSummary", "ModelTargets",
+           "all_changes", "awaiting_condition", "change_queue", "list_changes", "may_decide",
+           "model_targets", "next_move_condition", "overdue_condition", "planned_windows",
+           "summarise"]

@@ -30,8 +30,9 @@ from bir.classes import ClassCatalogue
 from bir.items import Item
 from bir.queries import items_by_key
 from usm.accounts import User
-from usm.services import changes
+from usm.services import changes, reference
 from usm.services.accounts import add_user
+from usm.services.audit_log import Origin
 from usm.services.errors import Refused
 from usm.services.platform.database import Database
 from workflows.change_model import ChangeModelSpec, TransitionSpec
@@ -57,18 +58,18 @@ SWITCH = "Core switch sw-core-01"
 
 # Laptops: number, manufacturer, model, price, owner (None: kept in stock), cost centre, floor.
 LAPTOPS = [
-    (1, "Dell", "Latitude 7450", "1389.00", "Joost de Vries", "CC-100 Finance", 1),
-    (2, "Dell", "Latitude 7450", "1389.00", "Fatima El Amrani", "CC-100 Finance", 1),
-    (3, "Dell", "Latitude 7450", "1389.00", "Pieter Bakker", "CC-200 Sales", 2),
-    (4, "HP", "EliteBook 840 G11", "1249.00", "Sanne Visser", "CC-200 Sales", 2),
-    (5, "HP", "EliteBook 840 G11", "1249.00", "Daan Smit", "CC-200 Sales", 2),
-    (6, "HP", "EliteBook 840 G11", "1249.00", "Lotte Mulder", "CC-300 IT", 3),
-    (7, "HP", "EliteBook 840 G11", "1249.00", "Ahmed Yilmaz", "CC-300 IT", 3),
-    (8, "Lenovo", "ThinkPad T14 Gen 5", "1195.00", "Emma de Boer", "CC-400 HR", 1),
-    (9, "Lenovo", "ThinkPad T14 Gen 5", "1195.00", "Noah Jansen", "CC-400 HR", 1),
-    (10, "Lenovo", "ThinkPad T14 Gen 5", "1195.00", "Julia Dekker", "CC-300 IT", 3),
-    (11, "Lenovo", "ThinkPad T14 Gen 5", "1195.00", "Bram Peters", "CC-200 Sales", 2),
-    (12, "Lenovo", "ThinkPad T14 Gen 5", "1195.00", "Mila Hendriks", "CC-100 Finance", 1),
+    (1, "Dell", "Latitude 7450", "1389.00", "Joost de Vries", "CC-100", 1),
+    (2, "Dell", "Latitude 7450", "1389.00", "Fatima El Amrani", "CC-100", 1),
+    (3, "Dell", "Latitude 7450", "1389.00", "Pieter Bakker", "CC-200", 2),
+    (4, "HP", "EliteBook 840 G11", "1249.00", "Sanne Visser", "CC-200", 2),
+    (5, "HP", "EliteBook 840 G11", "1249.00", "Daan Smit", "CC-200", 2),
+    (6, "HP", "EliteBook 840 G11", "1249.00", "Lotte Mulder", "CC-300", 3),
+    (7, "HP", "EliteBook 840 G11", "1249.00", "Ahmed Yilmaz", "CC-300", 3),
+    (8, "Lenovo", "ThinkPad T14 Gen 5", "1195.00", "Emma de Boer", "CC-400", 1),
+    (9, "Lenovo", "ThinkPad T14 Gen 5", "1195.00", "Noah Jansen", "CC-400", 1),
+    (10, "Lenovo", "ThinkPad T14 Gen 5", "1195.00", "Julia Dekker", "CC-300", 3),
+    (11, "Lenovo", "ThinkPad T14 Gen 5", "1195.00", "Bram Peters", "CC-200", 2),
+    (12, "Lenovo", "ThinkPad T14 Gen 5", "1195.00", "Mila Hendriks", "CC-100", 1),
     (13, "Dell", "Latitude 7450", "1389.00", None, None, None),
     (14, "Dell", "Latitude 7450", "1389.00", None, None, None),
 ]
@@ -98,6 +99,14 @@ CLOUD = [("portal-web-01", "aws", "eu-central-1", "m6i.large", "72.50", "Custome
          ("portal-web-02", "aws", "eu-central-1", "m6i.large", "72.50", "Customer portal"),
          ("mail-archive-01", "azure", "westeurope", "Standard_D2s_v5", "81.03", "E-mail")]
 CLOUD_SUPPLIERS = {"aws": "Amazon Web Services EMEA SARL", "azure": "Microsoft Ireland"}
+# Reference data, set up first as the administrator would (issue 23): the register stores the
+# codes; the names are what the screens and reports show.
+COST_CENTRES = [("CC-100", "Finance"), ("CC-200", "Sales"), ("CC-300", "IT"), ("CC-400", "HR")]
+PEOPLE = ["Sam", "Reception", "Payroll office", "Iris van Dijk", "Tom Bos"]
+PERSON_USERS = {"Sam": "sam"}
+LOCATIONS = [ROOM, *(f"Head office Utrecht, floor {n}" for n in range(4)),
+             "Amsterdam sales office", "IT store room, floor 0"]
+ADMIN = "ada"
 
 
 class DemoRefused(Refused):
@@ -311,7 +320,7 @@ def _cloud(demo: _Demo, i: int, name: str, provider: str, region: str, kind: str
            service: str) -> list[dict[str, Any]]:
     return [_create(f"c{i}", "cloud.instance", name, status="in_use", hostname=name, **EUR,
                     supplier=CLOUD_SUPPLIERS[provider], recurring_cost=monthly,
-                    recurring_period="monthly", cost_centre="CC-300 IT",
+                    recurring_period="monthly", cost_centre="CC-300",
                     attributes={"provider": provider, "region": region, "instance_type": kind,
                                 "vcpus": 2, "memory_gb": 8}),
             _rel("supports", f"@c{i}", demo.k(service))]
@@ -332,6 +341,21 @@ def _installs(demo: _Demo, pairs: list[tuple[str, str]]) -> list[dict[str, Any]]
 
 # -- the demo's history, oldest first -------------------------------------------------------------
 
+def _reference_data(db: Database) -> None:
+    """The demo's people, locations and cost centres, added through the reference service
+    before any change names them (so every change's values are checked against them)."""
+    admin = Origin(ADMIN)
+    people = dict.fromkeys([owner for *_, owner, _centre, _floor in LAPTOPS if owner] + PEOPLE)
+    values = [("cost_centre", code, name, None) for code, name in COST_CENTRES]
+    values += [("person", person, person, PERSON_USERS.get(person)) for person in people]
+    values += [("location", location, location, None) for location in LOCATIONS]
+    for kind, code, name, username in values:
+        try:
+            reference.get_value(db, kind, code)  # kept as an administrator left it
+        except reference.ReferenceNotFound:
+            reference.add_value(db, admin, kind, code, name, username=username)
+
+
 def _history_2025(demo: _Demo) -> None:
     k = demo.k
     ops = [_create("hq", "building", "Head office Utrecht", status="in_use",
@@ -343,6 +367,8 @@ def _history_2025(demo: _Demo) -> None:
             for i, (name, level, customer) in enumerate(SERVICES)]
     demo.change("2025-03-03", FALLBACK_MODEL, "Register head office and the agreed services", ops,
                 source="ctm")
+    # The server room is a registered building item: its location value points to it.
+    reference.update_value(demo.db, Origin(ADMIN), "location", ROOM, item_key=k(ROOM))
 
     ops = [_create("sw", "network.switch", SWITCH, status="in_stock", serial_number="FOC2718X0AB",
                    manufacturer="Cisco", model="Catalyst 9300-48P", **_bought("6980.00", 60,
@@ -361,11 +387,11 @@ def _history_2025(demo: _Demo) -> None:
                 cost="62080.00",
                 fields=_receipt("PO-2025-0311", "DELL-DN-448120", "2025-03-11", "2025-03-17"))
 
-    ops = [_update(k(n), status="in_use", in_service_on="2025-04-01", cost_centre="CC-300 IT")
+    ops = [_update(k(n), status="in_use", in_service_on="2025-04-01", cost_centre="CC-300")
            for n, *_ in SERVERS] + [_status(k(SWITCH), "in_use")]
     for i, (name, host, service, vcpus, memory, os) in enumerate(VMS):
         ops += [_create(f"vm{i}", "virtual_machine", name, status="in_use", hostname=name,
-                        cost_centre="CC-300 IT",
+                        cost_centre="CC-300",
                         attributes={"vcpus": vcpus, "memory_gb": memory, "os": os}),
                 _rel("runs_on", f"@vm{i}", k(host)), _rel("supports", f"@vm{i}", k(service))]
     demo.change("2025-03-31", FALLBACK_MODEL, "Commission the cluster and build the service VMs",
@@ -407,7 +433,7 @@ def _history_2025(demo: _Demo) -> None:
                    location=f"Head office Utrecht, floor {floor}", in_service_on="2025-06-02")
            for no, _, _, _, owner, centre, floor in LAPTOPS if owner]
     ops += [_update(k(f"{kind} UT-{tag}-{no:03d}"), status="in_use", owner=owner,
-                    cost_centre="CC-400 HR", location="Head office Utrecht, floor 0",
+                    cost_centre="CC-400", location="Head office Utrecht, floor 0",
                     in_service_on="2025-06-02")
             for no, owner in ((1, "Reception"), (2, "Payroll office"))
             for kind, tag in (("Desktop", "PC"), ("Monitor", "MON"))]
@@ -466,7 +492,7 @@ def _history_2026(demo: _Demo) -> None:
                 cost="2900.00")
     demo.change("2026-11-16", "standard-change", "Hand out spare laptop UT-LT-013 to a new hire",
                 [_update(k(_laptop(13)), status="in_use", owner="Tom Bos",
-                         cost_centre="CC-200 Sales", location="Head office Utrecht, floor 2",
+                         cost_centre="CC-200", location="Head office Utrecht, floor 2",
                          in_service_on="2026-11-17")], until=Step.EVALUATION)
     demo.change("2026-11-20", "hardware-receipt", "Receive a laptop for the December starter",
                 [_create("l", "hardware.laptop", "Laptop UT-LT-015", status="in_stock",
@@ -494,6 +520,7 @@ def load_demo(db: Database) -> DemoReport:
         if username not in existing:
             add_user(db, username, password, [role], display_name=display)
             created.append(username)
+    _reference_data(db)
     demo = _Demo(db)
     _history_2025(demo)
     _history_2026(demo)

@@ -1,7 +1,23 @@
 """The register (BIR) as its readers see it: search (now or as of a moment), an item with its
 history and relations, the services and what supports each, downloads of all of these, and the
-register's vocabulary. Everything here reads; the register changes only through changes."""
+register's vocabulary. Everything here reads; the register changes only through changes (a bulk
+action too: ``bulk`` registers one change for the whole selection)."""
 
+from usm.services.register.bulk import (
+    FILTER_PARAMETERS,
+    FORM_MAX_ITEMS,
+    MAX_KEYS,
+    Bulk,
+    BulkPlan,
+    BulkResult,
+    Selection,
+    bulk_action,
+    plan_bulk,
+    run_bulk,
+    select_keys,
+    select_matching,
+    selected_keys,
+)
 from usm.services.register.export import ITEM_COLUMNS, changes_sheet, history_sheet, items_sheet
 from usm.services.register.search import (
     DEFAULT_PAGE_SIZE,
@@ -37,6 +53,9 @@ from usm.services.register.vocabulary import (
 )
 
 __all__ = [
+    "FILTER_PARAMETERS", "FORM_MAX_ITEMS", "MAX_KEYS", "Bulk", "BulkPlan", "BulkResult",
+    "Selection", "bulk_action", "plan_bulk", "run_bulk",
+    "select_keys", "select_matching", "selected_keys",
     "ATTRIBUTE_TYPES", "DEFAULT_PAGE_SIZE", "MONEY_FIELDS", "ITEM_COLUMNS", "RELATION_KIND_CODES",
     "SERVICE_CLASS", "SORTS", "STATUSES", "BadQuery", "HistoryRow", "ItemFields", "ItemFilter",
     "ItemRow", "ItemView", "NotFound", "NotYetRegistered", "SearchPage", "SearchQuery",

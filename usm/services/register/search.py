@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bir import queries
+from bir.attachments import attachment_events
 from bir.base import to_money
 from bir.class_versions import former_attribute_labels
 from bir.classes import ClassCatalogue, ItemClass
@@ -76,6 +77,9 @@ class HistoryRow:
     changes: list[queries.FieldChange]
     currency: str | None = None  # the amounts' currency in this version
     previous_currency: str | None = None  # and in the version before it
+    # "version": a new version of the record; "attachments": a change that attached or removed
+    # files only (``changes`` holds ``attachment`` entries), the record's version unchanged.
+    kind: str = "version"
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,8 @@ def item_history(db: Database, key: str) -> list[HistoryRow]:
     key = _item_key(key)
     with db.reading() as session:
         entries = queries.item_history(session, key)
-        ids = {e.version.change_id for e in entries}
+        events = attachment_events(session, entries[0].version.item_id)
+        ids = {e.version.change_id for e in entries} | {event[0] for event in events}
         changes = {c.id: c for c in session.scalars(select(Change).where(Change.id.in_(ids)))}
         rows, previous = [], None
         for e in entries:
@@ -170,7 +175,28 @@ def item_history(db: Database, key: str) -> list[HistoryRow]:
                 changes[e.version.change_id].key, changes[e.version.change_id].title, e.changes,
                 e.version.currency, previous))
             previous = e.version.currency
-        return rows
+        return _with_attachments(rows, [e.version.change_id for e in entries], events, changes)
+
+
+def _with_attachments(rows: list[HistoryRow], made_by: list[int],
+                      events: list[tuple[int, datetime, str | None, str | None]],
+                      changes: dict[int, Change]) -> list[HistoryRow]:
+    """The files each change attached or removed, as ``attachment`` entries under that change:
+    in its version's row when it also made one, else in a row of its own."""
+    by_change = {change_id: index for index, change_id in enumerate(made_by)}
+    own: dict[int, HistoryRow] = {}
+    for change_id, at, removed, added in events:
+        entry = queries.FieldChange("attachment", removed, added)
+        if change_id in by_change:
+            rows[by_change[change_id]].changes.append(entry)
+            continue
+        if change_id not in own:
+            then = [row for row in rows if row.valid_from <= at] or rows[:1]
+            own[change_id] = HistoryRow(then[-1].version, at, None, changes[change_id].key,
+                                        changes[change_id].title, [], then[-1].currency,
+                                        then[-1].currency, kind="attachments")
+        own[change_id].changes.append(entry)
+    return sorted([*rows, *own.values()], key=lambda row: (row.valid_from, row.kind != "version"))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from spectree.model_adapter.pydantic_adapter import BaseFile
 
 from usm.services.changes import RISKS, SOURCES, STEPS
 from usm.services.register import RELATION_KIND_CODES, STATUSES, ItemFields
@@ -124,19 +125,35 @@ class ChangeDetailsIn(Body):
     fields: ModelFields | None = None
 
 
-class CreateChange(ChangeDetailsIn):
-    """An RFC: the change model, a title, the change set and any details known now."""
+class ChangeHeader(ChangeDetailsIn):
+    """An RFC without its change set: the first line of an `application/x-ndjson` stream, or
+    the top-level fields of a change set file beside its `operations`."""
 
     model: ModelCode = Field(description="code of a published change model, e.g. normal-change")
     title: Title
-    operations: list[Operation] = Field(min_length=1, max_length=500, description="the change "
-                                        "set: the register edits implementing the change makes")
     source: Literal[SOURCES] = "customer"  # type: ignore[valid-type]
     services: list[Key] = Field([], max_length=50, description="keys of the agreed services "
                                                               "the change is for")
     run_to_implementation: bool = Field(False, description=(
         "carry a standard (pre-authorised) change to implementation in this call, as the caller, "
         "all or nothing; the model's guards still apply (give the details they need)"))
+
+
+class CreateChange(ChangeHeader):
+    """An RFC: the change model, a title, the change set and any details known now. As JSON the
+    whole body is bounded by the API's body limit (4 MiB); a larger change set goes as a stream
+    or a file (see the operation)."""
+
+    operations: list[Operation] = Field(min_length=1, description="the change set: the register "
+                                        "edits implementing the change makes")
+
+
+class ChangeSetFile(BaseModel):
+    """A change set file in the multipart part `file`: JSON (`.json`, read incrementally), NDJSON
+    (`.ndjson`/`.jsonl`: the details on the first line, then one operation a line) or YAML
+    (`.yaml`/`.yml`, for smaller sets) holding the fields of `CreateChange`."""
+
+    file: BaseFile
 
 
 class EditChange(ChangeDetailsIn):

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from usm.services.register import STATUSES
-from web.api.schemas.common import Cursor, Limit, Moment, MoneyOut, Query
+from usm.services.register import SORTS, STATUSES
+from web.api.schemas.common import Body, Cursor, Limit, Moment, MoneyOut, Query
 
 Status = Literal[STATUSES]  # type: ignore[valid-type]
 Filter = Annotated[str, StringConstraints(max_length=200)]
@@ -34,8 +34,62 @@ class ItemFilters(Query):
 
 
 class ItemsQuery(ItemFilters):
+    sort: Literal[SORTS] = Field("key", description=(  # type: ignore[valid-type]
+        "sort by this column, then by key, as the register page does; empty values last"))
+    order: Literal["asc", "desc"] = "asc"
     limit: Limit = 50
-    cursor: Cursor | None = None
+    cursor: Annotated[str, StringConstraints(max_length=2000)] | None = Field(None, description=(
+        "opaque: the `cursor` of the previous page's `next` link; it holds the sort, so it is "
+        "refused (422) with another sort or order"))
+
+
+class BulkFilter(Body):
+    """Every item a register search finds now (the filters of the register page)."""
+
+    q: Filter | None = None
+    class_code: Annotated[str, StringConstraints(max_length=64)] | None = Field(None, alias="class")
+    status: Status | None = None
+    owner: Filter | None = None
+    location: Filter | None = None
+    cost_centre: Filter | None = None
+    service: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        None, description="key of a service: the items it depends on")
+
+
+class BulkSelection(Body):
+    """Either `keys` (items named one by one, at most 500) or `filter` (every item it finds,
+    however many; `{}` is the whole register)."""
+
+    keys: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] | None = Field(
+        None, min_length=1, max_length=500)
+    filter: BulkFilter | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> BulkSelection:
+        if (self.keys is None) == (self.filter is None):
+            raise ValueError("give either keys or filter")
+        return self
+
+
+class BulkIn(Body):
+    """One change for the whole selection: `status` (value: a lifecycle status), `owner`,
+    `location` (value: the new one) or `retire` (no value)."""
+
+    selection: BulkSelection
+    action: Literal["status", "owner", "location", "retire"]
+    value: Annotated[str, StringConstraints(max_length=120)] | None = None
+
+
+class BulkOut(BaseModel):
+    key: str = Field(description="the change registered")
+    model: str
+    count: int = Field(description="items the change touches")
+    unchanged: int = Field(description="selected items that already had the value (left out)")
+    state: str
+    state_label: str
+    step: str
+    reached: bool = Field(description="whether the change got to the end of its model (closed)")
+    blocked: list[str] = Field(description="when not: what a person must do next")
 
 
 class AsOfQuery(Query):

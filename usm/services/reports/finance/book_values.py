@@ -20,6 +20,7 @@ from bir import queries
 from bir.classes import ItemClass
 from bir.impact import supporting_item_ids
 from bir.items import ItemVersion
+from bir.reference import ReferenceKind, display_names
 from bir.vocabulary import LifecycleStatus
 from usm.services.errors import NotFound
 from usm.services.platform import Database
@@ -113,11 +114,15 @@ def book_values(db: Database, at: datetime, *, class_code: str | None = None,
             stmt = stmt.where(ItemVersion.item_id.in_(ids))
         found = [_item_book_value(version, name, at.date())
                  for version, name in session.execute(stmt)]
+        # Grouped by the stored code, shown by the reference name: a rename does not split it.
+        centres = display_names(session, ReferenceKind.COST_CENTRE,
+                                (r.cost_centre or "" for r in found))
     rows = [r for r in found if r.currency]
     return BookValueReport(
         at, rows, _totals(rows, lambda r: ("all", "All items")),
         _totals(rows, lambda r: (r.class_code, r.class_name)),
-        _totals(rows, lambda r: (r.cost_centre or "", r.cost_centre or NO_COST_CENTRE)),
+        _totals(rows, lambda r: (r.cost_centre or "", centres.get(r.cost_centre or "")
+                                 or r.cost_centre or NO_COST_CENTRE)),
         without_currency=len(found) - len(rows))
 
 

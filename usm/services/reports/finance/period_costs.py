@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from bir import queries
 from bir.impact import support_links
 from bir.items import ItemVersion
+from bir.reference import ReferenceKind, display_names
 from bir.relations import Relation
 from bir.vocabulary import LifecycleStatus
 from usm.services.platform import Database
@@ -145,6 +146,8 @@ def cost_centre_costs(db: Database, start: date, end: date) -> list[CostLine]:
                 if cost is not None:
                     centre = version.cost_centre or ""
                     sums.add(centre, version.cost_centre or NO_COST_CENTRE, version, cost)
+        # Grouped by the stored code, shown by the reference name: a rename does not split it.
+        sums.labels.update(display_names(session, ReferenceKind.COST_CENTRE, sums.labels))
     return sums.lines()
 
 
