@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -42,11 +42,7 @@ def _bulk_context() -> dict[str, Any]:
     action bar uses."""
     roles = set(current_user.roles) if current_user.is_authenticated else set()
     return {"bulk_allowed": bool(roles & set(access.CHANGE_EDITORS)),
-            "bulk_filter": _filter_text, "checkout_ready": _checkout_ready()}
-
-
-def _checkout_ready() -> bool:
-    return "checkouts.new" in current_app.view_functions
+            "bulk_filter": _filter_text}
 
 
 def _filter_text(form: dict[str, str]) -> str:
@@ -142,8 +138,6 @@ def bulk() -> ResponseReturnValue:
 
 def _hand_on(selection: register.Selection, action: str) -> ResponseReturnValue:
     if action == "checkout":
-        if not _checkout_ready():
-            raise Invalid([FieldError("action", _("Check-outs are not available yet."))])
         keys = register.selected_keys(database(), selection, CHECKOUT_MAX_ITEMS)
         return redirect(url_for("checkouts.new", key=keys))
     keys = register.selected_keys(database(), selection, register.FORM_MAX_ITEMS)
