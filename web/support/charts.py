@@ -200,11 +200,8 @@ def column_chart(labels: Sequence[str], series: Sequence[Series], *, title: str,
             x = x0 if stacked else x0 + column * n
             top_y = y - size if stacked else base_y - size
             if value:
-                parts.append(
-                    f'<rect x="{_coordinate(x)}" y="{_coordinate(top_y)}" '
-                    f'width="{_coordinate(column)}" height="{_coordinate(size)}" '
-                    f'fill="{PALETTE[n % len(PALETTE)]}"><title>{escape(label)}, '
-                    f'{escape(s.name)}: {escape(value_format(value))}</title></rect>')
+                parts.append(_bar(x, top_y, column, size, n,
+                                  f"{label}, {s.name}: {value_format(value)}"))
             if stacked:
                 y = top_y
             elif value:
@@ -225,6 +222,14 @@ def column_chart(labels: Sequence[str], series: Sequence[Series], *, title: str,
             for i, label in enumerate(labels)]
     return _figure("".join(parts), title, headers, rows, not labels,
                    _narrow_columns(labels, series, title, stacked, value_format, totals, maximum))
+
+
+def _bar(x: Decimal, top_y: Decimal, width: Decimal, height: Decimal, series: int,
+         tip: str) -> str:
+    """One column of a bar chart in its series' colour, its label, series and value as a tip."""
+    return (f'<rect x="{_coordinate(x)}" y="{_coordinate(top_y)}" width="{_coordinate(width)}" '
+            f'height="{_coordinate(height)}" fill="{PALETTE[series % len(PALETTE)]}">'
+            f'<title>{escape(tip)}</title></rect>')
 
 
 def _narrow_columns(labels: Sequence[str], series: Sequence[Series], title: str, stacked: bool,
@@ -256,11 +261,8 @@ def _narrow_columns(labels: Sequence[str], series: Sequence[Series], title: str,
             x = x0 if stacked else x0 + column * n
             top_y = y - size if stacked else base_y - size
             if value:
-                parts.append(
-                    f'<rect x="{_coordinate(x)}" y="{_coordinate(top_y)}" '
-                    f'width="{_coordinate(column)}" height="{_coordinate(size)}" '
-                    f'fill="{PALETTE[n % len(PALETTE)]}"><title>{escape(label)}, '
-                    f'{escape(s.name)}: {escape(value_format(value))}</title></rect>')
+                parts.append(_bar(x, top_y, column, size, n,
+                                  f"{label}, {s.name}: {value_format(value)}"))
             if stacked:
                 y = top_y
             elif value and len(value_format(value)) * CHAR <= column:

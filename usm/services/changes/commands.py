@@ -273,17 +273,28 @@ def register_change(db: Database, username: str, *, model: str, title: str,
                     **details: Any) -> ChangeSummary:
     """Register an RFC; every problem (details and each operation) is named at once."""
     with _writing(db) as session:
-        actor = actor_for(session, username)
-        definition = compiled(records.latest_change_model(session, model)).definition
-        details, problems = checked_details(session, definition, details)
-        try:
-            change = records.register_change(session, model=model, title=title, requester=actor,
-                                             operations=operations, now=now, **details)
-        except ValidationFailed as exc:
-            raise ValidationFailed(merged_errors(exc.errors, problems)) from exc
-        if problems:
-            raise ValidationFailed(problems)
+        change = registered(session, username, model=model, title=title, operations=operations,
+                            now=now, details=details)
         return summarise(change, now or utcnow())
+
+
+def registered(session: Session, username: str, *, model: str, title: str,
+               operations: list[dict[str, Any]], now: datetime | None,
+               details: dict[str, Any]) -> Change:
+    """Register an RFC in the caller's transaction: the records layer's checks and the ones it
+    does not make itself (model-field types, a real coordinator, a window that ends after it
+    starts), every problem named at once."""
+    actor = actor_for(session, username)
+    definition = compiled(records.latest_change_model(session, model)).definition
+    details, problems = checked_details(session, definition, details)
+    try:
+        change = records.register_change(session, model=model, title=title, requester=actor,
+                                         operations=operations, now=now, **details)
+    except ValidationFailed as exc:
+        raise ValidationFailed(merged_errors(exc.errors, problems)) from exc
+    if problems:
+        raise ValidationFailed(problems)
+    return change
 
 
 def move_change(db: Database, key: str, trigger: str, username: str, *,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bir.base import utcnow
 from bir.errors import FieldError, ValidationFailed
 from usm.services.accounts import actor_for
-from usm.services.changes.commands import DatabaseBusy, checked_details, merged_errors
+from usm.services.changes.commands import DatabaseBusy, registered
 from usm.services.platform import Database
 from workflows import changes as records
 from workflows.change_model import ChangeModelSpec, TransitionSpec
@@ -81,17 +81,8 @@ def register_and_implement(db: Database, username: str, *, model: str, title: st
                 "run_to_implementation", f"{model} is a {row.change_class} change model: only a "
                 "standard (pre-authorised) model can be carried to implementation in one call; "
                 "register the change and move it step by step")])
-        # The same checks as ``changes.register_change`` adds to the records layer's (model-field
-        # types, a real coordinator, a window that ends after it starts).
-        details, problems = checked_details(session, compiled(row).definition, details)
-        try:
-            change = records.register_change(session, model=model, title=title,
-                                             requester=actor, operations=operations, now=at,
-                                             **details)
-        except ValidationFailed as exc:
-            raise ValidationFailed(merged_errors(exc.errors, problems)) from exc
-        if problems:
-            raise ValidationFailed(problems)
+        change = registered(session, username, model=model, title=title, operations=operations,
+                            now=at, details=details)
         definition = compiled(change.definition).definition
         for _ in range(MAX_MOVES):
             step = Step(change.step)
@@ -125,21 +116,13 @@ def carry_through(db: Database, username: str, *, model: str, title: str,
     hold, or a role the user lacks, leaves it registered at that state with the reasons in
     ``Carried.blocked`` for the person who must act. Bad input (``ValidationFailed``,
     ``NotAChange``) and a refused implementation record nothing. ``outcome`` is recorded once
-    the change set is registered (implementation succeeded), for the evaluation that closes it.
+    the change is in evaluation (its change set registered), for the review that closes it.
     """
     at = now or utcnow()
     with _writing(db) as session:
         actor = actor_for(session, username)
-        row = records.latest_change_model(session, model)
-        details, problems = checked_details(session, compiled(row).definition, details)
-        try:
-            change = records.register_change(session, model=model, title=title,
-                                             requester=actor, operations=operations, now=at,
-                                             **details)
-        except ValidationFailed as exc:
-            raise ValidationFailed(merged_errors(exc.errors, problems)) from exc
-        if problems:
-            raise ValidationFailed(problems)
+        change = registered(session, username, model=model, title=title, operations=operations,
+                            now=at, details=details)
         if with_change is not None:
             with_change(session, change)
         workflow = compiled(change.definition)
