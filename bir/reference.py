@@ -28,7 +28,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, func, select
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bir.base import Base, UTCDateTime
@@ -121,6 +131,23 @@ def display_names(session: Session, kind: ReferenceKind | str, codes: Iterable[s
             ReferenceValue.kind == str(kind), ReferenceValue.code.in_(batch)))
         names.update((code, name if name == code else f"{name} ({code})") for code, name in rows)
     return names
+
+
+def field_labels(session: Session, fields: dict[str, Any]) -> dict[str, str]:
+    """For an item's ``owner``, ``location`` and ``cost_centre`` values, the label of the
+    reference value each names (its name, with the code where it differs), in one statement;
+    fields whose value has no row are left out."""
+    wanted = {name: str(fields[name]) for name in FIELD_KINDS if fields.get(name)}
+    if not wanted:
+        return {}
+    rows = session.execute(select(ReferenceValue.kind, ReferenceValue.code, ReferenceValue.name)
+                           .where(or_(*(and_(ReferenceValue.kind == str(FIELD_KINDS[name]),
+                                             ReferenceValue.code == code)
+                                        for name, code in wanted.items()))))
+    found = {(kind, code): name if name == code else f"{name} ({code})"
+             for kind, code, name in rows}
+    return {name: found[(str(FIELD_KINDS[name]), code)] for name, code in wanted.items()
+            if (str(FIELD_KINDS[name]), code) in found}
 
 
 @dataclass(frozen=True)

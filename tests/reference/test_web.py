@@ -135,3 +135,19 @@ def test_pickers_on_the_register_search_and_the_change_form(web_client: FlaskCli
     assert "/static/reference.js" in form
     normal = web_client.get("/changes/new/normal-change").get_data(as_text=True)
     assert 'data-reference-by="f-update-0-field"' in normal
+
+
+def test_the_item_page_shows_the_names_of_its_reference_values(web_client: FlaskClient,
+                                                               web_db: Database) -> None:
+    reference_values(web_db, "cost_centre", ("CC-100", "Finance"))
+    reference_values(web_db, "person", ("E1042", "Iris van Dijk"))
+    implement_normal_change(web_db, [laptop("a", "SN-N-1", cost_centre="CC-100", owner="E1042",
+                                            location="Attic")], at("2026-03-02"))
+    login(web_client, "sam")
+    text = _text(web_client.get("/items/LAP-000001").get_data(as_text=True))
+    assert "Owner Iris van Dijk (E1042)" in text and "Cost centre Finance (CC-100)" in text
+    assert "Location Attic" in text  # a kind without reference data shows the value as stored
+    from usm.services.audit_log import Origin
+    reference.update_value(web_db, Origin("ada"), "cost_centre", "CC-100", name="Finance & Control")
+    text = _text(web_client.get("/items/LAP-000001").get_data(as_text=True))
+    assert "Cost centre Finance & Control (CC-100)" in text  # renamed, the item keeps its code

@@ -224,7 +224,8 @@ class FieldGroup:
 
 def item_groups(item: ItemView) -> list[FieldGroup]:
     """The item's attributes as users read them: core, configuration, financial, class-specific."""
-    core = [(label(name), field_text(name, value)) for name, value in item.core.items()]
+    core = [(label(name), item.reference_labels.get(name) or field_text(name, value))
+            for name, value in item.core.items()]
     configuration = [(label(name), display(value))
                      for name, value in item.configuration.items() if value not in (None, "")]
     return [

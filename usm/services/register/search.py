@@ -21,6 +21,7 @@ from bir.classes import ClassCatalogue, ItemClass
 from bir.errors import NotFound, NotYetRegistered
 from bir.impact import impacted_services, support_links, supporting_item_ids
 from bir.items import CONFIGURATION_FIELDS, CORE_FIELDS, FINANCIAL_FIELDS, Item
+from bir.reference import field_labels
 from usm.services import cursors
 from usm.services.errors import Invalid
 from usm.services.platform import Database
@@ -61,6 +62,9 @@ class ItemView:
     pending_changes: list[tuple[str, str, str]]
     # Labels of the attributes the class has or once had (for the history), by name.
     attribute_labels: dict[str, str] = field(default_factory=dict)
+    # The reference data's label of the owner, location and cost centre the item names
+    # ("Finance (CC-100)"): the register stores the code, people read the name.
+    reference_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_service(self) -> bool:
@@ -144,6 +148,7 @@ def item_view(db: Database, key: str, as_of: datetime | None = None) -> ItemView
                       for s in impacted_services(session, {current.id}, as_of)],
             pending_changes=[(c.key, c.title, c.step) for c in _open_changes(session, [key])],
             attribute_labels=labels,
+            reference_labels=field_labels(session, record),
         )
 
 
