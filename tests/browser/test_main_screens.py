@@ -39,10 +39,11 @@ SCREENS = {
     ],
 }
 NAVIGATION = {
-    "carol": {"Change queue", "New change", "Calendar", "Register", "Services", "Reports", "Import"},
-    "sam": {"Change queue", "Calendar", "Register", "Services", "Reports"},
+    "carol": {"Change queue", "New change", "Calendar", "Register", "Services", "Check-outs",
+              "Reports", "Import"},
+    "sam": {"Change queue", "Calendar", "Register", "Services", "Check-outs", "Reports"},
     "pat": {"Register", "Services", "Change models", "Item classes"},
-    "ada": {"Users", "Audit log"},
+    "ada": {"Users", "Reference data", "Audit log"},
 }
 
 

@@ -3,14 +3,14 @@ the matching reference values (the lookup, debounced; no inline script under the
 
 from __future__ import annotations
 
-from tests.browser.conftest import browser, live_app, page, screenshot  # noqa: F401  (fixtures)
+from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in import sign_in
 from tests.support.helpers import reference_values
 
 OPTIONS = "el => el.list ? [...el.list.options].map(o => [o.value, o.label]) : []"
 
 
-def _options(page, selector: str, expected: list[list[str]]) -> None:  # type: ignore[no-untyped-def]  # noqa: E501, F811
+def _options(page, selector: str, expected: list[list[str]]) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(
         "([selector, count]) => { const el = document.querySelector(selector);"
         " return el && el.list && el.list.options.length === count; }",
@@ -19,7 +19,7 @@ def _options(page, selector: str, expected: list[list[str]]) -> None:  # type: i
 
 
 def test_the_search_filter_and_the_change_form_offer_reference_values_as_you_type(
-        page, live_app) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+        page, live_app) -> None:  # type: ignore[no-untyped-def]
     db = live_app.extensions["usm_db"]
     reference_values(db, "cost_centre", ("CC-100", "Finance"), ("CC-200", "Sales"))
     reference_values(db, "person", "Iris van Dijk", "Tom Bos")
@@ -41,7 +41,7 @@ def test_the_search_filter_and_the_change_form_offer_reference_values_as_you_typ
 
 
 def test_an_administrator_merges_a_typo_and_is_told_a_coordinator_takes_over(
-        page, live_app) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+        page, live_app) -> None:  # type: ignore[no-untyped-def]
     from tests.support.helpers import at, implement_normal_change, laptop
 
     db = live_app.extensions["usm_db"]
