@@ -28,6 +28,7 @@ from web import (
     changes,
     checkouts,
     home,
+    incidents,
     item_classes,
     labels,
     reference,
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.jinja_env.filters.update(formatting.FILTERS)
     converters.install(app)
     for package in (accounts, home, register, labels, changes, change_models, item_classes, reports, audit,
-                    audit_log, search, checkouts, attachments, reference):
+                    audit_log, search, checkouts, attachments, reference, incidents):
         app.register_blueprint(package.bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     app.register_blueprint(api.bp)

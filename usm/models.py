@@ -10,6 +10,7 @@ from bir.relations import Relation
 from usm.accounts import ApiToken, User
 from usm.audit_log import AuditEntry
 from usm.checkouts import Checkout, Reservation
+from usm.incidents import Failure
 from usm.sessions import SignInAttempt, SignInSession
 from workflows.models import (
     Approval,
@@ -24,5 +25,5 @@ __all__ = [
     "ApiToken", "Approval", "AuditEntry", "Blob", "ChangeAttachment", "ItemAttachment", "Change",
     "ChangeComment", "ChangeOperation", "Item", "ItemClass", "ItemClassVersion", "ItemVersion",
     "KeyCounter", "Relation", "SignInAttempt", "SignInSession", "StepLogEntry", "User",
-    "ChangeModel", "Checkout", "Reservation", "ReferenceValue",
+    "ChangeModel", "Checkout", "Reservation", "ReferenceValue", "Failure",
 ]

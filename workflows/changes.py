@@ -8,6 +8,7 @@ rejected until the agreement is changed (CTM).
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -49,6 +50,20 @@ CHANGE_SET_EDITABLE = (Step.REGISTRATION, Step.ASSESSMENT)
 COMMENT_MAX = 4000
 
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+# An incident tool's reference (INC-2026-0042, SD-123, 31001): URL-safe, so it can be a filter.
+INCIDENT_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,63}")
+INCIDENT_REFERENCE_RULE = ("1 to 64 letters, digits, '-', '_', '.' or '~', starting with a "
+                           "letter or digit (e.g. INC-2026-0042)")
+
+
+def incident_reference_problem(value: str | None) -> str | None:
+    """Why ``value`` (stripped) is not an incident reference, or None when it is one."""
+    if not value:
+        return "give the incident's reference"
+    if not INCIDENT_REFERENCE.fullmatch(value):
+        return f"must be {INCIDENT_REFERENCE_RULE}"
+    return None
 
 
 class NotAChange(Invalid):
@@ -129,12 +144,14 @@ def register_change(
     source: str = ChangeSource.CUSTOMER.value,
     services: list[str] | None = None,
     now: datetime | None = None,
+    incident_reference: str | None = None,
     **details: Any,
 ) -> Change:
     """Record an RFC under the latest published version of ``model``.
 
     Raises ``NotAChange`` for an empty change set and ``ValidationFailed`` for bad input; a request
-    naming a service that is not agreed is stored, but rejected at once with that reason.
+    naming a service that is not agreed is stored, but rejected at once with that reason. An RFC
+    from INC names the incident it recovers from (``incident_reference``); no other source does.
     """
     at = now or utcnow()
     row = latest_change_model(session, model)
@@ -143,6 +160,14 @@ def register_change(
     if source not in set(ChangeSource):
         errors.append(FieldError("source", f"{source!r} is not one of "
                                  f"{', '.join(s.value for s in ChangeSource)}"))
+    incident_reference = (incident_reference or "").strip() or None
+    if source == ChangeSource.INC.value:
+        problem = incident_reference_problem(incident_reference)
+        if problem:
+            errors.append(FieldError("incident_reference", problem))
+    elif incident_reference is not None:
+        errors.append(FieldError("incident_reference", "only a change from an incident (source "
+                                                       "inc) names an incident reference"))
     try:
         clean = _details({"title": title, **details})
     except ValidationFailed as exc:  # named together with the change set's problems below
@@ -170,7 +195,8 @@ def register_change(
         raise ValidationFailed(errors)
     services = [s.strip() for s in services or [] if s and s.strip()]
     change = Change(
-        key=reserve_keys(session, "CHG")[0], source=source, definition_id=row.id,
+        key=reserve_keys(session, "CHG")[0], source=source,
+        incident_reference=incident_reference, definition_id=row.id,
         definition=row, change_class=row.change_class, state=definition.initial,
         step=definition.step_of(definition.initial).value, requester=requester.username,
         services=services, fields=clean.pop("fields", None) or {}, created_at=at,
@@ -179,7 +205,9 @@ def register_change(
     )
     change.log.append(StepLogEntry(at=at, actor=requester.username, trigger="register",
                                    from_state=None, to_state=change.state, from_step=None,
-                                   to_step=change.step, comment=f"registered from {source}"))
+                                   to_step=change.step, comment=f"registered from {source}" + (
+                                       f" (incident {incident_reference})"
+                                       if incident_reference else "")))
     session.add(change)
     outside = _outside_agreed_services(session, services)
     if outside:

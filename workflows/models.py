@@ -41,6 +41,7 @@ class Change(Base):
     __table_args__ = (
         Index("ix_chm_change_step", "step", "id"),
         Index("ix_chm_change_coordinator", "coordinator", "id"),
+        Index("ix_chm_change_incident_reference", "incident_reference", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,6 +50,9 @@ class Change(Base):
     description: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))
+    # The incident an RFC from INC recovers from, as the incident tool names it (INC-2026-0042):
+    # required for source inc, absent otherwise; several changes may share one.
+    incident_reference: Mapped[str | None] = mapped_column(String(64))
     definition_id: Mapped[int] = mapped_column(ForeignKey("chm_definition.id"), index=True)
     change_class: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(48))

@@ -46,7 +46,7 @@ def test_db_upgrade_creates_a_fresh_database_with_models(tmp_path: Path) -> None
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     result = CliRunner().invoke(main, ["db", "upgrade"], env={"USM_DATABASE_URL": url})
     assert result.exit_code == 0, result.output
-    assert "up to date" in result.output and "31 class(es)" in result.output
+    assert "up to date" in result.output and "35 class(es)" in result.output
     listing = CliRunner().invoke(main, ["workflow", "list"], env={"USM_DATABASE_URL": url})
     assert "normal-change" in listing.output and "published" in listing.output
     again = CliRunner().invoke(main, ["db", "upgrade"], env={"USM_DATABASE_URL": url})

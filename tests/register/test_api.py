@@ -61,6 +61,9 @@ ACCESS: dict[str, set[str]] = {
     # check-out and check-in are changes (coordinators); participants see them and book items
     "checkOut": {COORDINATOR}, "checkIn": {COORDINATOR}, "listCheckouts": CHANGES,
     "listReservations": CHANGES, "createReservation": CHANGES, "cancelReservation": CHANGES,
+    # failures recorded from incidents: coordinators (an incident tool has a coordinator's
+    # token) record them, whoever reads the register reads them
+    "recordFailure": {COORDINATOR}, "listItemFailures": REGISTER, "listFailures": REGISTER,
     # reference data: any caller reads (the pickers), administrators keep it
     "listReferenceValues": EVERYONE, "addReferenceValue": {ADMIN},
     "editReferenceValue": {ADMIN}, "mergeReferenceValue": {ADMIN},

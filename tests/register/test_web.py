@@ -317,7 +317,8 @@ def test_register_pages_issue_a_fixed_number_of_statements(
     assert many == few
     # The item page is the heaviest: besides the item, its relations, services, pending changes
     # and history, it reads the names of its owner, location and cost centre (one statement),
-    # its check-out panel (one transaction: the check-out and the bookings) and its attachments
-    # (one transaction: the files, those pending, and the history's file events), each a fixed
-    # number of statements.
-    assert max(few.values()) <= 26
+    # its check-out panel (one transaction: the check-out and the bookings), its attachments
+    # (one transaction: the files, those pending, and the history's file events) and its
+    # failures recorded from incidents (one transaction, one query), each a fixed number of
+    # statements.
+    assert max(few.values()) <= 28

@@ -61,6 +61,7 @@ ACCESS: dict[str, set[str] | None] = {
     "reports.lifecycle": REPORTS, "reports.lifecycle_export": REPORTS, "reports.spares": REPORTS, "reports.spares_export": REPORTS,  # noqa: E501
     "accounts.users": {ADMIN},
     "audit.upload_form": {COORDINATOR}, "audit.reconciliation": {COORDINATOR},
+    "audit.mapping_file": {COORDINATOR},
     "audit.scan_start": {COORDINATOR}, "audit.scan_page": {COORDINATOR},
     "labels.form": REGISTER, "labels.pdf": REGISTER,
     "attachments.item_download": REGISTER, "attachments.change_download": CHANGES,
@@ -124,6 +125,7 @@ def stored_import(folder: Path, db: Database) -> Iterator[None]:
         token = store_upload(io.BytesIO(b"class,name\nhardware.laptop,Found\n"), "carol")
         save_options(token, {"format": "csv", "match": "serial_number", "name": "found.csv"})
         env.setitem(SAMPLE_BY_ENDPOINT, "audit.reconciliation", {"token": token})
+        env.setitem(SAMPLE_BY_ENDPOINT, "audit.mapping_file", {"token": token})
         scan = start_scan(db, "carol", "IT store room, floor 0")
         env.setitem(SAMPLE_BY_ENDPOINT, "audit.scan_page", {"token": scan})
         item_file, change_file = sample_files(db)

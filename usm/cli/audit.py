@@ -17,11 +17,16 @@ from usm.services.audit import (
     NOT_SEEN,
     UNREGISTERED,
     ImportFailed,
+    ImportSettings,
     MappingError,
     Reconciliation,
+    SbomReport,
     accepted_ids,
+    host_unknown,
     load_mapping,
+    parse_fill,
     parse_match_order,
+    parse_values,
     reconcile_file,
     register_correction,
 )
@@ -103,6 +108,8 @@ def export_changes(all_changes: bool, step: str | None, model: str | None,
 def _summary(rec: Reconciliation) -> None:
     click.echo(f"{rec.file}: {rec.rows} rows, {rec.matched} matched "
                f"(on {', '.join(rec.match_order)})")
+    if rec.sbom is not None:
+        _sbom_summary(rec.sbom)
     for kind, title in (("unregistered", "unregistered items found"),
                         ("drift", "drifted fields"), ("not_seen", "registered items not seen")):
         found = rec.of_kind(kind)
@@ -112,9 +119,49 @@ def _summary(rec: Reconciliation) -> None:
         if len(found) > 20:
             click.echo(f"    ... and {len(found) - 20} more")
     click.echo(f"  {rec.duplicate_count} duplicates in the input")
+    if rec.ignored_columns:
+        click.echo(f"  columns not read (the register has no field for them): "
+                   f"{', '.join(rec.ignored_columns)}")
+    for gap in rec.missing_attributes:
+        if gap.filled is not None:
+            click.echo(f"  {gap.attribute} of {gap.rows} new {gap.class_code} item(s): the "
+                       f"default {gap.filled} (--default)")
+        elif gap.left_out:
+            click.echo(f"  {gap.rows} {gap.class_code} row(s) without {gap.attribute} left out "
+                       f"(rows {', '.join(map(str, gap.left_out[:20]))}"
+                       f"{', ...' if gap.rows > 20 else ''})")
+    if rec.unknown_values:
+        click.echo("  values the mapping does not know (add these lines to a --mapping file, "
+                   "or pass --value):")
+        for unknown in rec.unknown_values:
+            click.echo(f"    {unknown.column} {unknown.value!r}: {unknown.rows} row(s); "
+                       f"{unknown.snippet}")
+
+
+_HOST_HINT = "\n(choose the host the software is on with --host KEY-OR-HOSTNAME)"
+
+
+def _sbom_summary(sbom: SbomReport) -> None:
+    """A CycloneDX document's host, and what it lists that is not registered."""
+    click.echo(f"  software on host {sbom.host} (from {sbom.host_from}); CycloneDX "
+               f"{sbom.spec_version or '?'}, {sbom.components} components")
+    if sbom.repeated:
+        one = sbom.repeated == 1
+        click.echo(f"  {sbom.repeated} component{'' if one else 's'} repeat{'s' if one else ''} "
+                   "a package already listed (one installation each)")
+    for kind, count in sorted(sbom.not_registered.items()):
+        click.echo(f"  {count} {kind}: not software, reported and not registered")
 
 
 DEFAULT_ACCEPT = (UNREGISTERED, DRIFT)
+
+
+def _currency(code: str | None) -> str | None:
+    if code is None:
+        return None
+    if len(code.strip()) != 3 or not code.strip().isalpha():
+        raise ValueError(f"--currency: {code!r} is not a three-letter currency code")
+    return code.strip().upper()
 
 
 @click.command("import")
@@ -130,10 +177,24 @@ DEFAULT_ACCEPT = (UNREGISTERED, DRIFT)
                    "--accept drift (default: unregistered and drift; not_seen, which retires "
                    "the items the file does not list, only when named; all: every kind)")
 @click.option("--title", help="Title of the audit-correction change")
+@click.option("--currency", help="Currency of the file's amounts when it names none (Snipe-IT's "
+              "currency setting is not in its exports; default USM_DEFAULT_CURRENCY)")
+@click.option("--default", "fill", multiple=True, metavar="ATTRIBUTE=VALUE",
+              help="A value for a class attribute new items need and the file cannot give, "
+                   "repeatable: --default cores=8 (NetBox has no core count)")
+@click.option("--skip-gaps", is_flag=True, help="Leave out (and list) rows of new items that "
+              "lack a required class attribute, instead of refusing the file")
+@click.option("--value", "values", multiple=True, metavar="TARGET:SOURCE=VALUE",
+              help="Translate a value the mapping does not know, repeatable: "
+                   "--value 'class:VOIP Phones=client.phone'")
+@click.option("--host", help="cyclonedx: the device the software is on (key or host name), "
+              "instead of the one the document names (an npm SBOM names none)")
 @click.option("--as", "username", envvar="USM_USER", help="Act as this user (or set USM_USER)")
 @friendly
 def import_file(file: Path, fmt: str, mapping: Path | None, match: str | None, dry_run: bool,
-                accept: tuple[str, ...], title: str | None, username: str | None) -> None:
+                accept: tuple[str, ...], title: str | None, currency: str | None,
+                fill: tuple[str, ...], skip_gaps: bool, values: tuple[str, ...],
+                username: str | None, host: str | None = None) -> None:
     """Reconcile FILE (discovered inventory) with the BIR and register the accepted differences
     as one audit-correction change (a baseline import on an empty register is the same)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -143,6 +204,8 @@ def import_file(file: Path, fmt: str, mapping: Path | None, match: str | None, d
     try:
         order = parse_match_order(match)
         column_mapping = load_mapping(mapping) if mapping else None
+        settings = ImportSettings(currency=_currency(currency), fill=parse_fill(fill),
+                                  skip_gaps=skip_gaps, values=parse_values(values))
     except (ValueError, MappingError) as exc:
         raise click.BadParameter(str(exc)) from exc
     progress = Progress(TextColumn("reading {task.description}"), BarColumn(),
@@ -152,10 +215,11 @@ def import_file(file: Path, fmt: str, mapping: Path | None, match: str | None, d
         task = progress.add_task(file.name, total=None)
         try:
             rec = reconcile_file(database, file, fmt, match_order=order, mapping=column_mapping,
-                                 progress=lambda n: progress.advance(task, n))
+                                 progress=lambda n: progress.advance(task, n),
+                                 settings=settings, host=host)
         except ImportFailed as exc:
-            raise click.ClickException(f"nothing registered, the file is not usable:\n{exc}") \
-                from exc
+            raise click.ClickException(f"nothing registered, the file is not usable:\n{exc}"
+                                       + _HOST_HINT * host_unknown(exc.problems)) from exc
         progress.stop()
         _summary(rec)
         if not rec.ok:
@@ -164,7 +228,8 @@ def import_file(file: Path, fmt: str, mapping: Path | None, match: str | None, d
                 lines.append(f"... {rec.problem_count + rec.duplicate_count} problems in all, "
                              f"the first {len(lines)} listed")
             raise click.ClickException("nothing registered; fix these first:\n  "
-                                       + "\n  ".join(lines))
+                                       + "\n  ".join(lines)
+                                       + _HOST_HINT * host_unknown(rec.problems))
         # Items not seen are retired only when asked for by name: a partial file leaves out
         # what it does not cover, and that must not retire it.
         kinds = KINDS if "all" in accept else (accept or DEFAULT_ACCEPT)

@@ -18,6 +18,7 @@ from web.api import (
     changes,
     checkouts,
     docs,
+    incidents,
     item_classes,
     labels,
     reference,
@@ -28,5 +29,5 @@ from web.api import (
 from web.api.blueprint import PREFIX, bp
 
 __all__ = ["PREFIX", "accounts", "attachments", "audit", "audit_log", "bp", "change_models",
-           "changes", "checkouts", "docs", "item_classes", "labels", "reference", "register",
+           "changes", "checkouts", "docs", "incidents", "item_classes", "labels", "reference", "register",
            "reports", "search"]

@@ -5,6 +5,7 @@ written), then accept chosen differences as ONE audit-correction change, run thr
 
 from __future__ import annotations
 
+import json
 from typing import IO, Any
 
 from flask import Response, request, url_for
@@ -15,10 +16,13 @@ from usm.services.audit import (
     Difference,
     ImportFailed,
     ImportProblem,
+    ImportSettings,
     Reconciliation,
     accepted_ids,
     correction_operations,
+    parse_fill,
     parse_match_order,
+    parse_values,
     reconcile_file,
     register_correction,
 )
@@ -38,7 +42,9 @@ from web.api.schemas.audit import (
     ImportQuery,
     ImportUpload,
     ItemsExportQuery,
+    MissingAttributeOut,
     ReconciliationOut,
+    SbomOut,
 )
 from web.api.spec import api_spec, responses
 from web.support import access
@@ -86,7 +92,7 @@ def export_item_history(key: str, query: ExportFormatQuery) -> Response:
 def export_changes(query: ChangesExportQuery) -> Response:
     """Download the changes matching the filters (all of them, newest first)"""
     flt = ChangeFilter(open_only=query.open, step=query.step, model=query.model,
-                       coordinator=query.coordinator)
+                       coordinator=query.coordinator, incident=query.incident)
     return download("changes", query.format, register.changes_sheet(database(), flt))
 
 
@@ -146,27 +152,56 @@ def create_import(query: ImportQuery) -> ReconciliationOut:
     found, registered items not seen, drift per field) and holds the first page of them with
     their ids; `next` pages on through `GET /imports/{import_id}/differences`. Accept by id or
     by kind with `POST /imports/{import_id}/accept`. A bad file (malformed, unknown column, wrong type,
-    unknown class, duplicate key) is a 422 naming file, row and column of each problem.
+    unknown class, duplicate key) is a 422 naming file, row and column of each problem; a
+    category, status or role the mapping does not know is one problem with its count and the
+    mapping line that fixes it (or pass `values=`), and so is a class attribute new items need
+    that the file cannot give (pass `default=` or `skip_gaps=true`). `currency` names the
+    currency of amounts the file gives without one (Snipe-IT's exports). The answer lists the
+    columns the mapping reads nothing from.
+    A CycloneDX document's software lands on its host: the one it names (a device
+    `metadata.component`, or cdxgen's system_info) or the `host` parameter; `sbom` says which,
+    and counts per kind what it lists that is not software (reported, never registered).
     """
     try:
         order = parse_match_order(query.match)
     except ValueError as exc:
         raise ApiError(422, "invalid_request", f"match: {exc}", [("match", str(exc))]) from exc
+    settings = _settings(query)
     token, name = _stored_upload(query)
+    if query.host:  # the host the software is on, chosen: kept for the accept
+        audit.save_options(token, {"host": query.host})
     try:
-        rec = _reconcile(token, query.format, order, name)
+        rec = _reconcile(token, query.format, order, name, settings)
     except BaseException:  # a refused file is not kept
         audit.discard_upload(token)
         raise
     audit.save_options(token, {"format": query.format, "match": ",".join(order),
-                                 "name": name})
+                                 "name": name, "settings": json.dumps(settings.as_dict())})
     page = rec.page(None, 1, FIRST_PAGE)
     return ReconciliationOut(
-        id=token, file=rec.file, format=query.format, match_order=list(rec.match_order),
+        id=token, sbom=_sbom(rec), file=rec.file, format=query.format,
+        match_order=list(rec.match_order),
         rows=rec.rows, matched=rec.matched, counts=DifferenceCounts(**rec.counts()),
         differences=[_difference(d) for d in page.differences],
         next=url_for("api.list_import_differences", import_id=token, page=2,
-                     limit=FIRST_PAGE) if page.pages > 1 else None)
+                     limit=FIRST_PAGE) if page.pages > 1 else None,
+        ignored_columns=rec.ignored_columns,
+        missing_attributes=[MissingAttributeOut(
+            class_code=g.class_code, attribute=g.attribute, rows=g.rows, default=g.filled,
+            left_out=g.left_out) for g in rec.missing_attributes])
+
+
+def _settings(query: ImportQuery) -> ImportSettings:
+    """The coordinator's choices for this import; a malformed one is a 422 naming it."""
+    try:
+        return ImportSettings(
+            currency=query.currency.upper() if query.currency else None,
+            fill=parse_fill([p for p in (query.default or "").split(",") if p.strip()]),
+            values=parse_values([p for p in (query.values or "").split(";") if p.strip()]),
+            skip_gaps=query.skip_gaps)
+    except ValueError as exc:
+        field = "default" if "attribute=value" in str(exc) else "values"
+        raise ApiError(422, "invalid_request", f"{field}: {exc}", [(field, str(exc))]) from exc
 
 
 @bp.get("/imports/<import_id>/differences")
@@ -195,12 +230,26 @@ def list_import_differences(import_id: str, query: DifferencesQuery) -> Differen
                           next=next_url)
 
 
-def _reconcile(token: str, fmt: str, order: tuple[str, ...], name: str) -> Reconciliation:
+def _sbom(rec: Reconciliation) -> SbomOut | None:
+    s = rec.sbom
+    return None if s is None else SbomOut(
+        host=s.host, host_from=s.host_from, spec_version=s.spec_version, components=s.components,
+        repeated=s.repeated, not_registered=dict(sorted(s.not_registered.items())))
+
+
+def _reconcile(token: str, fmt: str, order: tuple[str, ...], name: str,
+               settings: ImportSettings | None = None) -> Reconciliation:
+    """Reconcile a stored upload, with the settings it was posted with (or ``settings``)."""
     path = audit.upload_path(token)
     if path is None:
         raise ApiError(404, "not_found", GONE)
+    if settings is None:
+        stored = (audit.upload_options(token) or {}).get("settings")
+        settings = ImportSettings.from_dict(json.loads(stored) if stored else None)
     try:
-        rec = reconcile_file(database(), path, fmt, match_order=order, name=name)
+        rec = reconcile_file(database(), path, fmt, match_order=order, name=name,
+                             settings=settings,
+                             host=(audit.upload_options(token) or {}).get("host") or None)
     except ImportFailed as exc:
         raise _refused(exc.problems) from exc
     if not rec.ok:

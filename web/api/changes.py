@@ -104,7 +104,8 @@ def list_changes(query: ChangesQuery) -> ChangePage:
     """List changes, newest first (open ones unless open=false)"""
     rows = changes.list_changes(database(), open_only=query.open, step=query.step,
                                 coordinator=query.coordinator, model=query.model,
-                                limit=query.limit + 1, after=after_key(query.cursor))
+                                incident=query.incident, limit=query.limit + 1,
+                                after=after_key(query.cursor))
     shown, next_url = page_of(rows, query.limit)
     return ChangePage(changes=[ChangeSummaryOut(**_summary(r)) for r in shown], next=next_url)
 
@@ -372,6 +373,8 @@ def _register(header: ChangeHeader, operations: list[dict[str, Any]]) -> Any:
     details = header.model_dump(include=set(DETAIL_FIELDS), exclude_unset=True)
     common = dict(model=header.model, title=header.title, operations=operations,
                   source=header.source, services=list(header.services), **details)
+    if header.incident_reference is not None:
+        common["incident_reference"] = header.incident_reference
     username = holder().username
     if header.run_to_implementation:
         key = changes.register_and_implement(database(), username, **common)

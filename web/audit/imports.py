@@ -9,7 +9,18 @@ upload again: once per request, never per row."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+import json
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,10 +38,12 @@ from usm.services.audit import (
     UNREGISTERED,
     ImportFailed,
     ImportProblem,
+    ImportSettings,
     UploadQuotaFull,
     accepted_ids,
     claim_upload,
     discard_upload,
+    host_unknown,
     parse_match_order,
     reconcile_file,
     record_acceptance,
@@ -42,6 +55,9 @@ from usm.services.audit import (
     upload_path,
 )
 from usm.services.changes import ValidationFailed
+from usm.services.item_classes import list_item_classes
+from usm.services.platform import default_currency
+from usm.services.register import STATUSES
 from web.audit.blueprint import bp
 from web.support import access
 from web.support.context import database
@@ -49,9 +65,22 @@ from web.support.security import roles_required
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # the app's MAX_CONTENT_LENGTH
 FORMAT_LABELS = {"csv": _l("CSV (BIR columns)"), "json": _l("JSON (BIR fields)"),
-                 "snipeit": _l("Snipe-IT asset export (CSV)"),
+                 "snipeit": _l("Snipe-IT asset export or Custom Asset Report (CSV)"),
                  "netbox": _l("NetBox device export (CSV)"),
-                 "cyclonedx": _l("CycloneDX SBOM (JSON)")}
+                 "cyclonedx": _l("CycloneDX SBOM or OBOM (JSON, 1.4 to 1.6)")}
+# Where a CycloneDX document's host came from (SbomReport.host_from), as the page says it.
+HOST_SOURCES = {"chosen": _l("chosen at the import"),
+                "metadata.component": _l("the device the document describes"),
+                "metadata.properties": _l("named in the document's metadata"),
+                "system_info": _l("cdxgen's system information")}
+# What a CycloneDX document lists that is not software (SbomReport.not_registered), as the page
+# names it; another kind (a CycloneDX type such as data or file) is shown as the document says.
+NOT_SOFTWARE = {"certificate": _l("certificate"), "service": _l("service"),
+                "process": _l("process"), "listening port": _l("listening port"),
+                "open socket": _l("open socket"), "scheduled task": _l("scheduled task"),
+                "startup item": _l("startup item"), "device driver": _l("device driver"),
+                "kernel module": _l("kernel module"), "patch": _l("patch"),
+                "kernel": _l("kernel"), "system info": _l("system info")}
 GONE = _l("this upload is gone (uploads are kept for a day); upload the file again")
 PAGE_SIZE = 100
 # The order of the sections and the counts, with what each kind is called on the screen.
@@ -65,7 +94,24 @@ def _form(error: str | None = None, status: int = 200, problems: list[ImportProb
           **values: str) -> ResponseReturnValue:
     return render_template("audit/import.html", error=error, problems=problems or [],
                            formats=FORMAT_LABELS, default_match=",".join(DEFAULT_MATCH_ORDER),
-                           values=values), status
+                           default_currency=default_currency(), values=values), status
+
+
+def _currency(text: str | None) -> str | None:
+    """The currency chosen on the screen (``None``: the register's default); ``ValueError``
+    for one that is not a three-letter code."""
+    code = (text or "").strip().upper()
+    if not code:
+        return None
+    if len(code) != 3 or not code.isalpha():
+        raise ValueError(_("currency: give a three-letter currency code, such as EUR"))
+    return code
+
+
+def _settings(options: dict[str, str]) -> ImportSettings:
+    """The choices kept with a stored upload (currency, values, defaults)."""
+    stored = options.get("settings")
+    return ImportSettings.from_dict(json.loads(stored) if stored else None)
 
 
 @bp.get("/audit/import")
@@ -97,9 +143,12 @@ def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
 @roles_required(*access.CHANGE_EDITORS)
 def upload() -> ResponseReturnValue:
     upload = request.files.get("file")
-    values = {"format": request.form.get("format", ""), "match": request.form.get("match", "")}
+    values = {"format": request.form.get("format", ""), "match": request.form.get("match", ""),
+              "currency": request.form.get("currency", ""),
+              "host": request.form.get("host", "")}
     try:
         fmt, order = _options()
+        currency = _currency(request.form.get("currency"))
     except ValueError as exc:
         return _form(str(exc), 400, **values)
     if upload is None or not upload.filename:
@@ -112,7 +161,10 @@ def upload() -> ResponseReturnValue:
                        "of them, or upload again when they are removed, a day after their upload",
                        count=exc.uploads, limit=MAX_UPLOADS_PER_USER,
                        size=MAX_BYTES_PER_USER // (1024 * 1024)), 429, **values)
-    save_options(token, {"format": fmt, "match": ",".join(order), "name": upload.filename})
+    settings = ImportSettings(currency=currency)
+    save_options(token, {"format": fmt, "match": ",".join(order), "name": upload.filename,
+                         "settings": json.dumps(settings.as_dict())})
+    save_options(token, {"host": _host(request.form.get("host"))})
     try:
         return _reconciliation(token, upload.filename, fmt, order)
     except BaseException:  # an upload nobody can accept is not kept
@@ -174,13 +226,20 @@ def _reconciliation(token: str, name: str, fmt: str, order: tuple[str, ...],
     path = upload_path(token)
     if path is None:
         abort(404, description=str(GONE))
+    settings = _settings(upload_options(token) or {})
     try:
-        rec = reconcile_file(database(), path, fmt, match_order=order, name=name)
+        rec = reconcile_file(database(), path, fmt, match_order=order, name=name,
+                             settings=settings, host=_stored_host(token))
     except ImportFailed as exc:
+        if host_unknown(exc.problems):  # kept: the coordinator chooses the host on the form
+            return _form(None, 400, exc.problems, format=fmt, match=",".join(order),
+                         choose_host=token, host=_stored_host(token) or "")
         discard_upload(token)
         return _form(None, 400, exc.problems, format=fmt, match=",".join(order))
-    if not rec.ok:  # nothing can be accepted from it: the page lists the problems, from memory
-        discard_upload(token)
+    fixable = bool(rec.unknown_values or rec.missing_attributes)
+    fixable = fixable or host_unknown(rec.problems)  # the host is chosen on the page
+    if not rec.ok and not fixable:  # nothing can be accepted from it: the page lists the
+        discard_upload(token)  # problems, from memory
     pages = {kind: rec.page(kind, _page_of(kind), PAGE_SIZE) for kind in KIND_LABELS}
     chosen = request.form.getlist("accept") if request.method == "POST" else []
     on_pages = {d.id for page in pages.values() for d in page.differences}
@@ -190,7 +249,85 @@ def _reconciliation(token: str, name: str, fmt: str, order: tuple[str, ...],
         match=",".join(order), error=error, kinds=KIND_LABELS, modes=MODES, mode=_modes(mode),
         pages=pages, page_numbers={k: _page_numbers(p.number, p.pages) for k, p in pages.items()},
         chosen=set(chosen), carried=[i for i in dict.fromkeys(chosen) if i not in on_pages],
-        title=request.form.get("title", "")), status
+        title=request.form.get("title", ""), settings=settings, fixable=fixable,
+        classes=[c.code for c in list_item_classes(database()) if not c.abstract],
+        statuses=list(STATUSES), choose_host=host_unknown(rec.problems),
+        host=_stored_host(token) or "", host_sources=HOST_SOURCES,
+        not_software=NOT_SOFTWARE), status
+
+
+@bp.post("/audit/import/<token>/settings")
+@roles_required(*access.CHANGE_EDITORS)
+def choose(token: str) -> ResponseReturnValue:
+    """Keep the coordinator's choices for an upload (what an unknown value stands for, a default
+    per missing class attribute, leaving such rows out, the currency) and reconcile again."""
+    options = upload_options(token)
+    if options is None or upload_path(token) is None:
+        abort(404, description=str(GONE))
+    old = _settings(options)
+    values: dict[str, dict[str, str]] = {t: dict(v) for t, v in old.values.items()}
+    form = request.form
+    allowed = {"class": {c.code for c in list_item_classes(database()) if not c.abstract},
+               "status": set(STATUSES)}  # what the selects offer; anything else is ignored
+    for target, source, value in zip(form.getlist("u-target"), form.getlist("u-source"),
+                                     form.getlist("u-value"), strict=False):
+        if source and value in allowed.get(target, ()):
+            values.setdefault(target, {})[source] = value
+    fill = dict(old.fill)
+    for attribute, value in zip(form.getlist("fill-attribute"), form.getlist("fill-value"),
+                                strict=False):
+        if attribute and value.strip():
+            fill[attribute] = value.strip()
+        elif attribute:
+            fill.pop(attribute, None)
+    try:
+        currency = _currency(form.get("currency")) if "currency" in form else old.currency
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    settings = ImportSettings(currency=currency, values=values, fill=fill,
+                              skip_gaps=form.get("skip_gaps") == "1")
+    save_options(token, {"settings": json.dumps(settings.as_dict())})
+    return redirect(url_for("audit.reconciliation", token=token))
+
+
+def _host(text: str | None) -> str:
+    """The host a CycloneDX document's software is on, as typed (blank: the one it names)."""
+    return " ".join((text or "").split())[:200]
+
+
+def _stored_host(token: str) -> str | None:
+    return (upload_options(token) or {}).get("host") or None
+
+
+@bp.post("/audit/import/<token>/host")
+@roles_required(*access.CHANGE_EDITORS)
+def choose_host(token: str) -> ResponseReturnValue:
+    """Keep the host chosen for a CycloneDX upload that names none, or one the register does
+    not know, and reconcile again."""
+    options = upload_options(token)
+    if options is None or upload_path(token) is None:
+        abort(404, description=str(GONE))
+    host = _host(request.form.get("host"))
+    if not host:
+        return _form(_("host: give the key or host name of the device the software is on"),
+                     400, format=options.get("format", ""), match=options.get("match", ""),
+                     choose_host=token)
+    save_options(token, {"host": host})
+    return redirect(url_for("audit.reconciliation", token=token))
+
+
+@bp.get("/audit/import/<token>/mapping.yaml")
+@roles_required(*access.CHANGE_EDITORS)
+def mapping_file(token: str) -> ResponseReturnValue:
+    """The upload's mapping with the values chosen on the screen, as the YAML file
+    ``usm import --mapping`` reads: the choices kept for the next import."""
+    options = upload_options(token)
+    if options is None or options.get("format") not in FORMATS:
+        abort(404, description=str(GONE))
+    _reader, mapping = FORMATS[options["format"]]
+    body = _settings(options).apply(mapping()).to_yaml()
+    return Response(body, mimetype="application/yaml", headers={
+        "Content-Disposition": f"attachment; filename={options['format']}-mapping.yaml"})
 
 
 @bp.post("/audit/import/<token>/accept")
@@ -210,7 +347,9 @@ def accept(token: str) -> ResponseReturnValue:
     if claim is None:
         abort(409, description=_("this upload is being accepted by another request"))
     try:
-        rec = reconcile_file(database(), path, fmt, match_order=order, name=name)
+        rec = reconcile_file(database(), path, fmt, match_order=order, name=name,
+                             settings=_settings(upload_options(token) or {}),
+                             host=_stored_host(token))
         chosen = accepted_ids(rec, kinds=[k for k, m in modes.items() if m == "all"],
                               ids=request.form.getlist("accept"),
                               ignore=[k for k, m in modes.items() if m == "ignore"])

@@ -167,6 +167,7 @@ def queue_filter(args: Mapping[str, str]) -> changes.ChangeFilter:
         overdue_only=bool(args.get("overdue")),
         awaiting=current_user.username if args.get("awaiting") else None,
         next_move=current_user.username if args.get("next") else None,
+        incident=(args.get("incident") or "").strip()[:64] or None,
     )
 
 
@@ -367,7 +368,8 @@ def _more_rows(state: FormState, action: str, spec: ChangeFormSpec | None = None
 def _row_errors(state: FormState, spec: ChangeFormSpec, failed: list[FieldError],
                 origins: list[changes.Origin]) -> None:
     """Put each error next to the input it came from."""
-    fields = {*DETAIL_FIELDS, "source", "services", *(f"fields.{f.name}" for f in spec.fields)}
+    fields = {*DETAIL_FIELDS, "source", "incident_reference", "services",
+              *(f"fields.{f.name}" for f in spec.fields)}
     state.errors = changes.input_errors(failed, origins, state.rows, spec, fields)
 
 
@@ -410,7 +412,9 @@ def new_for_model(model: str) -> ResponseReturnValue:
             database(), current_user.username, model=spec.model.code,
             title=values.get("title", "").strip(), operations=operations,
             source=values.get("source") or "customer",
-            services=[*state.services, *(s for s in others if s)], **details)
+            services=[*state.services, *(s for s in others if s)], **details,
+            **({"incident_reference": values["incident_reference"].strip()}
+               if (values.get("incident_reference") or "").strip() else {}))
     except changes.NotAChange as exc:
         state.errors["operations"] = [str(exc)]
         return _new_form(spec, state, 422)

@@ -15,6 +15,7 @@ from usm.services import attachments, register
 from usm.services.errors import Invalid
 from usm.services.user_input import parse_moment
 from web.checkouts.panels import item_panel_context
+from web.incidents.panels import item_failures_context
 from web.register.blueprint import bp
 from web.support import access
 from web.support.context import database
@@ -96,6 +97,7 @@ def item(key: str) -> ResponseReturnValue:
         "register/item.html", item=view, groups=item_groups(view),
         timeline=[(row, history_changes(row, labels)) for row in reversed(history)],
         checkouts=None if as_of else item_panel_context(view.key),
+        failures=None if as_of else item_failures_context(view.key),
         item_attachments=attachments.item_attachments(db, view.key, as_of=as_of),
     )
 

@@ -48,6 +48,8 @@ REASONS = {"failure": "failure", "lost_or_stolen": "lost or stolen", "end_of_lif
 PROBLEMS = {"no_order_date": "no order date recorded",
             "no_delivery_date": "no delivery date recorded",
             "delivered_first": "delivered before it was ordered"}
+FAILURE_SOURCES = {"measured": "measured: recorded from incidents",
+                   "inferred": "inferred from repairs and retirements"}
 LEVEL_SOURCES = {"given": "given by the user", "service": "agreed level of the service",
                  "default": "default (no agreed level recorded)"}
 
@@ -74,7 +76,8 @@ def figure_sheets(report: SparesReport) -> list[platform.Sheet]:
         ("Observed days", report.observed_days),
         ("Short observation", report.observation_short),
         ("Installed base (in use)", report.installed_base),
-        ("Replacements (failures) observed", len(report.replacements)),
+        ("Replacements (failures) observed", report.failures_counted),
+        ("Failures from", FAILURE_SOURCES[report.failures_from]),
         ("Retirements not counted", len(report.not_counted)),
         ("Measured rate per device per day", rate_text(report.measured_rate_per_day)),
         ("Rate used per device per day", rate_text(report.rate_per_day)),
@@ -115,7 +118,10 @@ def figure_sheets(report: SparesReport) -> list[platform.Sheet]:
         platform.Sheet("Agreed service levels", ("Service", "Name", "Agreed level (%)", "Used"),
                       [(a.service_key, a.service_name, a.percent, a in report.services_used)
                        for a in report.agreed_levels]),
-    ]
+    ] + ([platform.Sheet("Failures from incidents", (
+        "Item", "Name", "Failed at", "Incident", "Outcome", "Recorded by"),
+        [(f.item_key, f.item_name, f.at, f.incident_reference, f.outcome, f.recorded_by)
+         for f in report.recorded_failures])] if report.recorded_failures else [])
 
 
 def _report() -> tuple[SparesReport | None, str | None]:

@@ -9,8 +9,14 @@ from usm.services.audit.correction import (
     reconcile_file,
     register_correction,
 )
-from usm.services.audit.found import ImportFailed, ImportProblem
-from usm.services.audit.mapping import MappingError, load_mapping
+from usm.services.audit.found import ImportFailed, ImportProblem, SbomReport, host_unknown
+from usm.services.audit.mapping import (
+    ImportSettings,
+    MappingError,
+    load_mapping,
+    parse_fill,
+    parse_values,
+)
 from usm.services.audit.quality import amounts_without_currency, register_currency_correction
 from usm.services.audit.readers import open_rows
 from usm.services.audit.reconcile import (
@@ -61,10 +67,11 @@ __all__ = [
     "start_scan",
     "DEFAULT_MATCH_ORDER", "DRIFT", "FORMATS", "KINDS", "MAX_BYTES_PER_USER",
     "MAX_UPLOADS_PER_USER", "NOT_SEEN", "UNREGISTERED", "Claim", "Difference", "ImportFailed",
-    "ImportProblem", "MappingError", "Reconciliation", "UploadQuotaFull",
+    "ImportProblem", "ImportSettings", "MappingError", "Reconciliation", "UploadQuotaFull",
     "accepted_as", "accepted_ids", "amounts_without_currency", "claim_upload",
-    "correction_operations", "discard_upload", "load_mapping", "open_rows", "parse_match_order",
-    "reconcile_file", "record_acceptance", "register_correction",
+    "correction_operations", "discard_upload", "load_mapping", "open_rows", "parse_fill",
+    "parse_match_order", "parse_values",
+    "reconcile_file", "record_acceptance", "register_correction", "SbomReport", "host_unknown",
     "register_currency_correction", "release_claim", "save_options", "store_upload",
     "upload_options", "upload_path",
 ]

@@ -4,6 +4,7 @@ against the item fields and the class's attributes as a change set would check t
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,8 +15,13 @@ from bir.items import MONEY_FIELDS, ItemFields
 from bir.vocabulary import LifecycleStatus
 from usm.config import default_currency
 from usm.services.audit.found import FoundItem, ImportProblem
-from usm.services.audit.mapping import ColumnMapping
+from usm.services.audit.mapping import ColumnMapping, display_amount, display_date
 from usm.services.platform import restored
+
+_UNKNOWN = object()  # a value the mapping does not know
+STATUSES = frozenset(s.value for s in LifecycleStatus)
+DATE_FIELDS = frozenset(name for name, info in ItemFields.model_fields.items()
+                        if info.annotation in (date, date | None))
 
 
 class RowReader:
@@ -25,6 +31,12 @@ class RowReader:
     def __init__(self, file: str, mapping: ColumnMapping, catalogue: ClassCatalogue) -> None:
         self.file, self.mapping, self.catalogue = file, mapping, catalogue
         self.reported_columns: set[str] = set()
+        # Columns an ignore_unknown mapping leaves out: reported once, in the answer.
+        self.ignored_columns: dict[str, None] = {}
+        # (target, column, value) -> [rows, first row]: values the mapping does not know,
+        # reported once each with their count instead of once per row.
+        self.unknown: dict[tuple[str, str, str], list[int]] = {}
+        self.decimal_mark: str | None = None  # the one the file's amounts show
 
     def read(self, row: int, raw: dict[str, Any]) -> tuple[FoundItem | None, list[ImportProblem]]:
         problems: list[ImportProblem] = []
@@ -34,10 +46,13 @@ class RowReader:
 
         values: dict[str, Any] = {t: v for t, v in self.mapping.defaults.items()}
         columns: dict[str, str] = {}
+        held = False
         for column, value in raw.items():
             targets = self.mapping.targets(column)
             if targets is None:
-                if not self.mapping.ignore_unknown and column not in self.reported_columns:
+                if self.mapping.ignore_unknown:
+                    self.ignored_columns.setdefault(column)
+                elif column not in self.reported_columns:
                     self.reported_columns.add(column)
                     problem(column, "unknown column: the register has no such field (see the "
                                     "Import section of the README for the column names)")
@@ -48,10 +63,17 @@ class RowReader:
             if value is None or value == "":
                 continue  # a blank cell reports nothing; it never clears a registered value
             for target in targets:
-                values[target] = self.mapping.translate(target, value)
+                converted = self._value(row, column, target, value)
+                if converted is _UNKNOWN:
+                    held = True
+                    continue
+                values[target] = converted
                 columns[target] = column
-        if problems:
-            return None, problems
+        if problems or held:
+            return None, problems  # an unknown value is reported once, with its count
+        if self.mapping.checked_out and values.get("owner") \
+                and values.get("status") in (None, "in_stock"):
+            values["status"] = self.mapping.checked_out  # checked out: in use by its assignee
         found = FoundItem(self.file, row, "", columns=columns)
         self._class(found, values.pop("class", None), problem)
         key = values.pop("key", None)
@@ -68,6 +90,38 @@ class RowReader:
                 problem(found.column(f"attributes.{name}"), error.message)
             found.attributes = clean
         return (None, problems) if problems else (found, [])
+
+    def _value(self, row: int, column: str, target: str, value: Any) -> Any:
+        """A cell as the register reads it: translated by the mapping, amounts and dates as the
+        tool displays them read exactly; ``_UNKNOWN`` for a class or status the mapping does
+        not know (counted, not reported per row)."""
+        if not isinstance(value, str):
+            return value
+        if target == "status":
+            value, meant = self.mapping.split_status(value)
+            if meant is not None:
+                return meant
+        if target in ("class", "status") and self.mapping.knows(target):
+            found = self.mapping.lookup(target, value)
+            if found is None and not self._known(target, value):
+                seen = self.unknown.setdefault((target, column, value), [0, row])
+                seen[0] += 1
+                return _UNKNOWN
+            return value if found is None else found
+        value = self.mapping.translate(target, value)
+        if target in MONEY_FIELDS and self.mapping.amounts == "display":
+            value, mark = display_amount(value, self.decimal_mark)
+            self.decimal_mark = self.decimal_mark or mark
+        elif target in DATE_FIELDS and self.mapping.dates == "display":
+            value = display_date(value)
+        return value
+
+    def _known(self, target: str, value: str) -> bool:
+        """Whether ``value`` is itself a class code or lifecycle status (then it needs no
+        translation)."""
+        if target == "class":
+            return self.catalogue.get(value) is not None
+        return value in STATUSES
 
     def _class(self, found: FoundItem, code: Any, problem: Any) -> None:
         column = found.column("class")

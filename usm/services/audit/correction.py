@@ -9,8 +9,8 @@ from typing import Any
 
 from bir.errors import FieldError, ValidationFailed
 from usm.services import changes
-from usm.services.audit.found import ImportFailed, ImportProblem
-from usm.services.audit.mapping import IDENTITY, ColumnMapping, shipped_mapping
+from usm.services.audit.found import ImportFailed, ImportProblem, SbomReport
+from usm.services.audit.mapping import IDENTITY, ColumnMapping, ImportSettings, shipped_mapping
 from usm.services.audit.readers import open_rows
 from usm.services.audit.reconcile import DEFAULT_MATCH_ORDER, KINDS, Reconciliation, reconcile
 from usm.services.audit.scope import AuditScope
@@ -33,25 +33,34 @@ def reconcile_file(db: Database, path: Path, fmt: str, *,
                    match_order: tuple[str, ...] = DEFAULT_MATCH_ORDER,
                    mapping: ColumnMapping | None = None, name: str | None = None,
                    progress: Callable[[int], None] | None = None,
-                   scope: AuditScope | None = None) -> Reconciliation:
+                   scope: AuditScope | None = None,
+                   settings: ImportSettings | None = None,
+                   host: str | None = None) -> Reconciliation:
     """Reconcile an import file in ``fmt`` (see ``FORMATS``) with the register; reads only.
     ``mapping`` overrides the format's own (a user's mapping file); ``name`` is the file name
     problems give (an upload's original name); ``scope`` limits "not seen" to where the audit
     looked. A stored upload saved with a scope (a scan's) is always reconciled within it, so no
-    screen or API call that reads it can list, and retire, the items of other locations."""
+    screen or API call that reads it can list, and retire, the items of other locations.
+    ``host``: the device a CycloneDX document's software is on, instead of the one it names."""
     scope = scope or _stored_scope(path)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     reader, default_mapping = FORMATS[fmt]
-    rows = open_rows(path, reader)
+    sbom = SbomReport() if reader == "cyclonedx" else None  # its host, what is not software
+    rows = open_rows(path, reader, host=host, report=sbom) if sbom else open_rows(path, reader)
+    column_mapping = mapping or default_mapping()
+    if settings is not None:  # the coordinator's choices for this import (currency, values)
+        column_mapping = settings.apply(column_mapping)
     try:
         with db.reading() as session:
-            rec = reconcile(session, rows, file=path.name, mapping=mapping or default_mapping(),
-                            match_order=match_order, progress=progress, scope=scope)
+            rec = reconcile(session, rows, file=path.name, mapping=column_mapping,
+                            match_order=match_order, progress=progress, scope=scope,
+                            settings=settings)
     except ImportFailed as exc:
         if not name:
             raise
         raise ImportFailed(_named(exc.problems, name)) from exc
+    rec.sbom = sbom
     if name:
         rec.file = name
         rec.problems = _named(rec.problems, name)
@@ -140,7 +149,25 @@ def register_correction(db: Database, username: str, rec: Reconciliation,
                    f"{', '.join(rec.match_order)}): {counts['unregistered']} unregistered items "
                    f"registered, {counts['drift']} drifted fields corrected, "
                    f"{counts['not_seen']} items not found{where} retired.")
+    for gap in rec.missing_attributes:  # what came from the coordinator, not the file
+        if gap.filled is not None:
+            description += (f" {gap.attribute} of {gap.rows} new {gap.class_code} item(s) is "
+                            f"the default {gap.filled} given at the import, not a value the "
+                            "file gave.")
+        elif gap.left_out:
+            description += (f" {gap.rows} {gap.class_code} row(s) without {gap.attribute} were "
+                            "left out.")
+    if rec.sbom is not None:
+        description += f" The software is on {rec.sbom.host}{_not_registered(rec.sbom)}."
     return changes.register_change(
         db, username, model=MODEL, title=title or f"Audit correction from {rec.file}"[:200],
         operations=operations, source="rim", description=description,
         reason="what the audit found differs from the BIR", fields={"audit_source": rec.file})
+
+
+def _not_registered(sbom: SbomReport) -> str:
+    """What the document listed that is not software, for the change's description."""
+    if not sbom.not_registered:
+        return ""
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(sbom.not_registered.items()))
+    return f"; listed but not registered (not software): {counts}"

@@ -52,3 +52,33 @@ class FoundItem:
     def value(self, name: str) -> Any:
         """A field or ``key`` as the file gave it (``None`` when it did not)."""
         return self.key if name == "key" else self.fields.get(name)
+
+
+# Where a CycloneDX document's host is named: a problem there is fixed by choosing the host.
+HOST_COLUMNS = ("metadata.component.name", "installed_on")
+
+
+def host_unknown(problems: list[ImportProblem]) -> bool:
+    """Whether ``problems`` say the software's host is not named or not registered."""
+    return any(p.column in HOST_COLUMNS for p in problems)
+
+
+@dataclass
+class SbomReport:
+    """What a CycloneDX document says besides its installation rows: the host they are on and
+    where that was found (``chosen`` by the coordinator, ``metadata.component``,
+    ``metadata.properties`` or cdxgen's ``system_info``), what it lists that is not software
+    (kind -> how many: reported, never registered) and the components that repeat a package
+    already read."""
+
+    host: str | None = None
+    host_from: str | None = None
+    spec_version: str | None = None
+    components: int = 0  # components read (metadata.component and nested ones included)
+    repeated: int = 0
+    not_registered: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, how_many: int = 1) -> None:
+        if kind not in self.not_registered and len(self.not_registered) >= 50:
+            kind = "other"  # a hostile file's thousand made-up types stay one line
+        self.not_registered[kind] = self.not_registered.get(kind, 0) + how_many

@@ -1,6 +1,6 @@
 """Reading import files a row at a time (bounded memory): CSV, JSON (an array of objects, or JSON
-Lines) and CycloneDX SBOMs. Each reader yields ``(row number, {column: value})``; a file that
-cannot be read at all is an ``ImportFailed`` naming where it broke."""
+Lines) and CycloneDX SBOMs (``cyclonedx.py``). Each reader yields ``(row number, {column:
+value})``; a file that cannot be read at all is an ``ImportFailed`` naming where it broke."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import ijson
 
+from usm.services.audit.cyclonedx import cyclonedx_rows
 from usm.services.audit.found import ImportFailed, ImportProblem
 from usm.services.user_input import nesting_depth
 
@@ -32,6 +32,7 @@ MAX_ROW_CHARS = 128 * 1024
 _TOO_DEEP = (f"nested too deeply: more than {MAX_ROW_DEPTH} levels (a row is one object, its "
              "attributes an object in it)")
 _TOO_LARGE = f"the row is larger than {MAX_ROW_CHARS} characters"
+_START, _END = {"start_map", "start_array"}, {"end_map", "end_array"}
 
 
 @contextmanager
@@ -185,146 +186,6 @@ def _json_lines_of(text: io.TextIOWrapper, name: str) -> Iterator[RawRow]:
         yield number, value
 
 
-def cyclonedx_rows(stream: IO[bytes], name: str) -> Iterator[RawRow]:
-    """The components of a CycloneDX SBOM (JSON) as software installations on the device the
-    SBOM describes (``metadata.component.name``: its key or host name).
-
-    Streamed in two passes over the (seekable) file, so a large SBOM is never held whole: the
-    first checks the JSON and finds the device, which the specification lets come after the
-    components; the second builds one component at a time."""
-    outline = _sbom_outline(stream, name)
-    if not outline.top_is_object or outline.bom_format != "CycloneDX":
-        raise ImportFailed([ImportProblem(name, 0, "bomFormat", "not a CycloneDX SBOM "
-                                          "(bomFormat must be 'CycloneDX')")])
-    device = outline.device
-    if not isinstance(device, str) or not device.strip():
-        raise ImportFailed([ImportProblem(name, 0, "metadata.component.name", "names no device: "
-                                          "give the key or host name the software is on")])
-    if outline.components == "other":
-        raise ImportFailed([ImportProblem(name, 0, "components", "is not a list of components")])
-    if outline.components != "list":
-        return  # absent, null or empty: nothing installed
-    for number, component in enumerate(_sbom_components(stream, name, outline.lists), start=1):
-        if not isinstance(component, dict):
-            raise ImportFailed([ImportProblem(name, number, "components", "is not an object")])
-        supplier = component.get("supplier")
-        vendor = component.get("publisher") or (supplier.get("name")
-                                                if isinstance(supplier, dict) else None)
-        product = component.get("name")
-        row = {"class": "software.installation", "installed_on": device.strip(),
-               "attributes.product": product, "attributes.product_version":
-               component.get("version"), "attributes.vendor": vendor}
-        yield number, {k: v for k, v in row.items() if v is not None}
-
-
-MAX_DEPTH = 500  # JSON nested deeper is refused (json.load gave up near 1000, by recursion)
-_START, _END = {"start_map", "start_array"}, {"end_map", "end_array"}
-_BOM = "\ufeff".encode()
-
-
-@dataclass
-class _Outline:
-    """What the first pass over an SBOM finds: as ``json.load`` would, the last of repeated
-    keys wins."""
-
-    top_is_object: bool = False
-    bom_format: Any = None
-    device: Any = None  # metadata.component.name
-    components: str = "absent"  # list, empty (null, false, 0, "" or {}), other
-    lists: int = 0  # how many top-level "components" keys were lists (the last one counts)
-
-
-def _events(stream: IO[bytes], name: str) -> Iterator[tuple[str, Any]]:
-    """ijson's events from the start of ``stream`` (a UTF-8 BOM skipped); bad JSON, JSON nested
-    deeper than ``MAX_DEPTH`` and numbers over Python's digit limit are ``ImportFailed``."""
-    stream.seek(0)
-    if stream.read(len(_BOM)) != _BOM:
-        stream.seek(0)
-    depth = 0
-    try:
-        for event, value in _IJSON.basic_parse(stream, use_float=False):
-            depth += (event in _START) - (event in _END)
-            if depth > MAX_DEPTH:
-                raise RecursionError
-            yield event, value
-        _check_utf8_ending(stream)
-    except (ijson.JSONError, ValueError, RecursionError) as exc:  # also UnicodeDecodeError
-        message = "nested too deeply" if isinstance(exc, RecursionError) else \
-            (str(exc).splitlines() or ["unreadable"])[0][:120]  # a symbol may be huge
-        raise ImportFailed([ImportProblem(name, 0, "-", f"not valid JSON: {message}")]) from exc
-
-
-def _check_utf8_ending(stream: IO[bytes]) -> None:
-    """ijson ignores a UTF-8 sequence cut short at the very end of the file; refuse it too."""
-    size = stream.seek(0, io.SEEK_END)
-    stream.seek(max(0, size - 4))
-    stream.read().lstrip(bytes(range(0x80, 0xC0))).decode("utf-8")
-
-
-def _sbom_outline(stream: IO[bytes], name: str) -> _Outline:
-    """The first pass: the whole file is valid JSON (or ``ImportFailed``), and what it says."""
-    outline = _Outline()
-    path: list[str | None] = []  # per open container: the current key of a map, None in a list
-    empty_map_check = False  # "components" began as an object: is it the empty one?
-    first = True
-    for event, value in _events(stream, name):
-        if first:
-            outline.top_is_object, first = event == "start_map", False
-        if empty_map_check:
-            outline.components = "empty" if event == "end_map" else "other"
-            empty_map_check = False
-        if event == "map_key":
-            path[-1] = value
-            continue
-        if event in _END:
-            path.pop()
-            continue
-        where = tuple(path)  # a value (or a container starting) at this place
-        if where == ("bomFormat",):
-            outline.bom_format = value if event not in _START else None
-        elif where in (("metadata",), ("metadata", "component")):
-            outline.device = None
-        elif where == ("metadata", "component", "name"):
-            outline.device = value if event == "string" else None
-        elif where == ("components",):
-            if event == "start_array":
-                outline.components, outline.lists = "list", outline.lists + 1
-            elif event == "start_map":
-                empty_map_check = True
-            else:
-                outline.components = "other" if value else "empty"
-        if event in _START:
-            path.append("" if event == "start_map" else None)
-    return outline
-
-
-def _sbom_components(stream: IO[bytes], name: str, lists: int) -> Iterator[Any]:
-    """Each item of the last top-level ``components`` list, built one at a time."""
-    path: list[str | None] = []  # as in _sbom_outline
-    seen = 0  # top-level "components" lists begun
-    builder: ijson.ObjectBuilder | None = None  # the component being built
-    for event, value in _events(stream, name):
-        if builder is not None:
-            builder.event(event, value)
-        elif seen == lists and path == ["components", None] and event != "end_array":
-            if event in _START:
-                builder = ijson.ObjectBuilder()
-                builder.event(event, value)
-            else:
-                yield value  # not an object: the caller names it
-        if event == "map_key":
-            path[-1] = value
-        elif event in _END:
-            path.pop()
-            if builder is not None and len(path) == 2:  # back in the list: the item is whole
-                yield builder.value
-                builder = None
-        elif event in _START:
-            if path == ["components"] and event == "start_array":
-                seen += 1
-            path.append("" if event == "start_map" else None)
-
-
 def _why(exc: Exception) -> str:
     return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
 
@@ -332,6 +193,7 @@ def _why(exc: Exception) -> str:
 READERS = {"csv": csv_rows, "json": json_rows, "cyclonedx": cyclonedx_rows}
 
 
-def open_rows(path: Path, reader: str) -> Iterator[RawRow]:
+def open_rows(path: Path, reader: str, **options: Any) -> Iterator[RawRow]:
+    """The rows of ``path``; ``options`` go to the reader (CycloneDX: ``host``, ``report``)."""
     with path.open("rb") as stream:
-        yield from READERS[reader](stream, path.name)
+        yield from READERS[reader](stream, path.name, **options)

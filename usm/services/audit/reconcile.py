@@ -8,13 +8,15 @@ would make the BIR match it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from itertools import islice
 from typing import Any, NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bir.changeset import plan_change_set
@@ -22,11 +24,12 @@ from bir.classes import ClassCatalogue
 from bir.errors import ValidationFailed
 from bir.items import MONEY_FIELDS, Item
 from bir.relations import Relation
-from usm.services.audit.convert import RowReader, comparable
-from usm.services.audit.found import FoundItem, ImportProblem
-from usm.services.audit.mapping import ColumnMapping
+from usm.services.audit.convert import STATUSES, RowReader, comparable
+from usm.services.audit.found import FoundItem, ImportProblem, SbomReport
+from usm.services.audit.mapping import ColumnMapping, ImportSettings, slug
 from usm.services.audit.readers import RawRow
 from usm.services.audit.scope import AuditScope
+from usm.services.reports.licences import product_key
 from usm.services.user_input import unstorable_reason
 
 MATCH_KEYS = ("key", "asset_tag", "serial_number", "hostname")
@@ -37,6 +40,7 @@ MAX_PROBLEMS = 200
 _OPERATION = re.compile(r"^operations\[(\d+)\](?:\.(.+))?$")
 # Statuses of components that should be found by an audit; planned, ordered and gone ones not.
 PRESENT = ("in_stock", "in_use", "maintenance")
+REFERENCE_FIELDS = ("owner", "location", "cost_centre")  # checked against reference data
 
 UNREGISTERED, NOT_SEEN, DRIFT = "unregistered", "not_seen", "drift"
 KINDS = (UNREGISTERED, NOT_SEEN, DRIFT)
@@ -56,6 +60,39 @@ class Difference:
     registered: Any = None
     found: Any = None
     operations: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownValue:
+    """A category, status or role of the file that the mapping does not translate: one fix
+    (a line of the mapping, or a choice on the screen) for all its rows."""
+
+    target: str  # class or status
+    column: str
+    value: str
+    rows: int
+    first_row: int
+    suggestion: str | None = None  # a class or status of a like name, if any
+
+    @property
+    def snippet(self) -> str:
+        """The line to paste into a mapping file (a placeholder where nothing is suggested)."""
+        value = self.suggestion or ("<class code>" if self.target == "class" else "<status>")
+        return f"values: {{{self.target}: {{{json.dumps(self.value)}: {value}}}}}"
+
+
+@dataclass
+class MissingAttribute:
+    """An attribute new items of a class need that the file does not give (NetBox has no core
+    count): the coordinator gives a default (``fill``) or leaves the rows out (``skip_gaps``)."""
+
+    class_code: str
+    attribute: str
+    rows: int = 0
+    first_row: int = 0
+    filled: str | None = None  # the default given
+    refused: str | None = None  # why the class refuses that default
+    left_out: list[int] = field(default_factory=list)  # rows left out (skip_gaps), first 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +122,14 @@ class Reconciliation:
     duplicate_count: int = 0
     # Where the audit looked (a scan at a location): "not seen" is limited to it.
     scope: AuditScope | None = None
+    # A CycloneDX document: its host and what it lists that is not registered (see SbomReport).
+    sbom: SbomReport | None = None
+    # Columns the mapping reads nothing from: listed once, so nothing is lost unknowingly.
+    ignored_columns: list[str] = field(default_factory=list)
+    # Values the mapping does not know, each once with its count (see ``UnknownValue``).
+    unknown_values: list[UnknownValue] = field(default_factory=list)
+    # Class attributes the file cannot give to new items, per class and attribute.
+    missing_attributes: list[MissingAttribute] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -145,18 +190,25 @@ class _Known(NamedTuple):
     key: str
     name: str
     status: str
+    version: str | None = None  # of a software installation
 
 
 class _Matcher:
-    def __init__(self, session: Session, rec: Reconciliation, catalogue: ClassCatalogue) -> None:
+    def __init__(self, session: Session, rec: Reconciliation, catalogue: ClassCatalogue,
+                 settings: ImportSettings | None = None) -> None:
         self.session, self.rec, self.catalogue = session, rec, catalogue
+        self.settings = settings or ImportSettings()
+        self.missing: dict[tuple[str, str], MissingAttribute] = {}
         self.scope = rec.scope
         # key field -> {value (lower case) -> first row}: the key sets duplicates are found in
         self.seen_values: dict[str, dict[str, int]] = {}
         self.matched_ids: dict[int, int] = {}  # item id -> row
         self.classes: set[str] = set()
         self.devices: dict[str, Item | None] = {}
-        self.installed: dict[int, dict[str, _Known]] = {}  # device id -> product -> installation
+        # device id -> product -> its installations there
+        self.installed: dict[int, dict[str, list[_Known]]] = {}
+        self.unsettled: list[tuple[FoundItem, Item]] = []  # software rows matched at the end
+        self.unknown_devices: set[str] = set()
         self.new_refs = 0
 
     def duplicates(self, found: FoundItem) -> bool:
@@ -165,8 +217,9 @@ class _Matcher:
         keys = [(name, found.column(name), found.value(name)) for name in self.rec.match_order]
         if found.installed_on:
             product = found.attributes.get("product")
+            version = found.attributes.get("product_version")
             keys = [("software", found.column("attributes.product"),
-                     f"{product} on {found.installed_on}")]
+                     f"{product}{f' {version}' if version else ''} on {found.installed_on}")]
         dup = False
         for name, column, value in keys:
             if value in (None, ""):
@@ -250,6 +303,8 @@ class _Matcher:
         # first by the change that would register it.
         _, errors = self.catalogue.validate_attributes(found.class_code, found.attributes,
                                                        "attributes", partial=False)
+        if errors and self._fill_gaps(found, errors):
+            return
         if errors:
             self.rec.add_problems(ImportProblem(
                 found.file, found.row, found.column(e.field), f"{e.message} for a new "
@@ -274,56 +329,149 @@ class _Matcher:
                                               f"({found.class_code}) is not registered",
             None, found.row, None, None, fields["name"], ops))
 
-    # -- software installations (CycloneDX): matched by device and product ---------------------
+    def _fill_gaps(self, found: FoundItem, errors: list[Any]) -> bool:
+        """Required attributes the row lacks: given the coordinator's default, or the row left
+        out when so chosen, or counted once per class and attribute. True when the row is done
+        with (left out or counted); False when other errors remain to be reported per row."""
+        required = [e for e in errors if e.message == "is required"]
+        if len(required) != len(errors):
+            return False
+        gaps = [self._gap(found, e.field.removeprefix("attributes.")) for e in required]
+        if all(g.filled is not None for g in gaps):
+            attributes = {**found.attributes, **{g.attribute: g.filled for g in gaps}}
+            clean, bad = self.catalogue.validate_attributes(found.class_code, attributes,
+                                                            "attributes", partial=False)
+            if bad:  # a default the class refuses: named once per attribute
+                for error in bad:
+                    gap = self.missing.get((found.class_code,
+                                            error.field.removeprefix("attributes.")))
+                    if gap is not None:
+                        gap.refused = error.message
+                return True
+            found.attributes = clean
+            for gap in gaps:
+                found.columns.setdefault(f"attributes.{gap.attribute}", "default")
+            self._unregistered(found)
+            return True
+        if self.settings.skip_gaps:
+            for gap in gaps:
+                if len(gap.left_out) < MAX_PROBLEMS:
+                    gap.left_out.append(found.row)
+        return True
+
+    def _gap(self, found: FoundItem, attribute: str) -> MissingAttribute:
+        gap = self.missing.get((found.class_code, attribute))
+        if gap is None:
+            gap = self.missing[(found.class_code, attribute)] = MissingAttribute(
+                found.class_code, attribute, first_row=found.row,
+                filled=self.settings.fill.get(attribute))
+            self.rec.missing_attributes.append(gap)
+        gap.rows += 1
+        return gap
+
+    def report_gaps(self) -> None:
+        """One problem per class attribute that new items lack and no default was given for
+        (unless those rows are left out)."""
+        for gap in self.rec.missing_attributes:
+            if gap.refused is not None:
+                self.rec.add_problems([ImportProblem(
+                    self.rec.file, gap.first_row, f"attributes.{gap.attribute}",
+                    f"the default {gap.filled!r} for {gap.class_code}: {gap.refused}")])
+            elif gap.filled is None and not self.settings.skip_gaps:
+                self.rec.add_problems([ImportProblem(
+                    self.rec.file, gap.first_row, f"attributes.{gap.attribute}",
+                    f"is required for a new {gap.class_code}, and {gap.rows} row(s) do not give "
+                    f"it: give a default value for {gap.attribute} (the register refuses "
+                    f"{gap.class_code} items without it), or leave those rows out")])
+
+    # -- software installations (CycloneDX): matched by device, product and version ----------
 
     def _device(self, name: str) -> Item | None:
         if name not in self.devices:
             self.devices[name] = self.session.scalar(
-                select(Item).where(or_(Item.key == name.upper(), Item.hostname == name))
+                select(Item).where(or_(Item.key == name.upper(),
+                                       func.lower(Item.hostname) == name.lower()))
                 .order_by(Item.key).limit(1))
         return self.devices[name]
 
     def _software(self, batch: list[FoundItem]) -> None:
-        known: list[tuple[FoundItem, Item, _Known | None]] = []
+        """Rows whose product and version an installation on the device has are matched now;
+        the others wait for the end of the file (``_settle``), so an upgrade found early never
+        takes the installation a later row names exactly."""
+        known: list[tuple[FoundItem, Item, _Known]] = []
         for found in batch:
             device = self._device(found.installed_on or "")
             if device is None:
-                self.rec.add_problems([ImportProblem(
-                    found.file, found.row, found.column("installed_on"),
-                    f"no device {found.installed_on!r} in the register (give its key or host "
-                    "name)")])
+                if found.installed_on not in self.unknown_devices:  # once, not once per row
+                    self.unknown_devices.add(found.installed_on or "")
+                    self.rec.add_problems([ImportProblem(
+                        found.file, found.row, found.column("installed_on"),
+                        f"no device {found.installed_on!r} in the register (give its key or "
+                        "host name)")])
                 continue
             self.classes.add(found.class_code)
-            known.append((found, device, self._installations(device).get(
-                str(found.attributes.get("product")))))
-        ids = sorted({k.id for _, _, k in known if k is not None})
-        items = {i.id: i for i in self.session.scalars(select(Item).where(Item.id.in_(ids)))} \
-            if ids else {}
-        for found, device, installed in known:
-            if installed is None:
+            version = found.attributes.get("product_version")
+            registered = self._installations(device).get(
+                product_key(found.attributes.get("product")), [])
+            same = [k for k in registered if k.version == version and k.id not in self.matched_ids]
+            if same:
+                self.matched_ids.setdefault(same[0].id, found.row)  # claimed by this row
+                known.append((found, device, same[0]))
+            elif registered:  # another version of it is installed: decided at the end
+                self.unsettled.append((found, device))
+            else:
                 self._unregistered(found, ({"op": "add_relation", "kind": "installed_on",
                                             "target": device.key},))
-            else:
-                self._compare(found, items[installed.id])
+        self._compare_known(known)
 
-    def _installations(self, device: Item) -> dict[str, _Known]:
-        """Product -> the installation on ``device``; only what matching and "not seen" need
-        (whole items are loaded a batch at a time, for those a row matches)."""
+    def _compare_known(self, known: list[tuple[FoundItem, Item, _Known]]) -> None:
+        ids = sorted({k.id for _, _, k in known})
+        items = {i.id: i for i in self.session.scalars(select(Item).where(Item.id.in_(ids)))} \
+            if ids else {}
+        for found, _device, installed in known:
+            self._compare(found, items[installed.id])
+
+    def _settle(self) -> None:
+        """The rows no installation matched exactly: another version of the product on the
+        device is the same installation, upgraded (its version drifts); else it is new."""
+        known: list[tuple[FoundItem, Item, _Known]] = []
+        for found, device in self.unsettled:
+            other = [k for k in self._installations(device).get(
+                product_key(found.attributes.get("product")), []) if k.id not in self.matched_ids]
+            if other:
+                self.matched_ids.setdefault(other[0].id, found.row)
+                known.append((found, device, other[0]))
+            else:
+                self._unregistered(found, ({"op": "add_relation", "kind": "installed_on",
+                                            "target": device.key},))
+        self.unsettled = []
+        for start in range(0, len(known), BATCH):
+            self._compare_known(known[start:start + BATCH])
+
+    def _installations(self, device: Item) -> dict[str, list[_Known]]:
+        """Product (as the licence position matches it) -> the installations on ``device``, in
+        key order; only what matching and "not seen" need (whole items are loaded a batch at a
+        time, for those a row matches)."""
         if device.id not in self.installed:
             rows = self.session.execute(
                 select(Item.id, Item.key, Item.name, Item.status,
-                       Item.attributes["product"].as_string())
+                       Item.attributes["product"].as_string(),
+                       Item.attributes["product_version"].as_string())
                 .join(Relation, Relation.source_id == Item.id)
                 .where(Relation.target_id == device.id, Relation.kind == "installed_on",
-                       Relation.valid_to.is_(None)))
-            self.installed[device.id] = {str(product): _Known(item_id, key, name, status)
-                                         for item_id, key, name, status, product in rows}
+                       Relation.valid_to.is_(None)).order_by(Item.key))
+            by_product: dict[str, list[_Known]] = {}
+            for item_id, key, name, status, product, version in rows:
+                by_product.setdefault(product_key(product), []).append(
+                    _Known(item_id, key, name, status, version))
+            self.installed[device.id] = by_product
         return self.installed[device.id]
 
     def not_seen(self) -> None:
         """Registered, present items of the classes the file covers that no row matched; for an
         SBOM, the installations on its devices that it does not list. With a scope, the present
         items of the scope instead, wherever the rows' classes are."""
+        self._settle()
         if self.scope is not None:
             stmt = self.scope.items_in(select(Item.id, Item.key, Item.name, Item.status)
                                        .where(Item.status.in_(PRESENT)).order_by(Item.key))
@@ -340,8 +488,8 @@ class _Matcher:
                 stmt.with_only_columns(Item.id, Item.key, Item.name, Item.status)
                 .execution_options(yield_per=BATCH)))
         for device_id in software_devices:
-            self._report_missing(i for i in self.installed.get(device_id, {}).values()
-                                 if i.status in PRESENT)
+            self._report_missing(i for same in self.installed.get(device_id, {}).values()
+                                 for i in same if i.status in PRESENT)
 
     def _report_missing(self, items: Iterable[Any]) -> None:
         """Each of ``items`` (id, key, name, status) that no row matched is not seen."""
@@ -369,14 +517,15 @@ def _batches(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
 def reconcile(session: Session, rows: Iterator[RawRow], *, file: str, mapping: ColumnMapping,
               match_order: tuple[str, ...] = DEFAULT_MATCH_ORDER,
               progress: Callable[[int], None] | None = None,
-              scope: AuditScope | None = None) -> Reconciliation:
+              scope: AuditScope | None = None,
+              settings: ImportSettings | None = None) -> Reconciliation:
     """Read ``rows`` (raw rows of one file) and reconcile them with the current register. Reads
     only; bad input ends up in ``problems`` (an unreadable file raises ``ImportFailed``).
     ``scope``: where the audit looked (see ``AuditScope``)."""
     rec = Reconciliation(file, match_order, scope=scope)
     catalogue = ClassCatalogue.load(session)
     reader = RowReader(file, mapping, catalogue)
-    matcher = _Matcher(session, rec, catalogue)
+    matcher = _Matcher(session, rec, catalogue, settings)
     for raw_batch in _batches(rows, BATCH):
         good: list[FoundItem] = []
         for number, raw in raw_batch:
@@ -394,11 +543,35 @@ def reconcile(session: Session, rows: Iterator[RawRow], *, file: str, mapping: C
         session.expunge_all()  # keep one batch of register rows in memory
         if progress:
             progress(len(raw_batch))
+    rec.ignored_columns = list(reader.ignored_columns)
+    _report_unknown(rec, reader)
+    matcher.report_gaps()
     if rec.ok:
         matcher.not_seen()
     if rec.ok:
         check_as_registered(session, rec)
     return rec
+
+
+def _report_unknown(rec: Reconciliation, reader: RowReader) -> None:
+    """One problem per value the mapping does not know, with its count and the mapping line
+    that fixes it."""
+    choices: dict[str, str] = {}  # slug of a name or code -> class code or status
+    for klass in reader.catalogue.by_code.values():
+        if not klass.abstract:
+            choices.update({slug(klass.name): klass.code, slug(klass.code): klass.code})
+    statuses = {slug(s): s for s in STATUSES}
+    for (target, column, value), (rows, first) in reader.unknown.items():
+        pool = choices if target == "class" else statuses
+        close = get_close_matches(slug(value), list(pool), n=1, cutoff=0.75)
+        unknown = UnknownValue(target, column, value, rows, first,
+                               pool[close[0]] if close else None)
+        rec.unknown_values.append(unknown)
+        what = "class" if target == "class" else "lifecycle status"
+        rec.add_problems([ImportProblem(
+            rec.file, first, column, f"{value!r} ({rows} row(s)) is not a value the mapping "
+            f"knows: choose the {what} it stands for on the screen, or add to the mapping "
+            f"{unknown.snippet}")])
 
 
 def _unstorable_cells(file: str, row: int, raw: dict[str, Any]) -> list[ImportProblem]:
@@ -429,8 +602,16 @@ def check_as_registered(session: Session, rec: Reconciliation) -> None:
     try:
         plan_change_set(session, operations)
     except ValidationFailed as exc:
+        # A value the reference data does not hold (an owner, location or cost centre) is one
+        # problem with its count, like a value the mapping does not know, not one per row.
+        unknown: dict[tuple[str, str], list[int]] = {}
         for error in exc.errors:
             match = _OPERATION.match(error.field)
+            if match and match.group(2) in REFERENCE_FIELDS and " is not a known " in error.message:
+                seen = unknown.setdefault((match.group(2), error.message),
+                                          [0, origin[int(match.group(1))].row or 0])
+                seen[0] += 1
+                continue
             if match is None:
                 rec.add_problems([ImportProblem(rec.file, 0, "-", str(error))])
                 continue
@@ -439,3 +620,6 @@ def check_as_registered(session: Session, rec: Reconciliation) -> None:
             where = f" ({key})" if key and key not in error.message else ""
             rec.add_problems([ImportProblem(rec.file, difference.row or 0,
                                             match.group(2) or "-", error.message + where)])
+        for (name, message), (rows, first) in unknown.items():
+            rec.add_problems([ImportProblem(rec.file, first, name, f"{message} ({rows} row(s) "
+                                            "give it; add it to the reference data first)")])

@@ -148,6 +148,7 @@ class ChangeDetail:
     waiting: Waiting | None = None  # in authorisation: the approvals still to come
     # "before" or "after" when implementing now would be outside the planned window
     outside_window: str | None = None
+    incident_reference: str | None = None  # the incident an RFC from INC recovers from
 
 
 # Built once: every move, approval and comment loads its change by key (issue 8, figure 5).
@@ -418,6 +419,7 @@ def change_detail(db: Database, key: str, username: str | None = None, *,
             coordinators=coordinator_names(session),
             waiting=_waiting(session, change, definition),
             outside_window=_outside_window(change, options),
+            incident_reference=change.incident_reference,
         )
 
 

@@ -39,6 +39,7 @@ class ChangeSummary:
     version: int
     due_at: datetime | None = None  # when the state's time target runs out (open changes)
     model_name: str = ""
+    incident_reference: str | None = None  # the incident an RFC from INC recovers from
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class ChangeFilter:
     overdue_only: bool = False
     awaiting: str | None = None  # a username: changes in authorisation waiting for their decision
     next_move: str | None = None  # a username: their changes whose next move is theirs to make
+    incident: str | None = None  # an incident reference: the RFCs filed from that incident
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def summarise(change: Change, now: datetime) -> ChangeSummary:
         change.change_class, change.state, state.title, change.step, change.coordinator,
         change.requester, change.updated_at, change.step_entered_at,
         due is not None and now > due, change.version, due, definition.name,
+        change.incident_reference,
     )
 
 
@@ -181,6 +184,8 @@ def _conditions(session: Session, flt: ChangeFilter, now: datetime) -> list[Any]
         where.append(Change.coordinator == flt.coordinator)
     if flt.involving:
         where.append(or_(Change.coordinator == flt.involving, Change.requester == flt.involving))
+    if flt.incident:
+        where.append(Change.incident_reference == flt.incident.strip())
     models = model_targets(session) if flt.overdue_only or flt.awaiting or flt.next_move else []
     if flt.overdue_only:
         where.append(overdue_condition(models, now))
@@ -209,10 +214,12 @@ def _page(session: Session, flt: ChangeFilter, where: list[Any], after: str | No
 
 def list_changes(db: Database, *, open_only: bool = True, step: str | None = None,
                  coordinator: str | None = None, model: str | None = None, limit: int = 50,
-                 after: str | None = None, change_class: str | None = None) -> list[ChangeSummary]:
-    """A page of changes, newest key first; ``after`` continues from a key (keyset pagination)."""
+                 after: str | None = None, change_class: str | None = None,
+                 incident: str | None = None) -> list[ChangeSummary]:
+    """A page of changes, newest key first; ``after`` continues from a key (keyset pagination);
+    ``incident`` keeps the RFCs filed from that incident."""
     flt = ChangeFilter(open_only=open_only, step=step, coordinator=coordinator, model=model,
-                       change_class=change_class)
+                       change_class=change_class, incident=incident)
     now = utcnow()
     with db.reading() as session:
         rows = _page(session, flt, _conditions(session, flt, now), after,

@@ -200,9 +200,11 @@ class _Demo:
     def change(self, day: str, model: str, title: str, ops: list[dict[str, Any]], *,
                until: Step = Step.CLOSED, source: str = "customer", risk: str = "low",
                impact: str = "no interruption of any agreed service", cost: str = "0",
-               reason: str | None = None, fields: dict[str, Any] | None = None) -> str:
+               reason: str | None = None, fields: dict[str, Any] | None = None,
+               incident: str | None = None) -> str:
         """Register a change on ``day`` and walk it to ``until`` (a step or a final outcome);
-        ``fields`` gives values for model-specific fields, used when the model has them."""
+        ``fields`` gives values for model-specific fields, used when the model has them;
+        ``incident`` the reference of the incident a change from INC recovers from."""
         self.now = max(self.now, _moment(day))
         code, d = self._model(model, ops, Decimal(cost), risk)
         window = self.now.replace(hour=18) + timedelta(days=1)
@@ -212,6 +214,7 @@ class _Demo:
             "impact": impact, "cost_estimate": cost, "currency": "EUR",
             "planned_start": window, "planned_end": window + timedelta(hours=4),
             "coordinator": COORDINATOR,
+            **({"incident_reference": incident} if incident else {}),
             "fields": {f.name: given.get(f.name, {"integer": 1, "money": "0.00", "date": day}.get(
                 f.type, f"{f.name.replace('_', ' ')}: see {title}")) for f in d.fields},
         }
@@ -447,6 +450,7 @@ def _history_2025(demo: _Demo) -> None:
                         "portal traffic outgrew the on-premises front end"})
     demo.change("2025-12-01", "emergency-change", "Patch core switch firmware (CVE advisory)",
                 [_update(k(SWITCH), attributes={"firmware": "17.9.5a"})], source="inc",
+                incident="INC-2025-0871",
                 risk="high", impact="core network restarts: about 10 minutes without network")
 
 
@@ -458,7 +462,8 @@ def _history_2026(demo: _Demo) -> None:
                 [_status(k("esx-02"), "maintenance")]
                 + [op for vm in ("vm-mail-02", "vm-payroll-01") for op in (
                     _unlink("runs_on", k(vm), k("esx-02")), _rel("runs_on", k(vm), k("esx-03")))],
-                source="inc", risk="high", impact="VMs migrate live; no outage expected")
+                source="inc", incident="INC-2026-0154", risk="high",
+                impact="VMs migrate live; no outage expected")
     demo.change("2026-03-10", "cloud-instance-request", "Mail archive instance on Azure",
                 _cloud(demo, 0, *CLOUD[2]), cost="972.36",
                 fields={"environment": "production",

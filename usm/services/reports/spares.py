@@ -8,8 +8,11 @@ in ``spares_inputs``, each figure with the changes it came from):
 - observation: the window, or, for a pool whose first item was registered later, the whole days
   from that registration to the as-of day (at least one; the report says the observation is short);
   a rate is never spread over days the pool was not in the register;
-- replacements ``R``: failures only. A device of the pool that an implemented change took from in
-  use to maintenance (a repair), or to retired by a change whose ``retirement_reason`` is
+- replacements ``R``: failures only, measured where they can be. When failures of the pool's
+  devices in the observed days were recorded from incidents (``usm.incidents``: item, moment,
+  incident, replaced or repaired), ``R`` is their number ("measured"). Otherwise they are
+  inferred from the register ("inferred"): a device of the pool that an implemented change took
+  from in use to maintenance (a repair), or to retired by a change whose ``retirement_reason`` is
   ``failure`` or ``lost_or_stolen``: its user needs a device from stock. One count per device, so
   a change retiring three broken laptops counts three. Retirements from use for another reason
   (planned end of life, other) or without a recorded reason are not counted; they are listed, so
@@ -36,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -55,10 +58,12 @@ from usm.services.reports.spares_inputs import (
     AgreedLevel,
     Delivery,
     Pool,
+    RecordedFailure,
     Replacement,
     agreed_levels,
     delivered,
     first_registered,
+    recorded_failures,
     taken_out_of_use,
 )
 from usm.services.user_input import (
@@ -203,6 +208,19 @@ class SparesReport:
     cumulative: list[tuple[int, float]]  # (k, P(X <= k)) around the answer
     stock_service_level: float | None  # P(X <= stock on hand)
     deliveries_in_window: bool = True  # False: none in the window measures, every earlier is used
+    # Failures recorded from incidents in the observed days; when there are any, R counts them
+    # ("measured"), else the failures inferred from status moves (``replacements``, "inferred").
+    recorded_failures: list[RecordedFailure] = field(default_factory=list)
+
+    @property
+    def failures_from(self) -> str:
+        """Where ``R`` comes from: "measured" (recorded from incidents) or "inferred"."""
+        return "measured" if self.recorded_failures else "inferred"
+
+    @property
+    def failures_counted(self) -> int:
+        """``R``: the failures the rate is measured with."""
+        return len(self.recorded_failures) if self.recorded_failures else len(self.replacements)
 
     @property
     def window_start(self) -> date:
@@ -268,13 +286,15 @@ def spares_report(db: Database, query: SparesQuery) -> SparesReport:
             raise InputError("class", f"there is no item class '{query.class_code[:64]}'")
         class_name, first, base, stock = found
         moved = taken_out_of_use(session, pool, since)
+        recorded = recorded_failures(session, pool, since)
         deliveries = delivered(session, query.class_code, moment)
         levels = agreed_levels(session, pool, SERVICE_LEVEL_PERCENT)
     observed_from, observed_days = observation(as_of, query.window_days, first)
     chosen, in_window, lead = _lead_time(deliveries, since)
     level, level_from = _service_level(query.service_level_percent, levels)
     failures = [m for m in moved if m.is_failure]
-    measured_rate = Decimal(len(failures)) / (base * observed_days) if base else None
+    counted = len(recorded) if recorded else len(failures)
+    measured_rate = Decimal(counted) / (base * observed_days) if base else None
     rate = (query.rate_percent_per_year / 100 / DAYS_PER_YEAR
             if query.rate_percent_per_year is not None else measured_rate)
     lead_days = query.lead_time_days if query.lead_time_days is not None else lead
@@ -289,7 +309,8 @@ def spares_report(db: Database, query: SparesQuery) -> SparesReport:
         measured_lead_days=lead, lead_days=lead_days,
         lead_given=query.lead_time_days is not None, agreed_levels=levels, service_level=level,
         service_level_from=level_from, demand=demand, spares_needed=needed,
-        cumulative=cumulative, stock_service_level=stock_level, deliveries_in_window=in_window)
+        cumulative=cumulative, stock_service_level=stock_level, deliveries_in_window=in_window,
+        recorded_failures=recorded)
 
 
 def _count(pool: Pool, status: LifecycleStatus) -> Any:
@@ -368,6 +389,6 @@ def pool_choices(db: Database) -> tuple[list[tuple[str, str]], list[str]]:
 
 
 __all__ = ["RECEIPT_MODEL", "REPLACED_FROM", "REPLACED_TO", "AgreedLevel", "Delivery",
-           "Replacement", "SparesQuery", "SparesReport", "base_stock", "check_query",
+           "RecordedFailure", "Replacement", "SparesQuery", "SparesReport", "base_stock", "check_query",
            "observation", "poisson_cumulative", "pool_choices", "query_from_args",
            "spares_report"]

@@ -4,8 +4,11 @@ Read as the register stood at a moment (the end of the as-of day), for a pool (a
 subclasses included, at one location or at every location):
 
 - the first registration of an item of the pool, which starts its observation;
-- failures: devices of the pool an implemented change took out of use because they broke or were
-  lost (in use to maintenance, a repair; in use to retired by a change whose
+- failures recorded from incidents (``usm.incidents``): devices that were of the pool when they
+  failed, as an incident tool or a coordinator recorded it. Measured, so where a pool has any,
+  they are what the report counts;
+- failures inferred: devices of the pool an implemented change took out of use because they broke
+  or were lost (in use to maintenance, a repair; in use to retired by a change whose
   ``retirement_reason`` is ``failure`` or ``lost_or_stolen``). Retirements from use without such a
   reason (planned end of life, other, or no reason recorded) are kept apart, to be shown, not
   counted;
@@ -25,13 +28,14 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from bir.items import ItemVersion
 from bir.queries import service_condition, valid_at
 from bir.relations import Relation
 from bir.vocabulary import LifecycleStatus
+from usm.incidents import Failure
 from workflows.models import Change, ChangeModel
 
 RECEIPT_MODEL = "hardware-receipt"
@@ -123,6 +127,32 @@ def taken_out_of_use(session: Session, pool: Pool, since: datetime) -> list[Repl
     return [Replacement(key, name, change, moment, status,
                         retirement_reason(fields) if status == RETIRED else None)
             for key, name, change, moment, status, fields in session.execute(moved)]
+
+
+@dataclass(frozen=True)
+class RecordedFailure:
+    """A failure of a device of the pool recorded from an incident."""
+
+    item_key: str
+    item_name: str
+    at: datetime
+    incident_reference: str
+    outcome: str  # replaced / repaired
+    recorded_by: str
+
+
+def recorded_failures(session: Session, pool: Pool, since: datetime) -> list[RecordedFailure]:
+    """The failures recorded from incidents in ``(since, moment]`` of devices that were of the
+    pool (its class and location) at the moment they failed, oldest first."""
+    version = aliased(ItemVersion)
+    rows = session.execute(
+        select(Failure.item_key, version.name, Failure.at, Failure.incident_reference,
+               Failure.outcome, Failure.recorded_by)
+        .join(version, and_(version.key == Failure.item_key, version.valid_from <= Failure.at,
+                            or_(version.valid_to.is_(None), version.valid_to > Failure.at)))
+        .where(*pool.conditions(version), Failure.at > since, Failure.at <= pool.moment)
+        .order_by(Failure.at, Failure.item_key, Failure.id))
+    return [RecordedFailure(*row) for row in rows]
 
 
 def first_registered(pool: Pool) -> Any:
@@ -258,5 +288,5 @@ def agreed_levels(session: Session, pool: Pool, limits: tuple[Decimal, Decimal]
 
 
 __all__ = ["FAILURE_REASONS", "REASONS", "RECEIPT_MODEL", "REPLACED_FROM", "REPLACED_TO", "AgreedLevel",
-           "Delivery", "Pool", "Replacement", "agreed_levels", "delivered", "first_registered",
-           "retirement_reason", "taken_out_of_use"]
+           "Delivery", "Pool", "RecordedFailure", "Replacement", "agreed_levels", "delivered",
+           "first_registered", "recorded_failures", "retirement_reason", "taken_out_of_use"]

@@ -41,6 +41,22 @@ class ImportQuery(Query):
     name: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         None, description="the file's name in problems and in the change (default: the "
                           "uploaded file's name)")
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] | None = Field(
+        None, description="currency of the file's amounts when it names none (Snipe-IT's "
+                          "currency setting is not in its exports; default the register's)")
+    default: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        None, description="values for class attributes new items need and the file cannot "
+                          "give, comma-separated: cores=16 (NetBox has no core count)")
+    skip_gaps: bool = Field(False, description="leave out (and list) rows of new items that "
+                                               "lack a required class attribute")
+    values: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        None, description="translations of values the mapping does not know, separated by "
+                          "semicolons: class:VOIP Phones=client.phone;status:Loaned=in_use")
+    host: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           max_length=200)] | None = Field(
+        None, description="cyclonedx: the device the software is on (its key or host name), "
+                          "instead of the one the document names; needed when it names none "
+                          "(an npm SBOM) or one the register does not know")
 
 
 class ImportUpload(BaseModel):
@@ -68,6 +84,30 @@ class DifferenceCounts(BaseModel):
     drift: int
 
 
+class MissingAttributeOut(BaseModel):
+    class_code: str = Field(description="the class of the new items")
+    attribute: str
+    rows: int = Field(description="rows of new items without it")
+    default: str | None = Field(description="the value given with default=")
+    left_out: list[int] = Field(description="rows left out (skip_gaps), the first 200")
+
+
+class SbomOut(BaseModel):
+    """What a CycloneDX document says besides its installations."""
+
+    host: str | None = Field(description="the device its software is on (key or host name)")
+    host_from: str | None = Field(description="chosen (the host parameter), metadata.component, "
+                                              "metadata.properties or system_info (cdxgen)")
+    spec_version: str | None
+    components: int = Field(description="components read, nested ones included")
+    repeated: int = Field(description="components that repeat a package already read (same "
+                                      "purl, or group + name + version): one installation")
+    not_registered: dict[str, int] = Field(description="kind -> how many components that are "
+                                                       "not software (certificate, service, "
+                                                       "process, listening port, data, ...): "
+                                                       "reported, not registered")
+
+
 class ReconciliationOut(BaseModel):
     id: str = Field(description="the upload; accept differences with POST "
                                 "/imports/{import_id}/accept (kept for a day)")
@@ -82,6 +122,12 @@ class ReconciliationOut(BaseModel):
     next: str | None = Field(description="URL of the next page of differences (GET "
                                          "/imports/{import_id}/differences); null when this "
                                          "page holds them all")
+    ignored_columns: list[str] = Field([], description="columns of the file the mapping reads "
+                                                       "nothing from (not registered)")
+    missing_attributes: list[MissingAttributeOut] = Field(
+        [], description="class attributes new items need that the file does not give")
+    sbom: SbomOut | None = Field(None, description="cyclonedx: its host and what it lists that "
+                                                   "is not registered")
 
 
 class DifferencesQuery(Query):

@@ -28,6 +28,7 @@ from web.api.schemas.common import (
     Text,
     money_in,
 )
+from web.api.schemas.incidents import IncidentReference
 from web.api.schemas.register import ServiceRef
 
 # "@" and a ref fit the 32 characters an operation's item key is stored in.
@@ -132,6 +133,9 @@ class ChangeHeader(ChangeDetailsIn):
     model: ModelCode = Field(description="code of a published change model, e.g. normal-change")
     title: Title
     source: Literal[SOURCES] = "customer"  # type: ignore[valid-type]
+    incident_reference: IncidentReference | None = Field(None, description=(
+        "required with source inc, not allowed with another: the incident the change recovers "
+        "from (several changes may name the same one)"))
     services: list[Key] = Field([], max_length=50, description="keys of the agreed services "
                                                               "the change is for")
     run_to_implementation: bool = Field(False, description=(
@@ -204,6 +208,8 @@ class ChangeFilters(Query):
     step: Literal[STEPS] | None = None  # type: ignore[valid-type]
     model: Annotated[str, StringConstraints(max_length=48)] | None = None
     coordinator: Annotated[str, StringConstraints(max_length=64)] | None = None
+    incident: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        None, description="only the changes filed from this incident (its exact reference)")
 
 
 class ChangesQuery(ChangeFilters):
@@ -226,6 +232,8 @@ class ChangeSummaryOut(BaseModel):
     step_entered_at: datetime
     overdue: bool = Field(description="the current state's time target has passed")
     version: int = Field(description="optimistic-locking version; also the ETag")
+    incident_reference: str | None = Field(
+        None, description="the incident an RFC from INC recovers from")
 
 
 class ChangePage(BaseModel):

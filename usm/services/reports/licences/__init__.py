@@ -3,7 +3,7 @@ of any day, one product's entitlements and installations behind its figures, the
 and the change that marks a software product as needing no licence (or needing one)."""
 
 from usm.services.reports.licences.audit_export import BadExport, audit_export, audit_sheets
-from usm.services.reports.licences.inventory import LICENSING, NO_LICENCE_NEEDED
+from usm.services.reports.licences.inventory import LICENSING, NO_LICENCE_NEEDED, product_key
 from usm.services.reports.licences.marking import product_items, register_licensing_change
 from usm.services.reports.licences.position import (
     ENTITLED,
@@ -35,5 +35,6 @@ __all__ = [
     "licence_position",
     "product_items",
     "product_position",
+    "product_key",
     "register_licensing_change",
 ]

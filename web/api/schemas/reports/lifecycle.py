@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 
@@ -121,6 +121,15 @@ class ReplacementOut(BaseModel):
                     "lost_or_stolen, other); null for a repair or when none is recorded")
 
 
+class RecordedFailureOut(BaseModel):
+    item_key: str
+    item_name: str = Field(description="the item's name when it failed")
+    at: datetime = Field(description="when the item failed")
+    incident_reference: str
+    outcome: str = Field(description="replaced or repaired")
+    recorded_by: str
+
+
 class DeliveryOut(BaseModel):
     change_key: str = Field(description="the change that brought the devices into stock")
     title: str
@@ -168,13 +177,22 @@ class SparesOut(BaseModel):
     observed_days: int = Field(description="whole days the rate is measured over (at least 1)")
     observation_short: bool = Field(description="fewer days observed than the window has")
     replacements: list[ReplacementOut] = Field(
-        description="failures: devices of the pool moved from in use to maintenance, or to "
-                    "retired with the reason failure or lost_or_stolen, in the observed days")
+        description="failures inferred: devices of the pool moved from in use to maintenance, "
+                    "or to retired with the reason failure or lost_or_stolen, in the observed "
+                    "days (what R counts when failures_from is inferred)")
+    failures_from: Literal["measured", "inferred"] = Field(
+        description="where R comes from: measured (the failures recorded from incidents, when "
+                    "the pool has any in the observed days) or inferred (from the status moves "
+                    "in replacements)")
+    failures_counted: int = Field(description="R: the failures the measured rate uses")
+    recorded_failures: list[RecordedFailureOut] = Field(
+        description="failures of devices of the pool recorded from incidents in the observed "
+                    "days (POST /items/{key}/failures)")
     not_counted: list[ReplacementOut] = Field(
         description="devices of the pool retired from use in the observed days for another "
                     "reason, or without a recorded reason: not counted as replacements")
     measured_rate_per_day: str | None = Field(
-        description="replacements / (installed base x observed days); null without a base")
+        description="R / (installed base x observed days); null without a base")
     rate_per_day: str | None = Field(description="the rate used (given or measured)")
     rate_given: bool
     deliveries: list[DeliveryOut] = Field(
