@@ -26,8 +26,8 @@ def test_page_through_a_reconciliation_and_accept_a_kind_and_ticked_rows(
                      encoding="utf-8")
     sign_in(page, "carol")
     page.goto("/audit/import")
-    page.get_by_label("File").set_input_files(str(found))
-    page.get_by_label("Format").select_option("csv")
+    page.get_by_label("File", exact=True).set_input_files(str(found))
+    page.locator("#f-format").select_option("csv")
     page.get_by_label("Match on, in this order").fill("serial_number")
     page.get_by_role("button", name="Reconcile").click()
 

@@ -72,6 +72,9 @@
       timer = window.setTimeout(ask, DELAY);
     });
     input.addEventListener("focus", ask);
+    if (input.value && document.activeElement === input) {
+      ask();  // typed before this script ran (a slow page): offer the matches at once
+    }
     return ask;
   }
 
