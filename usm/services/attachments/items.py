@@ -11,7 +11,7 @@ back to the user. When registering the change fails, the stored file is removed 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import IO, Any
 
 from sqlalchemy import and_, select
@@ -21,7 +21,6 @@ from bir.attachments import MAX_PER_ITEM, Blob, ItemAttachment, clean_filename
 from bir.base import utcnow
 from bir.items import Item
 from bir.queries import valid_at
-from usm.config import default_currency
 from usm.services import changes
 from usm.services.attachments import store
 from usm.services.attachments.store import Storage
@@ -32,7 +31,6 @@ from workflows.models import Change, ChangeOperation
 from workflows.skeleton import FINAL
 
 MODEL = "standard-change"
-WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -142,9 +140,7 @@ def item_attachments(db: Database, key: str, as_of: datetime | None = None) -> I
 def _details(key: str, what: str, now: datetime) -> dict[str, Any]:
     """What the standard-change model's guards ask, for a chore that changes no register value
     but a file: low risk, no cost, carried out now."""
-    return {"impact": f"{key}: {what}; no registered value changes", "risk": "low",
-            "cost_estimate": "0", "currency": default_currency(), "planned_start": now,
-            "planned_end": now + WINDOW}
+    return changes.chore_details(f"{key}: {what}; no registered value changes", now)
 
 
 def attach_file(db: Database, storage: Storage, username: str, key: str, stream: IO[bytes],

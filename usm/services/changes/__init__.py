@@ -51,7 +51,13 @@ from usm.services.changes.queue import (
     planned_windows,
     summarise,
 )
-from usm.services.changes.standard import Carried, carry_through, register_and_implement
+from usm.services.changes.standard import (
+    CHORE_WINDOW,
+    Carried,
+    carry_through,
+    chore_details,
+    register_and_implement,
+)
 from usm.services.changes.vocabulary import (
     CHANGE_CLASSES,
     OPERATION_KINDS,
@@ -70,7 +76,7 @@ __all__ = [
     "TransitionRefused", "ValidationFailed", "add_comment", "all_changes", "approve_change",
     "change_detail", "change_form_spec", "change_queue", "change_summary", "form_spec",
     "input_errors", "list_changes", "list_models", "move_change", "planned_windows",
-    "Carried", "carry_through", "register_and_implement", "register_change",
+    "CHORE_WINDOW", "Carried", "carry_through", "chore_details", "register_and_implement", "register_change",
     "replace_change_set", "rows_from_form",
     "update_change",
     # the lists' SQL conditions, for the home page's "My work"

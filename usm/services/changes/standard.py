@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bir.base import utcnow
 from bir.errors import FieldError, ValidationFailed
+from usm.config import default_currency
 from usm.services.accounts import actor_for
 from usm.services.changes.commands import DatabaseBusy, registered
 from usm.services.platform import Database
@@ -35,6 +36,15 @@ from workflows.skeleton import FINAL, Step, position
 MAX_MOVES = 20
 CARRIED = "carried to implementation in one call"
 CHORE = "carried through in one action"
+CHORE_WINDOW = timedelta(hours=1)  # a chore is carried out now: its planned window
+
+
+def chore_details(impact: str, at: datetime) -> dict[str, Any]:
+    """The details a routine chore gives the shipped standard models so their guards hold: what
+    it touches, a low risk, no cost (in the register's default currency) and a window from now."""
+    return {"impact": impact, "risk": "low", "cost_estimate": "0",
+            "currency": default_currency(), "planned_start": at,
+            "planned_end": at + CHORE_WINDOW}
 
 
 @dataclass(frozen=True)
@@ -172,4 +182,4 @@ def _next_move(definition: ChangeModelSpec, state: str, to_step: Step = Step.IMP
     return None
 
 
-__all__ = ["Carried", "carry_through", "register_and_implement"]
+__all__ = ["CHORE_WINDOW", "Carried", "carry_through", "chore_details", "register_and_implement"]

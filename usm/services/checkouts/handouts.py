@@ -38,7 +38,6 @@ from bir.items import Item
 from bir.relations import Relation
 from bir.vocabulary import LifecycleStatus
 from usm.checkouts import Checkout, Reservation
-from usm.config import default_currency
 from usm.services import changes
 from usm.services.checkouts.refusals import (
     AlreadyBooked,
@@ -58,7 +57,6 @@ KINDS = ("person", "location", "item")
 MAX_ITEMS = 500  # items in one check-out or check-in: one change, one form
 MAX_AHEAD = timedelta(days=2 * 366)  # the furthest an expected return or a booking may lie
 NAME_LIMITS = {"person": 64, "location": 120, "item": 32}  # the register's columns
-WINDOW = timedelta(hours=1)
 CHECKABLE = (LifecycleStatus.IN_STOCK.value, LifecycleStatus.IN_USE.value)
 ENDED = (Step.REJECTED.value, Step.WITHDRAWN.value)
 LOOKUP = 500  # keys per query
@@ -374,13 +372,6 @@ def _checkout_operations(items: dict[str, _ItemNow], keys: list[str], kind: str,
     return ops
 
 
-def _standard_details(at: datetime, impact: str) -> dict[str, Any]:
-    """What makes the pre-authorised model run through: the impact, a low risk, no cost, a
-    window from now."""
-    return {"impact": impact, "risk": "low", "cost_estimate": "0",
-            "currency": default_currency(), "planned_start": at, "planned_end": at + WINDOW}
-
-
 def check_out(db: Database, username: str, keys: Iterable[str], *, to_person: str | None = None,
               to_location: str | None = None, to_item: str | None = None,
               expected_return: date | None = None, now: datetime | None = None
@@ -427,7 +418,7 @@ def check_out(db: Database, username: str, keys: Iterable[str], *, to_person: st
         fields["expected_return"] = expected_return.isoformat()
     return changes.carry_through(
         db, username, model=MODEL, title=title[:200], operations=operations, now=at,
-        with_change=record, fields=fields, **_standard_details(at, impact))
+        with_change=record, fields=fields, **changes.chore_details(impact, at))
 
 
 # -- check-in ------------------------------------------------------------------------------------
@@ -507,4 +498,4 @@ def check_in(db: Database, username: str, keys: Iterable[str], *, location: str 
 
     return changes.carry_through(
         db, username, model=MODEL, title=title[:200], operations=operations, now=at,
-        with_change=record, fields={"handed_to": source}, **_standard_details(at, impact))
+        with_change=record, fields={"handed_to": source}, **changes.chore_details(impact, at))

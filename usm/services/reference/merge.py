@@ -11,7 +11,7 @@ coordinator makes, and ``Merged.carried.blocked`` says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -28,7 +28,6 @@ from bir.reference import (
     folded,
     storable,
 )
-from usm.config import default_currency
 from usm.services import changes
 from usm.services.audit_log import Origin, record
 from usm.services.errors import Denied, Refused
@@ -38,7 +37,6 @@ from workflows.models import Change
 
 MODEL = "standard-change"
 BATCH = 1000  # items read per query while the change set is built
-WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -127,9 +125,8 @@ def merge_values(db: Database, origin: Origin, kind: str, source: str, target: s
         db, origin.actor, model=MODEL,
         title=f"Merge {word} {source_code} into {target_code}", operations=operations,
         with_change=retire, now=at,
-        impact=f"{len(keys)} item(s) name {word} {target_code} instead of {source_code}; "
-               "nothing else changes and no service is affected",
         reason=f"reference data: {source_code} merged into {target_code}",
-        risk="low", cost_estimate="0", currency=default_currency(),
-        planned_start=at, planned_end=at + WINDOW)
+        **changes.chore_details(
+            f"{len(keys)} item(s) name {word} {target_code} instead of {source_code}; nothing "
+            "else changes and no service is affected", at))
     return Merged(chosen.value, source_code, target_code, len(keys), carried)

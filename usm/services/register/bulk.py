@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -27,8 +27,8 @@ from bir.batches import batches
 from bir.errors import FieldError, ValidationFailed
 from bir.items import Item
 from bir.vocabulary import STATUS_MOVES, LifecycleStatus
-from usm.services.changes import Carried, carry_through
-from usm.services.platform import Database, default_currency
+from usm.services.changes import CHORE_WINDOW, Carried, carry_through, chore_details
+from usm.services.platform import Database
 from usm.services.register.search import (
     SearchQuery,
     resolved_filter,
@@ -41,7 +41,6 @@ FORM_MAX_ITEMS = 60  # rows the change form takes (web.changes' MAX_ROWS)
 MAX_ITEMS = 1_000_000  # items one bulk change may touch
 MAX_NAMED = 20  # items a refusal names; the rest are counted
 MAX_VALUE = {"owner": 64, "location": 120}  # what the register's columns hold
-WINDOW = timedelta(hours=1)
 
 STANDARD_MODEL = "standard-change"
 RETIREMENT_MODEL = "asset-retirement"
@@ -276,13 +275,13 @@ def run_bulk(db: Database, username: str, selection: Selection, bulk: Bulk, *,
     if problems:
         raise ValidationFailed(problems)
     summary = bulk.describe(plan.count)
-    details: dict[str, Any] = dict(
-        impact=summary, risk="low", planned_start=at, planned_end=at + WINDOW,
-        description=_description(selection, plan))
+    details: dict[str, Any] = dict(description=_description(selection, plan))
     if bulk.model == STANDARD_MODEL:
-        details.update(cost_estimate="0", currency=default_currency())
-    else:
-        details["fields"] = {"retirement_reason": "end_of_life"}
+        details.update(chore_details(summary, at))
+    else:  # a retirement: no cost given, its model asks for the disposal details
+        details.update(impact=summary, risk="low", planned_start=at,
+                       planned_end=at + CHORE_WINDOW,
+                       fields={"retirement_reason": "end_of_life"})
     carried = carry_through(db, username, model=bulk.model, title=f"Bulk change: {summary}",
                             operations=plan.operations, now=at, **details)
     return BulkResult(carried, plan.count, plan.unchanged, bulk.model)
